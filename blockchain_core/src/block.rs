@@ -1,0 +1,311 @@
+//! Blocks: the original JSON shape, a fixed-size header, and the hashes that bind them.
+//!
+//! The header commits to the previous hash, the transactions (through a Merkle root over
+//! each transaction's id and signature), the timestamp, the difficulty and the nonce. The
+//! block hash is the SHA-256 of that header, so it commits to the whole block, and it is
+//! also the proof-of-work hash.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+use crate::pow::{Difficulty, HEADER_LEN, NONCE_OFFSET, PowTemplate};
+use crate::transaction::Transaction;
+
+/// Header format version.
+pub const HEADER_VERSION: u32 = 1;
+
+/// A SHA-256 hash naming a block.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct BlockHash(pub [u8; 32]);
+
+impl fmt::Display for BlockHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+impl fmt::Debug for BlockHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlockHash({})", &hex::encode(self.0)[..16])
+    }
+}
+impl FromStr for BlockHash {
+    type Err = hex::FromHexError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out)?;
+        Ok(BlockHash(out))
+    }
+}
+impl Serialize for BlockHash {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+impl<'de> Deserialize<'de> for BlockHash {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse()
+            .map_err(|_| serde::de::Error::custom("a hash is 64 hex digits"))
+    }
+}
+
+/// The part of a block that proof of work is computed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockHeader {
+    pub number: u64,
+    /// Seconds since the Unix epoch.
+    pub timestamp: u64,
+    pub difficulty: Difficulty,
+    pub previous_hash: BlockHash,
+    pub merkle_root: [u8; 32],
+    pub nonce: u64,
+}
+
+impl BlockHeader {
+    /// The canonical 96-byte encoding; the nonce is last.
+    pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
+        let mut out = [0u8; HEADER_LEN];
+        out[0..4].copy_from_slice(&HEADER_VERSION.to_be_bytes());
+        out[4..12].copy_from_slice(&self.number.to_be_bytes());
+        out[12..20].copy_from_slice(&self.timestamp.to_be_bytes());
+        out[20..24].copy_from_slice(&self.difficulty.bits().to_be_bytes());
+        out[24..56].copy_from_slice(&self.previous_hash.0);
+        out[56..88].copy_from_slice(&self.merkle_root);
+        out[NONCE_OFFSET..].copy_from_slice(&self.nonce.to_be_bytes());
+        out
+    }
+
+    pub fn hash(&self) -> BlockHash {
+        BlockHash(Sha256::digest(self.to_bytes()).into())
+    }
+
+    /// The midstate template for searching nonces of this header.
+    pub fn pow_template(&self) -> PowTemplate {
+        PowTemplate::new(&self.to_bytes())
+    }
+}
+
+/// The Merkle root of the transactions' leaf hashes. An odd node is carried up unpaired
+/// (not duplicated), so two different lists never share a root.
+pub fn merkle_root(transactions: &[Transaction]) -> [u8; 32] {
+    let mut level: Vec<[u8; 32]> = transactions.iter().map(Transaction::leaf_hash).collect();
+    if level.is_empty() {
+        return [0; 32];
+    }
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|pair| match pair {
+                [left, right] => {
+                    let mut hasher = Sha256::new();
+                    hasher.update(b"node");
+                    hasher.update(left);
+                    hasher.update(right);
+                    hasher.finalize().into()
+                }
+                [single] => *single,
+                _ => unreachable!("chunks of two"),
+            })
+            .collect();
+    }
+    level[0]
+}
+
+/// A block: header fields and transactions. The hash and root are derived, never trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    header: BlockHeader,
+    transactions: Vec<Transaction>,
+    hash: BlockHash,
+}
+
+impl Block {
+    /// Assembles a block, computing its Merkle root and hash.
+    pub fn new(
+        number: u64,
+        timestamp: u64,
+        difficulty: Difficulty,
+        previous_hash: BlockHash,
+        transactions: Vec<Transaction>,
+        nonce: u64,
+    ) -> Self {
+        let header = BlockHeader {
+            number,
+            timestamp,
+            difficulty,
+            previous_hash,
+            merkle_root: merkle_root(&transactions),
+            nonce,
+        };
+        Block {
+            hash: header.hash(),
+            header,
+            transactions,
+        }
+    }
+
+    /// The same block with another nonce (after a proof-of-work search).
+    pub fn with_nonce(mut self, nonce: u64) -> Self {
+        self.header.nonce = nonce;
+        self.hash = self.header.hash();
+        self
+    }
+
+    pub fn header(&self) -> &BlockHeader {
+        &self.header
+    }
+    pub fn number(&self) -> u64 {
+        self.header.number
+    }
+    pub fn timestamp(&self) -> u64 {
+        self.header.timestamp
+    }
+    pub fn difficulty(&self) -> Difficulty {
+        self.header.difficulty
+    }
+    pub fn previous_hash(&self) -> BlockHash {
+        self.header.previous_hash
+    }
+    pub fn nonce(&self) -> u64 {
+        self.header.nonce
+    }
+    pub fn hash(&self) -> BlockHash {
+        self.hash
+    }
+    pub fn transactions(&self) -> &[Transaction] {
+        &self.transactions
+    }
+    pub fn into_transactions(self) -> Vec<Transaction> {
+        self.transactions
+    }
+}
+
+/// The wire form: the original field names plus what the design adds.
+#[derive(Serialize, Deserialize)]
+struct BlockJson {
+    block_number: u64,
+    timestamp: u64,
+    transactions: Vec<Transaction>,
+    nonce: u64,
+    previous_hash: BlockHash,
+    difficulty: Difficulty,
+    #[serde(default, skip_deserializing)]
+    merkle_root: String,
+    #[serde(default)]
+    hash: Option<BlockHash>,
+}
+
+impl Serialize for Block {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Block", 8)?;
+        s.serialize_field("block_number", &self.header.number)?;
+        s.serialize_field("timestamp", &self.header.timestamp)?;
+        s.serialize_field("transactions", &self.transactions)?;
+        s.serialize_field("nonce", &self.header.nonce)?;
+        s.serialize_field("previous_hash", &self.header.previous_hash)?;
+        s.serialize_field("difficulty", &self.header.difficulty)?;
+        s.serialize_field("merkle_root", &hex::encode(self.header.merkle_root))?;
+        s.serialize_field("hash", &self.hash)?;
+        s.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Block {
+    /// Recomputes root and hash; a `hash` field that disagrees is an error.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let json = BlockJson::deserialize(deserializer)?;
+        let block = Block::new(
+            json.block_number,
+            json.timestamp,
+            json.difficulty,
+            json.previous_hash,
+            json.transactions,
+            json.nonce,
+        );
+        if json.hash.is_some_and(|claimed| claimed != block.hash) {
+            return Err(serde::de::Error::custom(format!(
+                "block {} claims a hash that its contents do not have",
+                block.number()
+            )));
+        }
+        Ok(block)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::amount::Amount;
+    use crate::wallet::PrivateKey;
+
+    #[test]
+    fn template_hash_is_block_hash() {
+        let key = PrivateKey::generate(&mut rand::rng(), 1024).unwrap();
+        let reward = Transaction::mint(key.address().clone(), Amount::from_coins(1).unwrap(), "1");
+        let block = Block::new(
+            1,
+            1_700_000_000,
+            Difficulty::new(4).unwrap(),
+            BlockHash([9; 32]),
+            vec![reward],
+            0,
+        );
+        let template = block.header().pow_template();
+        let nonce = template.search(block.difficulty(), 0, 1, 1 << 20).unwrap();
+        let mined = block.with_nonce(nonce);
+        assert_eq!(mined.hash().0, template.hash(nonce));
+        assert!(mined.difficulty().is_met_by(&mined.hash().0));
+    }
+
+    #[test]
+    fn json_round_trip_and_hash_check() {
+        let key = PrivateKey::generate(&mut rand::rng(), 1024).unwrap();
+        let reward = Transaction::mint(key.address().clone(), Amount::from_coins(1).unwrap(), "1");
+        let block = Block::new(
+            1,
+            5,
+            Difficulty::new(0).unwrap(),
+            BlockHash([1; 32]),
+            vec![reward],
+            42,
+        );
+        let text = serde_json::to_string(&block).unwrap();
+        for field in [
+            "block_number",
+            "timestamp",
+            "transactions",
+            "nonce",
+            "previous_hash",
+            "hash",
+        ] {
+            assert!(text.contains(&format!("\"{field}\"")), "{field}");
+        }
+        let back: Block = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, block);
+        let forged = text.replace("\"nonce\":42", "\"nonce\":43");
+        assert!(serde_json::from_str::<Block>(&forged).is_err());
+    }
+
+    #[test]
+    fn merkle_root_depends_on_order_and_count() {
+        let key = PrivateKey::generate(&mut rand::rng(), 1024).unwrap();
+        let a = Transaction::mint(key.address().clone(), Amount::from_coins(1).unwrap(), "1");
+        let b = Transaction::mint(key.address().clone(), Amount::from_coins(1).unwrap(), "2");
+        let c = Transaction::mint(key.address().clone(), Amount::from_coins(1).unwrap(), "3");
+        let roots = [
+            merkle_root(&[a.clone(), b.clone(), c.clone()]),
+            merkle_root(&[b.clone(), a.clone(), c.clone()]),
+            merkle_root(&[a.clone(), b.clone()]),
+            merkle_root(&[a.clone(), b.clone(), c.clone(), c.clone()]),
+        ];
+        for i in 0..roots.len() {
+            for j in i + 1..roots.len() {
+                assert_ne!(roots[i], roots[j], "{i} vs {j}");
+            }
+        }
+    }
+}
