@@ -1,3 +1,8 @@
-fn main() {
-    println!("Hello, world!");
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = blockchain_client::cli::Cli::parse();
+    blockchain_client::cli::run(cli)
 }

@@ -1,0 +1,147 @@
+//! JSON endpoints: the original client's two, and read-only lookups on a node.
+
+use axum::Json;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Form, Query, State};
+use blockchain_core::wallet::{DEFAULT_KEY_BITS, MAX_KEY_BITS, MIN_KEY_BITS};
+use blockchain_core::{Address, PrivateKey};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use zeroize::Zeroize;
+
+use super::{ApiError, AppState};
+use crate::history::{WalletView, wallet_view};
+use crate::signing::{self, FieldError, NonceChoice, SignRequest, SignedTransaction};
+
+#[derive(Deserialize)]
+pub struct NewWalletQuery {
+    bits: Option<usize>,
+}
+
+/// The original's wallet JSON, in its key order.
+#[derive(Serialize)]
+pub struct NewWallet {
+    private_key: String,
+    public_key: String,
+}
+
+impl Drop for NewWallet {
+    fn drop(&mut self) {
+        self.private_key.zeroize();
+    }
+}
+
+/// `GET /wallet/new`: a new key pair. Generated off the async runtime; kept nowhere.
+pub async fn new_wallet(
+    query: Result<Query<NewWalletQuery>, QueryRejection>,
+) -> Result<Json<NewWallet>, ApiError> {
+    let Query(query) = query?;
+    let bits = query.bits.unwrap_or(DEFAULT_KEY_BITS);
+    if !(MIN_KEY_BITS..=MAX_KEY_BITS).contains(&bits) {
+        return Err(FieldError {
+            field: "bits",
+            message: format!("bits must be {MIN_KEY_BITS} to {MAX_KEY_BITS}, not {bits}"),
+        }
+        .into());
+    }
+    let wallet = tokio::task::spawn_blocking(move || {
+        let key = PrivateKey::generate(&mut rand::rng(), bits)?;
+        Ok::<_, blockchain_core::KeyError>(NewWallet {
+            private_key: key.to_hex().to_string(),
+            public_key: key.address().as_hex().to_owned(),
+        })
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("key generation stopped: {e}")))?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(wallet))
+}
+
+/// The original form, plus an optional nonce: empty for a random one, or `no_nonce` set to
+/// sign the original three-field message.
+#[derive(Deserialize)]
+pub struct TransactionForm {
+    #[serde(default)]
+    sender_address: String,
+    #[serde(default)]
+    sender_private_key: String,
+    #[serde(default)]
+    recipient_address: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    nonce: String,
+    #[serde(default)]
+    no_nonce: String,
+}
+
+impl Drop for TransactionForm {
+    fn drop(&mut self) {
+        self.sender_private_key.zeroize();
+    }
+}
+
+impl TransactionForm {
+    fn nonce_choice(&self) -> NonceChoice {
+        if matches!(self.no_nonce.as_str(), "on" | "true" | "1" | "yes") {
+            NonceChoice::Without
+        } else if self.nonce.trim().is_empty() {
+            NonceChoice::Random
+        } else {
+            NonceChoice::Given(self.nonce.trim().to_owned())
+        }
+    }
+}
+
+/// `POST /generate/transaction`: signs the form and forgets the key.
+pub async fn generate_transaction(
+    form: Result<Form<TransactionForm>, FormRejection>,
+) -> Result<Json<SignedTransaction>, ApiError> {
+    let Form(form) = form?;
+    let request = SignRequest {
+        sender: Some(&form.sender_address),
+        private_key: &form.sender_private_key,
+        recipient: &form.recipient_address,
+        amount: &form.amount,
+    };
+    Ok(Json(signing::sign(request, form.nonce_choice())?))
+}
+
+#[derive(Deserialize)]
+pub struct NodeQuery {
+    node: Option<String>,
+}
+
+/// `GET /api/chain?node=URL`: the node's chain, fetched by this server.
+pub async fn chain(
+    State(state): State<AppState>,
+    query: Result<Query<NodeQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query?;
+    let node = state.node(query.node.as_deref())?;
+    Ok(Json(node.chain_json().await?))
+}
+
+#[derive(Deserialize)]
+pub struct WalletQuery {
+    node: Option<String>,
+    #[serde(default)]
+    address: String,
+}
+
+/// `GET /api/wallet?node=URL&address=HEX`: balance, pending and history of one address.
+pub async fn wallet(
+    State(state): State<AppState>,
+    query: Result<Query<WalletQuery>, QueryRejection>,
+) -> Result<Json<WalletView>, ApiError> {
+    let Query(query) = query?;
+    let address =
+        Address::parse_field(query.address.trim(), "address").map_err(|e| FieldError {
+            field: "address",
+            message: e.to_string(),
+        })?;
+    let node = state.node(query.node.as_deref())?;
+    let hex = address.as_hex();
+    let (balance, chain, pool) = tokio::try_join!(node.balance(hex), node.chain(), node.pool())?;
+    Ok(Json(wallet_view(hex, balance, &chain, &pool.transactions)))
+}

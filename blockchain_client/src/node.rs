@@ -1,0 +1,415 @@
+//! Talking to a node over HTTP: its URL, its JSON, and what can go wrong on the way.
+//!
+//! A node URL is what a person types: `http://127.0.0.1:5000`, `127.0.0.1:5000` (the scheme
+//! is added, as the original node does for peers) or a URL with a path prefix. Failures are
+//! told apart — refused connection, timeout, an answer that is not the node's JSON — so the
+//! page can say which.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use thiserror::Error;
+use url::Url;
+
+use blockchain_core::TransactionJson;
+
+use crate::signing::SignedTransaction;
+
+/// How long to wait for a node to accept a connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long to wait for a whole answer.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Why a text is not a node URL.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum NodeUrlError {
+    #[error("node URL is empty")]
+    Empty,
+    #[error("node URL {0:?} is not a valid URL")]
+    Invalid(String),
+    #[error("node URL must start with http:// (this client does not speak {0})")]
+    Scheme(String),
+    #[error("node URL must not contain a user name, password, query or fragment")]
+    Extra,
+}
+
+/// Parses a node URL as a person types it.
+///
+/// # Errors
+/// A [`NodeUrlError`] saying what is wrong.
+pub fn parse_node_url(text: &str) -> Result<Url, NodeUrlError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(NodeUrlError::Empty);
+    }
+    let with_scheme = if text.contains("://") {
+        text.to_owned()
+    } else {
+        format!("http://{text}")
+    };
+    let mut url = Url::parse(&with_scheme).map_err(|_| NodeUrlError::Invalid(clip(text)))?;
+    if url.scheme() != "http" {
+        return Err(NodeUrlError::Scheme(url.scheme().to_owned()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(NodeUrlError::Invalid(clip(text)));
+    }
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(NodeUrlError::Extra);
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+fn clip(text: &str) -> String {
+    text.chars().take(80).collect()
+}
+
+/// Why a node did not give a usable answer.
+#[derive(Debug, Error)]
+pub enum NodeError {
+    #[error("cannot reach the node at {url}: {reason}. Is it running?")]
+    Unreachable { url: String, reason: String },
+    #[error("the node at {url} did not answer within {} seconds", REQUEST_TIMEOUT.as_secs())]
+    Timeout { url: String },
+    #[error("the node at {url} answered {status}: {message}")]
+    Status {
+        url: String,
+        status: u16,
+        message: String,
+    },
+    #[error("the node at {url} answered something that is not a node's JSON: {reason}")]
+    BadBody { url: String, reason: String },
+}
+
+impl NodeError {
+    /// Whether the node could not be reached or took too long (not a refusal).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            NodeError::Unreachable { .. } | NodeError::Timeout { .. }
+        )
+    }
+
+    fn from_reqwest(url: &Url, error: &reqwest::Error) -> Self {
+        let url = url.to_string();
+        if error.is_timeout() {
+            return NodeError::Timeout { url };
+        }
+        if error.is_decode() {
+            return NodeError::BadBody {
+                url,
+                reason: root_cause(error),
+            };
+        }
+        NodeError::Unreachable {
+            url,
+            reason: root_cause(error),
+        }
+    }
+}
+
+/// The innermost error message: "Connection refused (os error 111)" rather than
+/// "error sending request".
+fn root_cause(error: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
+}
+
+/// A transaction as a node shows it, in a block or in the pool: the wire form plus the
+/// node's id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeTransaction {
+    #[serde(flatten)]
+    pub fields: TransactionJson,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// A block as a node shows it; only the fields the client uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeBlock {
+    pub block_number: u64,
+    /// Unix seconds (the original node sends a float).
+    pub timestamp: f64,
+    pub transactions: Vec<NodeTransaction>,
+}
+
+/// `GET /chain`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainAnswer {
+    pub chain: Vec<NodeBlock>,
+    pub length: u64,
+}
+
+/// `GET /transactions/get`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolAnswer {
+    pub transactions: Vec<NodeTransaction>,
+}
+
+/// `GET /balance?address=`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BalanceAnswer {
+    pub address: String,
+    pub balance: String,
+    pub pending: String,
+}
+
+/// What a node said to a submitted transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmitAnswer {
+    pub status: u16,
+    /// The node's JSON (`message`, `transaction_id` or `error`).
+    pub body: Value,
+}
+
+impl SubmitAnswer {
+    /// Whether the node took the transaction into its pool.
+    pub fn accepted(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The node's words: its `error` if it refused, else its `message`.
+    pub fn words(&self) -> String {
+        let field = |name: &str| self.body.get(name).and_then(Value::as_str);
+        match (self.accepted(), field("message"), field("error")) {
+            (false, Some(message), Some(error)) => format!("{message} {error}"),
+            (_, Some(message), _) => message.to_owned(),
+            (_, None, Some(error)) => error.to_owned(),
+            _ => format!("HTTP {}", self.status),
+        }
+    }
+}
+
+/// A client for one node.
+#[derive(Debug, Clone)]
+pub struct NodeClient {
+    http: reqwest::Client,
+    base: Url,
+}
+
+/// Builds the HTTP client used for every node.
+///
+/// # Panics
+/// If the TLS-free client cannot be built, which only a broken system can cause.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!("blockchain_client/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("an HTTP client without TLS builds")
+}
+
+impl NodeClient {
+    pub fn new(http: reqwest::Client, base: Url) -> Self {
+        NodeClient { http, base }
+    }
+
+    /// The node's base URL, ending in `/`.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    fn endpoint(&self, path: &str) -> Url {
+        self.base.join(path).expect("a relative path joins")
+    }
+
+    /// Sends a request and reads the whole answer, whatever its status.
+    async fn send(
+        &self,
+        url: &Url,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, axum::body::Bytes), NodeError> {
+        let response = request
+            .send()
+            .await
+            .map_err(|e| NodeError::from_reqwest(url, &e))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| NodeError::from_reqwest(url, &e))?;
+        Ok((status, bytes))
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, NodeError> {
+        let url = self.endpoint(path);
+        let (status, bytes) = self
+            .send(&url, self.http.get(url.clone()).query(query))
+            .await?;
+        if !status.is_success() {
+            return Err(NodeError::Status {
+                url: url.to_string(),
+                status: status.as_u16(),
+                message: message_of(status, &bytes),
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| NodeError::BadBody {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// `GET /chain`, checked to have the node's shape.
+    ///
+    /// # Errors
+    /// A [`NodeError`].
+    pub async fn chain(&self) -> Result<ChainAnswer, NodeError> {
+        self.get("chain", &[]).await
+    }
+
+    /// `GET /chain` as the node sent it, after checking it has the node's shape.
+    ///
+    /// # Errors
+    /// A [`NodeError`].
+    pub async fn chain_json(&self) -> Result<Value, NodeError> {
+        let value: Value = self.get("chain", &[]).await?;
+        ChainAnswer::deserialize(&value).map_err(|e| NodeError::BadBody {
+            url: self.endpoint("chain").to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(value)
+    }
+
+    /// `GET /transactions/get`: the pending pool.
+    ///
+    /// # Errors
+    /// A [`NodeError`].
+    pub async fn pool(&self) -> Result<PoolAnswer, NodeError> {
+        self.get("transactions/get", &[]).await
+    }
+
+    /// `GET /balance?address=`.
+    ///
+    /// # Errors
+    /// A [`NodeError`].
+    pub async fn balance(&self, address: &str) -> Result<BalanceAnswer, NodeError> {
+        self.get("balance", &[("address", address)]).await
+    }
+
+    /// `POST /transactions/new` as a form, as the original page does.
+    ///
+    /// # Errors
+    /// A [`NodeError`] if the node cannot be reached or does not answer JSON; a refusal is
+    /// an `Ok` answer that is not [`SubmitAnswer::accepted`].
+    pub async fn submit(&self, signed: &SignedTransaction) -> Result<SubmitAnswer, NodeError> {
+        let url = self.endpoint("transactions/new");
+        let request = self.http.post(url.clone()).form(&signed.form_fields());
+        let (status, bytes) = self.send(&url, request).await?;
+        let body = serde_json::from_slice(&bytes).map_err(|_| NodeError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+            message: message_of(status, &bytes),
+        })?;
+        Ok(SubmitAnswer {
+            status: status.as_u16(),
+            body,
+        })
+    }
+}
+
+/// A short description of an error answer: its JSON `error`/`message`, or its first line.
+fn message_of(status: StatusCode, body: &[u8]) -> String {
+    if let Ok(json) = serde_json::from_slice::<Value>(body) {
+        for key in ["error", "message"] {
+            if let Some(text) = json.get(key).and_then(Value::as_str) {
+                return clip(text);
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    if line.is_empty() {
+        status.canonical_reason().unwrap_or("no message").to_owned()
+    } else {
+        clip(line.trim())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_urls_are_normalised() {
+        let ok = [
+            ("http://127.0.0.1:5000", "http://127.0.0.1:5000/"),
+            ("127.0.0.1:5000", "http://127.0.0.1:5000/"),
+            (" localhost:5001/ ", "http://localhost:5001/"),
+            ("http://host/prefix", "http://host/prefix/"),
+        ];
+        for (text, want) in ok {
+            assert_eq!(parse_node_url(text).unwrap().as_str(), want);
+        }
+        let node = NodeClient::new(http_client(), parse_node_url("http://h/p").unwrap());
+        assert_eq!(node.endpoint("chain").as_str(), "http://h/p/chain");
+    }
+
+    #[test]
+    fn bad_node_urls_say_why() {
+        assert_eq!(parse_node_url(""), Err(NodeUrlError::Empty));
+        assert_eq!(
+            parse_node_url("https://x"),
+            Err(NodeUrlError::Scheme("https".into()))
+        );
+        assert_eq!(
+            parse_node_url("ftp://x"),
+            Err(NodeUrlError::Scheme("ftp".into()))
+        );
+        assert!(matches!(
+            parse_node_url("http://"),
+            Err(NodeUrlError::Invalid(_))
+        ));
+        assert_eq!(parse_node_url("http://u:p@x/"), Err(NodeUrlError::Extra));
+        assert_eq!(parse_node_url("http://x/?a=1"), Err(NodeUrlError::Extra));
+    }
+
+    #[test]
+    fn submit_answers_speak_in_words() {
+        let refused = SubmitAnswer {
+            status: 406,
+            body: serde_json::json!({"message": "Invalid Transaction!", "error": "insufficient funds"}),
+        };
+        assert!(!refused.accepted());
+        assert_eq!(refused.words(), "Invalid Transaction! insufficient funds");
+        let accepted = SubmitAnswer {
+            status: 201,
+            body: serde_json::json!({"message": "Transaction will be added to Block 2"}),
+        };
+        assert!(accepted.accepted());
+        assert_eq!(accepted.words(), "Transaction will be added to Block 2");
+    }
+
+    #[test]
+    fn error_bodies_are_summarised() {
+        let json = br#"{"message": "Missing values", "error": "amount is missing"}"#;
+        assert_eq!(
+            message_of(StatusCode::BAD_REQUEST, json),
+            "amount is missing"
+        );
+        assert_eq!(
+            message_of(StatusCode::NOT_FOUND, b"\n<h1>Not Found</h1>\n"),
+            "<h1>Not Found</h1>"
+        );
+        assert_eq!(message_of(StatusCode::BAD_GATEWAY, b""), "Bad Gateway");
+    }
+}

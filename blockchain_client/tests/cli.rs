@@ -1,0 +1,263 @@
+//! The built binary's subcommands, against a fake node on a loopback port.
+
+mod common;
+
+use std::process::Output;
+
+use blockchain_core::PrivateKey;
+use common::{OVERSPEND, dead_url, spawn_fake_node, vectors};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_blockchain_client");
+
+/// Runs the binary off the async runtime, so an in-process fake node keeps answering.
+async fn run(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(BIN)
+            .args(&args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn stdout_json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: stdout {:?}, stderr {:?}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn wallet_new_prints_a_wallet_or_writes_it_owner_only() {
+    let output = run(args(&["wallet", "new", "--bits", "1024"])).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let wallet = stdout_json(&output);
+    let key = PrivateKey::from_hex(wallet["private_key"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        key.address().as_hex(),
+        wallet["public_key"].as_str().unwrap()
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wallet.json");
+    let path_text = path.to_str().unwrap();
+    let output = run(args(&[
+        "wallet", "new", "--bits", "1024", "--out", path_text,
+    ]))
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let printed = stdout_json(&output);
+    assert_eq!(printed.as_object().unwrap().len(), 1, "{printed}");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(saved["public_key"], printed["public_key"]);
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains(saved["private_key"].as_str().unwrap())
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+
+    // An existing file is never overwritten.
+    let output = run(args(&[
+        "wallet", "new", "--bits", "1024", "--out", path_text,
+    ]))
+    .await;
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("never overwritten"),
+        "{}",
+        stderr(&output)
+    );
+    let again: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(again, saved);
+}
+
+#[tokio::test]
+async fn sign_without_nonce_equals_the_original_signature() {
+    let vectors = vectors();
+    let dir = tempfile::tempdir().unwrap();
+    for (i, entry) in vectors["valid"].as_array().unwrap().iter().enumerate() {
+        let field = |name: &str| entry[name].as_str().unwrap();
+        let mut list = vec!["sign", "--sender", field("sender_address")];
+        list.extend(["--recipient", field("recipient_address")]);
+        list.extend(["--amount", field("value"), "--no-nonce"]);
+        // Alternate between the key on the command line and in a wallet file.
+        let key_file = dir.path().join(format!("key{i}.json"));
+        let key_file_text = key_file.to_str().unwrap().to_owned();
+        if i % 2 == 0 {
+            list.extend(["--private-key", field("sender_private_key")]);
+        } else {
+            let wallet = serde_json::json!({"private_key": field("sender_private_key")});
+            std::fs::write(&key_file, wallet.to_string()).unwrap();
+            list.extend(["--private-key-file", &key_file_text]);
+        }
+        let output = run(args(&list)).await;
+        assert!(output.status.success(), "{}", stderr(&output));
+        let signed = stdout_json(&output);
+        assert_eq!(signed["signature"], entry["signature"]);
+        assert_eq!(signed["transaction"]["value"], entry["value"]);
+        assert!(signed["transaction"].get("nonce").is_none());
+    }
+}
+
+#[tokio::test]
+async fn sign_refuses_a_key_that_is_not_the_senders() {
+    let vectors = vectors();
+    let entry = &vectors["valid"][0];
+    let other = &vectors["wallets"][2];
+    let field = |name: &str| entry[name].as_str().unwrap();
+    let output = run(args(&[
+        "sign",
+        "--private-key",
+        other["private_key"].as_str().unwrap(),
+        "--sender",
+        field("sender_address"),
+        "--recipient",
+        field("recipient_address"),
+        "--amount",
+        "1",
+    ]))
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("sender_address does not belong to the private key"),
+        "{err}"
+    );
+    assert!(!err.contains(&other["private_key"].as_str().unwrap()[20..80]));
+    assert!(output.stdout.is_empty());
+
+    let output = run(args(&[
+        "sign",
+        "--private-key",
+        "zz",
+        "--recipient",
+        "x",
+        "--amount",
+        "1",
+    ]))
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("sender_private_key"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+fn send_args<'a>(node: &'a str, entry: &'a Value, amount: &'a str) -> Vec<String> {
+    let field = |name: &str| entry[name].as_str().unwrap();
+    args(&[
+        "send",
+        "--node",
+        node,
+        "--private-key",
+        field("sender_private_key"),
+        "--recipient",
+        field("recipient_address"),
+        "--amount",
+        amount,
+    ])
+}
+
+#[tokio::test]
+async fn send_submits_a_form_and_reports_refusals() {
+    let vectors = vectors();
+    let entry = &vectors["valid"][0];
+    let (node, fake) = spawn_fake_node("nobody").await;
+
+    let output = run(send_args(&node, entry, "2.5")).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let answer = stdout_json(&output);
+    assert_eq!(answer["message"], "Transaction will be added to Block 3");
+    {
+        let submitted = fake.submitted.lock().unwrap();
+        let form = submitted.last().unwrap();
+        assert_eq!(form["amount"], "2.5");
+        assert_eq!(
+            form["sender_address"],
+            entry["sender_address"].as_str().unwrap()
+        );
+        assert_eq!(form["nonce"].len(), 16);
+        assert_eq!(form["signature"].len(), 256);
+    }
+
+    let output = run(send_args(&node, entry, OVERSPEND)).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout_json(&output)["message"], "Invalid Transaction!");
+    assert!(
+        stderr(&output).contains("insufficient funds"),
+        "{}",
+        stderr(&output)
+    );
+
+    let dead = dead_url().await;
+    let output = run(send_args(&dead, entry, "1")).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("cannot reach the node"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn balance_and_transactions_read_the_node() {
+    let vectors = vectors();
+    let me = vectors["wallets"][0]["public_key"].as_str().unwrap();
+    let (node, _) = spawn_fake_node(me).await;
+
+    let output = run(args(&["balance", "--node", &node, "--address", me])).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let balance = stdout_json(&output);
+    assert_eq!(balance["balance"], "95");
+    assert_eq!(balance["address"], me);
+
+    let output = run(args(&["balance", "--node", &node, "--address", "nope"])).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("address is not hexadecimal"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = run(args(&["transactions", "--node", &node])).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let list = stdout_json(&output);
+    let txs = list["transactions"].as_array().unwrap();
+    assert_eq!(txs.len(), 3);
+    assert_eq!(txs[1]["block"], 2);
+    assert_eq!(txs[1]["recipient_address"], common::ALICE);
+
+    let output = run(args(&["transactions", "--node", &node, "--pending"])).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout_json(&output)["transactions"][0]["value"], "2");
+}
+
+#[tokio::test]
+async fn help_warns_before_binding_beyond_loopback() {
+    let output = run(args(&["--help"])).await;
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        help.contains("--host") && help.contains("WARNING"),
+        "{help}"
+    );
+}

@@ -1,0 +1,367 @@
+//! The web app on an ephemeral loopback port, against a fake node.
+
+mod common;
+
+use blockchain_core::transaction::check_stateless;
+use blockchain_core::{PrivateKey, Transaction};
+use common::{dead_url, spawn_client, spawn_fake_node, vectors};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+async fn get(url: &str) -> (StatusCode, Value) {
+    let response = reqwest::get(url).await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+async fn post_form(url: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+/// The original form's fields for a vector entry, paying `amount`.
+fn vector_form<'a>(entry: &'a Value, amount: &'a str) -> Vec<(&'static str, &'a str)> {
+    let field = |name: &str| entry[name].as_str().unwrap();
+    vec![
+        ("sender_address", field("sender_address")),
+        ("sender_private_key", field("sender_private_key")),
+        ("recipient_address", field("recipient_address")),
+        ("amount", amount),
+    ]
+}
+
+#[tokio::test]
+async fn wallet_new_answers_the_original_json() {
+    let client = spawn_client(&dead_url().await).await;
+    let response = reqwest::get(format!("{client}/wallet/new?bits=1024"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    let keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys, ["private_key", "public_key"]);
+    let key = PrivateKey::from_hex(body["private_key"].as_str().unwrap()).unwrap();
+    assert_eq!(key.address().as_hex(), body["public_key"].as_str().unwrap());
+    assert_eq!(key.address().bits(), 1024);
+
+    let (status, body) = get(&format!("{client}/wallet/new")).await;
+    assert_eq!(status, StatusCode::OK);
+    let key = PrivateKey::from_hex(body["private_key"].as_str().unwrap()).unwrap();
+    assert_eq!(key.address().bits(), 2048);
+
+    for bad in ["512", "abc", "99999"] {
+        let (status, body) = get(&format!("{client}/wallet/new?bits={bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert!(body["error"].as_str().unwrap().contains("bits"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn generate_transaction_without_nonce_equals_the_original_signature() {
+    let client = spawn_client(&dead_url().await).await;
+    let vectors = vectors();
+    for entry in vectors["valid"].as_array().unwrap() {
+        let mut form = vector_form(entry, entry["value"].as_str().unwrap());
+        form.push(("no_nonce", "true"));
+        let (status, body) = post_form(&format!("{client}/generate/transaction"), &form).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["signature"], entry["signature"]);
+        let tx = body["transaction"].as_object().unwrap();
+        let keys: Vec<_> = tx.keys().cloned().collect();
+        assert_eq!(keys, ["recipient_address", "sender_address", "value"]);
+        assert_eq!(tx["value"], entry["value"]);
+    }
+}
+
+#[tokio::test]
+async fn generate_transaction_sets_a_nonce_and_signs_it() {
+    let client = spawn_client(&dead_url().await).await;
+    let vectors = vectors();
+    let form = vector_form(&vectors["valid"][0], "0.25");
+    let (status, body) = post_form(&format!("{client}/generate/transaction"), &form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let tx = &body["transaction"];
+    let nonce = tx["nonce"].as_str().unwrap();
+    assert_eq!(nonce.len(), 16);
+    let parsed = Transaction::from_fields(
+        tx["sender_address"].as_str().unwrap(),
+        tx["recipient_address"].as_str().unwrap(),
+        tx["value"].as_str().unwrap(),
+        Some(nonce),
+        body["signature"].as_str().unwrap(),
+    )
+    .unwrap();
+    check_stateless(&parsed).unwrap();
+}
+
+#[tokio::test]
+async fn bad_transaction_input_is_a_400_naming_the_field() {
+    let client = spawn_client(&dead_url().await).await;
+    let vectors = vectors();
+    let entry = &vectors["valid"][0];
+    let other = &vectors["wallets"][2];
+    let good = vector_form(entry, "5");
+    let secret = entry["sender_private_key"].as_str().unwrap();
+    let cases = [
+        ("sender_address", "not-a-hex-key", "sender_address"),
+        (
+            "sender_address",
+            other["public_key"].as_str().unwrap(),
+            "sender_address",
+        ),
+        ("sender_private_key", "deadbeef", "sender_private_key"),
+        (
+            "sender_private_key",
+            other["private_key"].as_str().unwrap(),
+            "sender_address",
+        ),
+        ("sender_private_key", "", "sender_private_key"),
+        ("recipient_address", "abc", "recipient_address"),
+        ("amount", "abc", "amount"),
+        ("amount", "-5", "amount"),
+        ("amount", "", "amount"),
+    ];
+    for (name, value, expected) in cases {
+        let form: Vec<(&str, &str)> = good
+            .iter()
+            .map(|&(k, v)| (k, if k == name { value } else { v }))
+            .collect();
+        let (status, body) = post_form(&format!("{client}/generate/transaction"), &form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}={value}: {body}");
+        assert_eq!(body["field"], expected, "{name}={value}: {body}");
+        let error = body["error"].as_str().unwrap();
+        assert!(error.contains(expected), "{error}");
+        assert!(!error.contains(&secret[20..80]));
+    }
+
+    // An empty form names the first field; a JSON body is refused as a 4xx, not a 500.
+    let (status, body) = post_form(&format!("{client}/generate/transaction"), &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "sender_address");
+    let response = reqwest::Client::new()
+        .post(format!("{client}/generate/transaction"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("form"), "{body}");
+    let response = reqwest::Client::new()
+        .post(format!("{client}/generate/transaction"))
+        .form(&[("amount", "x".repeat(100_000))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn an_unreachable_node_is_a_502_that_says_so() {
+    let dead = dead_url().await;
+    let client = spawn_client(&dead).await;
+    let (status, body) = get(&format!("{client}/api/chain")).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("cannot reach the node"), "{error}");
+    assert!(
+        error.contains(dead.trim_start_matches("http://")),
+        "{error}"
+    );
+
+    let vectors = vectors();
+    let address = vectors["wallets"][0]["public_key"].as_str().unwrap();
+    let (status, body) = get(&format!("{client}/api/wallet?address={address}")).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+
+    for (node, fragment) in [
+        ("ftp://x", "http://"),
+        ("", "empty"),
+        ("http://", "not a valid"),
+    ] {
+        let url = format!("{client}/api/chain?node={}", url_encode(node));
+        let (status, body) = get(&url).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{node}: {body}");
+        assert_eq!(body["field"], "node");
+        assert!(body["error"].as_str().unwrap().contains(fragment), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_node_that_is_not_a_node_is_a_502() {
+    // The client itself answers /chain with its 404 page: not a node.
+    let client = spawn_client(&dead_url().await).await;
+    let (status, body) = get(&format!("{client}/api/chain?node={}", url_encode(&client))).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("404"), "{body}");
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn chain_and_wallet_lookups_go_through_to_the_node() {
+    let vectors = vectors();
+    let me = vectors["wallets"][0]["public_key"].as_str().unwrap();
+    let (node, _) = spawn_fake_node(me).await;
+    let client = spawn_client(&dead_url().await).await;
+
+    let (status, body) = get(&format!("{client}/api/chain?node={}", url_encode(&node))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["length"], 2);
+    assert_eq!(body["chain"][1]["transactions"][1]["sender_address"], "bob");
+
+    let url = format!(
+        "{client}/api/wallet?node={}&address={me}",
+        url_encode(&node)
+    );
+    let (status, body) = get(&url).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["balance"], "95");
+    assert_eq!(body["pending"], "2");
+    let history = body["history"].as_array().unwrap();
+    let summary: Vec<_> = history
+        .iter()
+        .map(|e| {
+            (
+                e["status"].as_str().unwrap(),
+                e["direction"].as_str().unwrap(),
+                e["value"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("pending", "in", "2"),
+            ("confirmed", "out", "5"),
+            ("confirmed", "in", "100")
+        ]
+    );
+    assert_eq!(history[2]["counterparty"], "THE BLOCKCHAIN");
+    assert_eq!(history[2]["timestamp"], 1_735_689_600);
+
+    let (status, body) = get(&format!(
+        "{client}/api/wallet?node={}&address=zz",
+        url_encode(&node)
+    ))
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "address");
+}
+
+#[tokio::test]
+async fn the_default_node_comes_from_the_command_line() {
+    let vectors = vectors();
+    let me = vectors["wallets"][0]["public_key"].as_str().unwrap();
+    let (node, _) = spawn_fake_node(me).await;
+    let client = spawn_client(&node).await;
+    let (status, body) = get(&format!("{client}/api/chain")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page = reqwest::get(format!("{client}/make/transaction"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("value=\"{node}\"")), "{page}");
+}
+
+#[tokio::test]
+async fn pages_render_with_labels_and_assets() {
+    let client = spawn_client(&dead_url().await).await;
+    let pages = [
+        (
+            "/",
+            &[
+                "Wallet Generator",
+                "id=\"generate-wallet\"",
+                "cannot be recovered",
+            ][..],
+        ),
+        (
+            "/make/transaction",
+            &[
+                "for=\"sender_address\"",
+                "name=\"sender_private_key\"",
+                "for=\"recipient_address\"",
+                "name=\"amount\"",
+                "id=\"confirm-dialog\"",
+                "aria-live",
+            ][..],
+        ),
+        (
+            "/view/transactions",
+            &["id=\"transactions-table\"", "for=\"view-node-url\""][..],
+        ),
+        (
+            "/wallet?address=abc",
+            &["for=\"balance-address\"", ">abc</textarea>"][..],
+        ),
+    ];
+    for (path, needles) in pages {
+        let response = reqwest::get(format!("{client}{path}")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(
+            response.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("script-src 'self'")
+        );
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("/static/style.css") && html.contains("/static/client.js"),
+            "{path}"
+        );
+        assert!(html.contains("aria-current=\"page\""), "{path}");
+        for needle in needles {
+            assert!(html.contains(needle), "{path} lacks {needle}");
+        }
+    }
+    let html = reqwest::get(format!("{client}/wallet?address=%3Cscript%3E"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("<script>"), "the address is escaped");
+    assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"));
+
+    for (path, mime) in [
+        ("/static/style.css", "text/css"),
+        ("/static/client.js", "javascript"),
+    ] {
+        let response = reqwest::get(format!("{client}{path}")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .contains(mime),
+            "{path}"
+        );
+    }
+    let missing = reqwest::get(format!("{client}/static/nope.css"))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let missing = reqwest::get(format!("{client}/no/such/page"))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(missing.text().await.unwrap().contains("Page not found"));
+}

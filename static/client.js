@@ -1,0 +1,410 @@
+// Wallet client pages: plain JavaScript, no framework, no third-party code.
+//
+// Each page has its own form; the matching init function below wires it up when the
+// form is present. Text from a node or a user is always inserted with textContent, never
+// as HTML.
+(function () {
+  "use strict";
+
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (key === "text") node.textContent = value;
+      else if (key === "class") node.className = value;
+      else node.setAttribute(key, value);
+    }
+    for (const child of children) {
+      if (child !== null && child !== undefined) {
+        node.append(child);
+      }
+    }
+    return node;
+  }
+
+  const HEX = /^[0-9a-fA-F]+$/;
+  const SPKI_PREFIX_LEN = 44;
+
+  // A long key shown as "4f2c1a9e…7d0b3c11": the digits after the common DER prefix
+  // and the last eight (as the node's pages and the core crate shorten keys).
+  function shortHex(text) {
+    if (!text || !HEX.test(text) || text.length <= 24) return text;
+    const start = text.length > 60 ? SPKI_PREFIX_LEN : 0;
+    return text.slice(start, start + 8) + "\u2026" + text.slice(-8);
+  }
+
+  async function copyText(text, button) {
+    let done = false;
+    if (navigator.clipboard && window.isSecureContext) {
+      try {
+        await navigator.clipboard.writeText(text);
+        done = true;
+      } catch (_) {
+        done = false;
+      }
+    }
+    if (!done) {
+      const area = el("textarea", { class: "visually-hidden", readonly: "" });
+      area.value = text;
+      document.body.append(area);
+      area.select();
+      try {
+        done = document.execCommand("copy");
+      } catch (_) {
+        done = false;
+      }
+      area.remove();
+    }
+    if (button) {
+      const label = button.dataset.label || button.textContent;
+      button.dataset.label = label;
+      button.textContent = done ? "Copied" : "Copy failed";
+      setTimeout(() => {
+        button.textContent = label;
+      }, 1500);
+    }
+  }
+
+  // A shortened key with its full value in the title and a copy button.
+  function hexCell(text, what) {
+    const wrap = el("span", { class: "hex-cell" });
+    if (!text || !HEX.test(text) || text.length <= 24) {
+      wrap.append(el("span", { text: text || "" }));
+      return wrap;
+    }
+    wrap.append(el("span", { class: "hex", title: text, text: shortHex(text) }));
+    const button = el("button", {
+      type: "button",
+      class: "copy",
+      "aria-label": "Copy full " + what,
+      text: "Copy",
+    });
+    button.addEventListener("click", () => copyText(text, button));
+    wrap.append(button);
+    return wrap;
+  }
+
+  function timeCell(seconds) {
+    if (seconds === null || seconds === undefined) return el("span", { class: "muted", text: "\u2014" });
+    const date = new Date(Number(seconds) * 1000);
+    return el("time", { datetime: date.toISOString(), text: date.toLocaleString() });
+  }
+
+  function setBusy(button, busy) {
+    button.disabled = busy;
+    button.setAttribute("aria-busy", busy ? "true" : "false");
+  }
+
+  function clearInvalid(form) {
+    for (const field of form.querySelectorAll("[aria-invalid]")) {
+      field.removeAttribute("aria-invalid");
+    }
+  }
+
+  function markInvalid(id) {
+    const field = id && $(id);
+    if (field) {
+      field.setAttribute("aria-invalid", "true");
+      field.focus();
+    }
+  }
+
+  function showBox(box, kind, ...content) {
+    box.replaceChildren(...content);
+    box.className = kind;
+    box.hidden = false;
+  }
+
+  // Reads a JSON answer; a non-JSON one becomes {error: "<status text>"}.
+  async function readJson(response) {
+    const text = await response.text();
+    try {
+      return JSON.parse(text);
+    } catch (_) {
+      return { error: "HTTP " + response.status + " " + (response.statusText || text.slice(0, 120)) };
+    }
+  }
+
+  async function getJson(url) {
+    let response;
+    try {
+      response = await fetch(url, { headers: { Accept: "application/json" } });
+    } catch (err) {
+      return { ok: false, body: { error: "Cannot reach the wallet app: " + err.message } };
+    }
+    return { ok: response.ok, body: await readJson(response) };
+  }
+
+  function nodeBase(text) {
+    let url = text.trim();
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) url = "http://" + url;
+    return url.replace(/\/+$/, "");
+  }
+
+  // ---- Wallet Generator ------------------------------------------------------------
+
+  function initWalletGenerator() {
+    const form = $("wallet-form");
+    if (!form) return;
+    const button = $("generate-wallet");
+    const status = $("wallet-status");
+    const result = $("wallet-result");
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      setBusy(button, true);
+      status.className = "muted result";
+      status.textContent = "Generating a " + $("key-bits").value + "-bit key\u2026";
+      const { ok, body } = await getJson("/wallet/new?bits=" + encodeURIComponent($("key-bits").value));
+      setBusy(button, false);
+      if (!ok) {
+        status.className = "error result";
+        status.textContent = body.error || "The wallet could not be generated.";
+        return;
+      }
+      $("public-key").value = body.public_key;
+      $("private-key").value = body.private_key;
+      $("check-balance-link").href = "/wallet?address=" + encodeURIComponent(body.public_key);
+      result.hidden = false;
+      status.className = "success result";
+      status.textContent = "Wallet generated. Save both keys below.";
+      $("keys-heading").focus();
+    });
+
+    for (const button of document.querySelectorAll("[data-copy]")) {
+      button.addEventListener("click", () => copyText($(button.dataset.copy).value, button));
+    }
+
+    $("download-wallet").addEventListener("click", () => {
+      const wallet = { private_key: $("private-key").value, public_key: $("public-key").value };
+      const blob = new Blob([JSON.stringify(wallet, null, 2) + "\n"], { type: "application/json" });
+      const link = el("a", { href: URL.createObjectURL(blob), download: "wallet.json" });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+    });
+  }
+
+  // ---- Make Transaction --------------------------------------------------------------
+
+  function initMakeTransaction() {
+    const form = $("transaction-form");
+    if (!form) return;
+    const button = $("generate-transaction");
+    const formError = $("transaction-error");
+    const dialog = $("confirm-dialog");
+    const confirmForm = $("confirm-form");
+    const confirmButton = $("confirm-transaction");
+    const confirmError = $("confirm-error");
+    const result = $("submit-result");
+    let signed = null;
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearInvalid(form);
+      formError.hidden = true;
+      setBusy(button, true);
+      let response;
+      try {
+        response = await fetch("/generate/transaction", {
+          method: "POST",
+          body: new URLSearchParams(new FormData(form)),
+        });
+      } catch (err) {
+        setBusy(button, false);
+        showBox(formError, "error", "Cannot reach the wallet app: " + err.message);
+        return;
+      }
+      const body = await readJson(response);
+      setBusy(button, false);
+      if (!response.ok) {
+        showBox(formError, "error", body.error || "The transaction could not be signed.");
+        markInvalid(body.field);
+        return;
+      }
+      signed = body;
+      const tx = body.transaction;
+      $("confirm-sender").textContent = tx.sender_address;
+      $("confirm-recipient").textContent = tx.recipient_address;
+      $("confirm-amount").textContent = tx.value;
+      $("confirm-nonce").textContent = tx.nonce || "(none)";
+      $("confirm-signature").value = body.signature;
+      confirmError.hidden = true;
+      setBusy(confirmButton, false);
+      dialog.showModal();
+      confirmButton.focus();
+    });
+
+    $("cancel-transaction").addEventListener("click", () => dialog.close());
+
+    confirmForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!signed) return;
+      const node = nodeBase($("node-url").value);
+      const tx = signed.transaction;
+      const fields = new URLSearchParams({
+        sender_address: tx.sender_address,
+        recipient_address: tx.recipient_address,
+        amount: tx.value,
+        signature: signed.signature,
+      });
+      if (tx.nonce) fields.set("nonce", tx.nonce);
+      confirmError.hidden = true;
+      setBusy(confirmButton, true);
+      let response;
+      try {
+        response = await fetch(node + "/transactions/new", { method: "POST", body: fields });
+      } catch (_) {
+        setBusy(confirmButton, false);
+        showBox(
+          confirmError,
+          "error",
+          "Cannot reach the node at " + node + ". Check the URL and that the node is running.",
+        );
+        markInvalid("node-url");
+        return;
+      }
+      const body = await readJson(response);
+      setBusy(confirmButton, false);
+      dialog.close();
+      if (response.ok) {
+        signed = null;
+        form.reset();
+        const items = [el("p", {}, el("strong", { text: "Transaction submitted. " }), body.message || "")];
+        if (body.transaction_id) {
+          items.push(el("p", {}, "Transaction ID: ", el("span", { class: "hex-full", text: body.transaction_id })));
+        }
+        items.push(el("p", {}, el("a", { href: "/view/transactions", text: "View transactions" })));
+        showBox(result, "success result", ...items);
+      } else {
+        const words = body.error || body.message || "HTTP " + response.status;
+        showBox(
+          result,
+          "error result",
+          el("p", {}, el("strong", { text: "The node refused the transaction." })),
+          el("p", { class: "refusal", text: words }),
+        );
+      }
+      result.setAttribute("tabindex", "-1");
+      result.focus();
+    });
+  }
+
+  // ---- View Transactions -------------------------------------------------------------
+
+  function emptyRow(colspan, text) {
+    return el("tr", {}, el("td", { colspan: String(colspan), class: "empty", text }));
+  }
+
+  function initViewTransactions() {
+    const form = $("view-form");
+    if (!form) return;
+    const button = $("view-transactions");
+    const status = $("view-status");
+    const tbody = $("transactions-table").tBodies[0];
+    const summary = $("chain-summary");
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearInvalid(form);
+      setBusy(button, true);
+      status.replaceChildren();
+      status.className = "result";
+      const node = $("view-node-url").value;
+      const { ok, body } = await getJson("/api/chain?node=" + encodeURIComponent(node));
+      setBusy(button, false);
+      if (!ok) {
+        showBox(status, "error result", body.error || "The chain could not be fetched.");
+        if (body.field === "node") markInvalid("view-node-url");
+        tbody.replaceChildren(emptyRow(6, "No transactions to show."));
+        summary.textContent = "";
+        return;
+      }
+      const rows = [];
+      let count = 0;
+      for (const block of body.chain) {
+        for (const tx of block.transactions) {
+          count += 1;
+          rows.push(
+            el(
+              "tr",
+              {},
+              el("td", { class: "num", text: String(count) }),
+              el("td", {}, hexCell(tx.recipient_address, "recipient address")),
+              el("td", {}, hexCell(tx.sender_address, "sender address")),
+              el("td", { class: "num", text: String(tx.value) }),
+              el("td", {}, timeCell(block.timestamp)),
+              el("td", { class: "num", text: String(block.block_number) }),
+            ),
+          );
+        }
+      }
+      tbody.replaceChildren(...(rows.length ? rows : [emptyRow(6, "This chain holds no transactions yet.")]));
+      summary.textContent = count + " transaction" + (count === 1 ? "" : "s") + " in " + body.chain.length + " block" + (body.chain.length === 1 ? "" : "s");
+      status.className = "visually-hidden";
+      status.textContent = "Loaded " + summary.textContent + ".";
+    });
+  }
+
+  // ---- Wallet Balance ----------------------------------------------------------------
+
+  function initWallet() {
+    const form = $("balance-form");
+    if (!form) return;
+    const button = $("check-balance");
+    const status = $("balance-status");
+    const result = $("balance-result");
+    const tbody = $("history-table").tBodies[0];
+
+    async function lookUp() {
+      clearInvalid(form);
+      setBusy(button, true);
+      status.replaceChildren();
+      status.className = "result";
+      const query = new URLSearchParams({
+        address: $("balance-address").value.trim(),
+        node: $("balance-node-url").value,
+      });
+      const { ok, body } = await getJson("/api/wallet?" + query);
+      setBusy(button, false);
+      if (!ok) {
+        result.hidden = true;
+        showBox(status, "error result", body.error || "The balance could not be fetched.");
+        markInvalid({ address: "balance-address", node: "balance-node-url" }[body.field]);
+        return;
+      }
+      $("balance-confirmed").textContent = body.balance;
+      $("balance-pending").textContent = body.pending;
+      $("balance-for").replaceChildren(hexCell(body.address, "address"));
+      const rows = body.history.map((entry) =>
+        el(
+          "tr",
+          {},
+          el("td", {}, el("span", { class: "badge " + entry.status, text: entry.status === "pending" ? "Pending" : "Confirmed" })),
+          el("td", { class: "num", text: entry.block === null || entry.block === undefined ? "\u2014" : String(entry.block) }),
+          el("td", {}, timeCell(entry.timestamp)),
+          el("td", {}, el("span", { class: "badge " + entry.direction, text: entry.direction === "in" ? "Received" : "Sent" })),
+          el("td", {}, hexCell(entry.counterparty, "counterparty address")),
+          el("td", { class: "num", text: (entry.direction === "in" ? "+" : "\u2212") + entry.value }),
+        ),
+      );
+      tbody.replaceChildren(...(rows.length ? rows : [emptyRow(6, "No transactions involve this wallet yet.")]));
+      result.hidden = false;
+      status.className = "visually-hidden";
+      status.textContent = "Balance " + body.balance + ", pending " + body.pending + ".";
+    }
+
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      lookUp();
+    });
+    if ($("balance-address").value.trim()) lookUp();
+  }
+
+  initWalletGenerator();
+  initMakeTransaction();
+  initViewTransactions();
+  initWallet();
+})();
