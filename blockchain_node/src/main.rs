@@ -1,3 +1,8 @@
-fn main() {
-    println!("Hello, world!");
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = blockchain_node::Config::parse();
+    blockchain_node::init_tracing();
+    blockchain_node::run(config).await
 }

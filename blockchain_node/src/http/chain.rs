@@ -1,0 +1,184 @@
+//! `/chain`, `/blocks`, `/balance`, `/status`: reading the chain, and blocks from peers.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use blockchain_core::{Amount, Block};
+use bytes::{BufMut, BytesMut};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::node::ConnectError;
+
+#[derive(Deserialize)]
+pub struct Page {
+    from: Option<u64>,
+    limit: Option<u64>,
+}
+
+/// `GET /chain`: `{"chain": [...], "length": N}` where `length` is the whole chain's
+/// length; `?from=K&limit=M` returns a page. Blocks' JSON was serialized when they joined
+/// the chain, so this only concatenates bytes.
+pub async fn chain(State(app): State<AppState>, Query(page): Query<Page>) -> Response {
+    let state = app.node.read();
+    let length = state.blocks.len() as u64;
+    let from = page.from.unwrap_or(0).min(length);
+    let to = page
+        .limit
+        .map_or(length, |limit| from.saturating_add(limit).min(length));
+    let slice = &state.blocks[from as usize..to as usize];
+    let mut body =
+        BytesMut::with_capacity(slice.iter().map(|b| b.json.len() + 1).sum::<usize>() + 128);
+    body.put_slice(b"{\"chain\":[");
+    for (i, stored) in slice.iter().enumerate() {
+        if i > 0 {
+            body.put_u8(b',');
+        }
+        body.put_slice(&stored.json);
+    }
+    body.put_slice(
+        format!(
+            "],\"length\":{length},\"from\":{from},\"work\":\"{}\"}}",
+            state.ledger.tip().work
+        )
+        .as_bytes(),
+    );
+    drop(state);
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from(body.freeze()),
+    )
+        .into_response()
+}
+
+/// `GET /blocks/{number}`.
+pub async fn block(
+    State(app): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Response, ApiError> {
+    let number: usize = number.parse().map_err(|_| {
+        ApiError::BadRequest(format!("block number {number:?} is not a whole number"))
+    })?;
+    let state = app.node.read();
+    let stored = state.blocks.get(number).ok_or_else(|| {
+        ApiError::NotFound(format!("no block {number}; the tip is {}", state.height()))
+    })?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from(stored.json.clone()),
+    )
+        .into_response())
+}
+
+/// `POST /blocks`: a peer announces a block. One that extends our tip is validated and
+/// connected; one that does not starts a resolve with that peer.
+pub async fn announce(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+) -> Result<Response, ApiError> {
+    let block: Block = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("block is not valid JSON: {e}")))?;
+    let (known, extends) = {
+        let state = app.node.read();
+        let known = state
+            .blocks
+            .get(block.number() as usize)
+            .is_some_and(|b| b.block.hash() == block.hash());
+        (known, block.previous_hash() == state.tip().block.hash())
+    };
+    if known {
+        return Ok((
+            StatusCode::OK,
+            Json(json!({ "message": "Block already known" })),
+        )
+            .into_response());
+    }
+    if !extends {
+        let peer = headers
+            .get("x-peer")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|p| crate::network::parse_peer_url(p).ok());
+        app.network.resolve_in_background(peer);
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({ "message": "Block does not extend our tip; resolving" })),
+        )
+            .into_response());
+    }
+    match app.node.accept_block(block).await {
+        Ok(block) => Ok((
+            StatusCode::CREATED,
+            Json(json!({ "message": "Block accepted", "block_number": block.number(), "hash": block.hash().to_string() })),
+        )
+            .into_response()),
+        Err(ConnectError::Block(blockchain_core::BlockError::WrongPreviousHash { .. } | blockchain_core::BlockError::WrongNumber { .. })) => {
+            Ok((StatusCode::ACCEPTED, Json(json!({ "message": "Tip moved meanwhile; ignored" }))).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BalanceQuery {
+    address: Option<String>,
+}
+
+/// `GET /balance?address=HEX`: confirmed balance and what the pool would change.
+pub async fn balance(
+    State(app): State<AppState>,
+    Query(query): Query<BalanceQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let hex = query.address.ok_or(ApiError::MissingField("address"))?;
+    let address = app
+        .node
+        .keys
+        .parse(hex.trim(), "address")
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let state = app.node.read();
+    let confirmed = state.ledger.balance(&address);
+    let (incoming, outgoing) = state.pool.flows(&address);
+    let pending = if incoming >= outgoing {
+        incoming
+            .checked_sub(outgoing)
+            .unwrap_or_default()
+            .to_string()
+    } else {
+        format!("-{}", outgoing.checked_sub(incoming).unwrap_or_default())
+    };
+    Ok(Json(json!({
+        "address": address.as_hex(),
+        "balance": confirmed,
+        "pending": pending,
+        "pending_incoming": incoming,
+        "pending_outgoing": outgoing,
+        "available": confirmed.checked_sub(outgoing).unwrap_or(Amount::ZERO),
+        "height": state.height(),
+    })))
+}
+
+/// `GET /status`: what a dashboard or a peer wants to know first.
+pub async fn status(State(app): State<AppState>) -> Json<serde_json::Value> {
+    let peers = app.network.peers();
+    let state = app.node.read();
+    let tip = state.ledger.tip();
+    Json(json!({
+        "network": app.node.params.network,
+        "height": tip.number,
+        "length": state.blocks.len(),
+        "tip_hash": tip.hash.to_string(),
+        "genesis_hash": state.ledger.genesis_hash().to_string(),
+        "work": tip.work.to_string(),
+        "difficulty": app.node.params.difficulty.bits(),
+        "reward": app.node.params.reward,
+        "pool_size": state.pool.len(),
+        "peers": peers,
+        "miner_address": app.node.miner.as_hex(),
+        "miner_balance": state.ledger.balance(&app.node.miner),
+        "mining": app.node.is_mining(),
+    }))
+}

@@ -1,0 +1,98 @@
+//! One error type for every handler, mapped to a status and a JSON body in one place.
+//! Internal details (storage errors) are logged, never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::node::{ConnectError, SubmitError};
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// A required field is absent: 400, the original's "Missing values".
+    MissingField(&'static str),
+    /// A field or parameter is malformed: 400.
+    BadRequest(String),
+    /// A transaction breaks a rule: 406, the original's "Invalid Transaction!".
+    InvalidTransaction(String),
+    /// A block breaks a rule: 422.
+    InvalidBlock(String),
+    NotFound(String),
+    UnsupportedMediaType(String),
+    /// The body is over the route's size limit: 413.
+    TooLarge(String),
+    /// The pool is full: 503 with Retry-After.
+    Busy(String),
+    /// The disk failed; details are in the log.
+    Storage,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message, error) = match self {
+            ApiError::MissingField(field) => (
+                StatusCode::BAD_REQUEST,
+                "Missing values",
+                format!("missing field: {field}"),
+            ),
+            ApiError::BadRequest(error) => (StatusCode::BAD_REQUEST, "Bad request", error),
+            ApiError::InvalidTransaction(error) => {
+                (StatusCode::NOT_ACCEPTABLE, "Invalid Transaction!", error)
+            }
+            ApiError::InvalidBlock(error) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "Invalid block", error)
+            }
+            ApiError::NotFound(error) => (StatusCode::NOT_FOUND, "Not found", error),
+            ApiError::TooLarge(error) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "Request too large", error)
+            }
+            ApiError::UnsupportedMediaType(error) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported media type",
+                error,
+            ),
+            ApiError::Busy(error) => {
+                let body = Json(json!({ "message": "Busy", "error": error }));
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [("retry-after", "5")],
+                    body,
+                )
+                    .into_response();
+            }
+            ApiError::Storage => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Storage failure",
+                "the node could not write to its database; nothing was accepted".to_owned(),
+            ),
+        };
+        (status, Json(json!({ "message": message, "error": error }))).into_response()
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(error: SubmitError) -> Self {
+        match error {
+            SubmitError::Invalid(e) => ApiError::InvalidTransaction(e.to_string()),
+            SubmitError::Ledger(e) => ApiError::InvalidTransaction(e.to_string()),
+            SubmitError::PoolFull(e) => ApiError::Busy(e.to_string()),
+            SubmitError::Storage(e) => {
+                tracing::error!(error = %e, "transaction not stored");
+                ApiError::Storage
+            }
+        }
+    }
+}
+
+impl From<ConnectError> for ApiError {
+    fn from(error: ConnectError) -> Self {
+        match error {
+            ConnectError::Block(e) => ApiError::InvalidBlock(e.to_string()),
+            ConnectError::Storage(e) => {
+                tracing::error!(error = %e, "block not stored");
+                ApiError::Storage
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Request bodies as named text fields, from a form (URL-encoded or multipart) or JSON.
+//!
+//! The original takes forms; scripts prefer JSON; browsers' `FormData` sends multipart.
+//! All three end up as the same [`Fields`], so each handler names what it requires and
+//! a missing or mistyped field gets a 400 that names it.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header::CONTENT_TYPE;
+
+use super::error::ApiError;
+
+#[derive(Debug, Default)]
+pub struct Fields(HashMap<String, String>);
+
+impl Fields {
+    /// A field that must be present (it may be empty; parsing decides about that).
+    pub fn require(&self, name: &'static str) -> Result<&str, ApiError> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .ok_or(ApiError::MissingField(name))
+    }
+
+    /// The first present of several names (`amount` in forms, `value` in JSON).
+    pub fn require_any(&self, names: &[&'static str]) -> Result<&str, ApiError> {
+        names
+            .iter()
+            .find_map(|n| self.0.get(*n))
+            .map(String::as_str)
+            .ok_or(ApiError::MissingField(names[0]))
+    }
+
+    pub fn optional(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Fields {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match content_type.as_str() {
+            "application/x-www-form-urlencoded" => {
+                let body = body(request, state).await?;
+                let pairs: Vec<(String, String)> =
+                    serde_urlencoded::from_bytes(&body).map_err(|e| {
+                        ApiError::BadRequest(format!("form body is not URL-encoded: {e}"))
+                    })?;
+                Ok(Fields(pairs.into_iter().collect()))
+            }
+            "application/json" => {
+                let body = body(request, state).await?;
+                let value: serde_json::Value = serde_json::from_slice(&body)
+                    .map_err(|e| ApiError::BadRequest(format!("body is not valid JSON: {e}")))?;
+                let serde_json::Value::Object(map) = value else {
+                    return Err(ApiError::BadRequest("JSON body must be an object".into()));
+                };
+                let mut fields = HashMap::new();
+                for (key, value) in map {
+                    let text = match value {
+                        serde_json::Value::String(s) => s,
+                        serde_json::Value::Array(items) => items
+                            .into_iter()
+                            .map(|item| match item {
+                                serde_json::Value::String(s) => Ok(s),
+                                _ => Err(ApiError::BadRequest(format!(
+                                    "field {key} must hold strings"
+                                ))),
+                            })
+                            .collect::<Result<Vec<_>, _>>()?
+                            .join(","),
+                        serde_json::Value::Null => continue,
+                        _ => {
+                            return Err(ApiError::BadRequest(format!(
+                                "field {key} must be a string"
+                            )));
+                        }
+                    };
+                    fields.insert(key, text);
+                }
+                Ok(Fields(fields))
+            }
+            "multipart/form-data" => {
+                let mut multipart = Multipart::from_request(request, state)
+                    .await
+                    .map_err(|e| ApiError::BadRequest(format!("multipart body: {e}")))?;
+                let mut fields = HashMap::new();
+                while let Some(field) = multipart
+                    .next_field()
+                    .await
+                    .map_err(|e| ApiError::BadRequest(format!("multipart body: {e}")))?
+                {
+                    let Some(name) = field.name().map(str::to_owned) else {
+                        continue;
+                    };
+                    let text = field
+                        .text()
+                        .await
+                        .map_err(|e| ApiError::BadRequest(format!("field {name}: {e}")))?;
+                    fields.insert(name, text);
+                }
+                Ok(Fields(fields))
+            }
+            "" => Err(ApiError::UnsupportedMediaType(
+                "no Content-Type: send a form (application/x-www-form-urlencoded) or JSON".into(),
+            )),
+            other => Err(ApiError::UnsupportedMediaType(format!(
+                "Content-Type {other} is not accepted: send a form (application/x-www-form-urlencoded or multipart/form-data) or JSON"
+            ))),
+        }
+    }
+}
+
+async fn body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, state).await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!("request body: {e}"))
+        } else {
+            ApiError::BadRequest(format!("request body: {e}"))
+        }
+    })
+}

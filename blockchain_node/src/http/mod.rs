@@ -1,0 +1,121 @@
+//! The HTTP layer: routes, shared state, limits. Handlers parse, call the node, and map
+//! the result; the rules live in `blockchain_core` and the node.
+
+mod chain;
+mod error;
+mod fields;
+mod mine;
+mod nodes;
+mod pages;
+mod transactions;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rust_embed::RustEmbed;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use crate::network::Network;
+use crate::node::Node;
+
+/// Bodies larger than this are refused with 413 (a transaction is a few KiB).
+const BODY_LIMIT: usize = 64 * 1024;
+/// Blocks from peers can hold 10,000 transactions.
+const BLOCK_BODY_LIMIT: usize = 48 << 20;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub node: Arc<Node>,
+    pub network: Arc<Network>,
+    /// Whether `--mine` runs a background miner.
+    pub background_mining: bool,
+}
+
+#[derive(RustEmbed)]
+#[folder = "../static/"]
+struct Assets;
+
+/// Builds the application: the original API, our additions, pages and assets.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/transactions/new", post(transactions::submit))
+        .route("/transactions/get", get(transactions::pending))
+        .route("/transactions/{id}", get(transactions::lookup))
+        .route("/chain", get(chain::chain))
+        .route("/blocks/{number}", get(chain::block))
+        .route("/balance", get(chain::balance))
+        .route("/status", get(chain::status))
+        .route("/nodes/register", post(nodes::register))
+        .route("/nodes/get", get(nodes::list))
+        .route("/nodes/resolve", get(nodes::resolve).post(nodes::resolve))
+        .route("/", get(pages::mine))
+        .route("/configure", get(pages::configure))
+        .route("/explorer/block/{number}", get(pages::block))
+        .route("/explorer/tx/{id}", get(pages::transaction))
+        .route("/explorer/address/{address}", get(pages::address))
+        .route("/static/{*path}", get(asset))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ));
+    // Mining may take long at a high difficulty: no request timeout there.
+    let mining = Router::new().route("/mine", get(mine::mine).post(mine::mine));
+    let blocks = Router::new()
+        .route("/blocks", post(chain::announce))
+        .layer(DefaultBodyLimit::max(BLOCK_BODY_LIMIT));
+
+    api.merge(mining)
+        .merge(blocks)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::CONTENT_TYPE]),
+        )
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+        }).on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)))
+}
+
+async fn asset(uri: Uri) -> Response {
+    let path = uri.path().trim_start_matches("/static/");
+    match Assets::get(path) {
+        Some(file) => {
+            let mime = file.metadata.mimetype().to_owned();
+            (
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CACHE_CONTROL, "public, max-age=300".to_owned()),
+                ],
+                file.data,
+            )
+                .into_response()
+        }
+        None => ApiError::NotFound(format!("no asset {path}")).into_response(),
+    }
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no route {method} {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    let body = axum::Json(serde_json::json!({
+        "message": "Method not allowed",
+        "error": format!("{method} is not allowed on {}", uri.path()),
+    }));
+    (StatusCode::METHOD_NOT_ALLOWED, body).into_response()
+}

@@ -1,0 +1,295 @@
+//! Server-rendered dashboards: Mine, Configure, and explorer pages for a block, a
+//! transaction and an address. JavaScript (`static/node.js`) only performs actions
+//! (mine, resolve, register) and reloads.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use blockchain_core::{Address, Transaction, TxId};
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::ApiError;
+
+/// Blocks per page of the chain table.
+const BLOCKS_PER_PAGE: usize = 20;
+
+/// A long hex value shown short, with the whole value at hand.
+pub struct Hex {
+    pub short: String,
+    pub full: String,
+}
+
+impl Hex {
+    fn of(full: &str) -> Self {
+        let short = if full.len() > 24 {
+            // Keys share a long DER prefix; show the part after it.
+            let start = if full.len() > 100 { 58 } else { 0 };
+            format!("{}…{}", &full[start..start + 10], &full[full.len() - 8..])
+        } else {
+            full.to_owned()
+        };
+        Hex {
+            short,
+            full: full.to_owned(),
+        }
+    }
+}
+
+pub struct TxRow {
+    pub id: String,
+    pub sender: Hex,
+    pub sender_is_chain: bool,
+    pub recipient: Hex,
+    pub value: String,
+    pub timestamp: String,
+    pub block: Option<u64>,
+}
+
+impl TxRow {
+    fn new(tx: &Transaction, block: Option<(u64, u64)>) -> Self {
+        TxRow {
+            id: tx.id().to_string(),
+            sender: Hex::of(tx.sender().as_str()),
+            sender_is_chain: tx.is_mint(),
+            recipient: Hex::of(tx.recipient().as_hex()),
+            value: tx.amount().to_string(),
+            timestamp: block.map(|(_, ts)| format_time(ts)).unwrap_or_default(),
+            block: block.map(|(n, _)| n),
+        }
+    }
+}
+
+fn format_time(unix: u64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix);
+    humantime::format_rfc3339_seconds(time)
+        .to_string()
+        .replace('T', " ")
+        .replace('Z', " UTC")
+}
+
+pub struct NodePanel {
+    pub network: String,
+    pub height: u64,
+    pub difficulty: u32,
+    pub reward: String,
+    pub miner: Hex,
+    pub miner_balance: String,
+    pub peers: Vec<String>,
+    pub mining: bool,
+    pub pool_size: usize,
+    pub tip: Hex,
+}
+
+fn panel(app: &AppState) -> NodePanel {
+    let peers = app.network.peers();
+    let state = app.node.read();
+    NodePanel {
+        network: app.node.params.network.clone(),
+        height: state.height(),
+        difficulty: app.node.params.difficulty.bits(),
+        reward: app.node.params.reward.to_string(),
+        miner: Hex::of(app.node.miner.as_hex()),
+        miner_balance: state.ledger.balance(&app.node.miner).to_string(),
+        peers,
+        mining: app.node.is_mining() || app.background_mining,
+        pool_size: state.pool.len(),
+        tip: Hex::of(&state.tip().block.hash().to_string()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "node/mine.html")]
+pub struct MinePage {
+    pub panel: NodePanel,
+    pub pending: Vec<TxRow>,
+    pub confirmed: Vec<TxRow>,
+    pub page: usize,
+    pub pages: usize,
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<usize>,
+}
+
+/// `/`: the Mine dashboard. The chain table shows newest blocks first, a page at a time.
+pub async fn mine(State(app): State<AppState>, Query(query): Query<PageQuery>) -> MinePage {
+    let panel = panel(&app);
+    let state = app.node.read();
+    let pending = state
+        .pool
+        .iter()
+        .take(500)
+        .map(|tx| TxRow::new(tx, None))
+        .collect();
+    let blocks = state.blocks.len();
+    let pages = blocks.div_ceil(BLOCKS_PER_PAGE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let newest = blocks - (page - 1) * BLOCKS_PER_PAGE;
+    let oldest = newest.saturating_sub(BLOCKS_PER_PAGE);
+    let confirmed = state.blocks[oldest..newest]
+        .iter()
+        .rev()
+        .flat_map(|stored| {
+            let block = &stored.block;
+            block
+                .transactions()
+                .iter()
+                .map(|tx| TxRow::new(tx, Some((block.number(), block.timestamp()))))
+        })
+        .collect();
+    MinePage {
+        panel,
+        pending,
+        confirmed,
+        page,
+        pages,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "node/configure.html")]
+pub struct ConfigurePage {
+    pub panel: NodePanel,
+}
+
+/// `/configure`: add peers, list them.
+pub async fn configure(State(app): State<AppState>) -> ConfigurePage {
+    ConfigurePage { panel: panel(&app) }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "node/block.html")]
+pub struct BlockPage {
+    pub number: u64,
+    pub hash: String,
+    pub previous_hash: String,
+    pub merkle_root: String,
+    pub timestamp: String,
+    pub difficulty: u32,
+    pub nonce: u64,
+    pub transactions: Vec<TxRow>,
+    pub has_next: bool,
+}
+
+/// `/explorer/block/{number}`.
+pub async fn block(
+    State(app): State<AppState>,
+    Path(number): Path<u64>,
+) -> Result<BlockPage, ApiError> {
+    let state = app.node.read();
+    let stored = state
+        .blocks
+        .get(usize::try_from(number).unwrap_or(usize::MAX))
+        .ok_or_else(|| ApiError::NotFound(format!("no block {number}")))?;
+    let block = &stored.block;
+    Ok(BlockPage {
+        number: block.number(),
+        hash: block.hash().to_string(),
+        previous_hash: block.previous_hash().to_string(),
+        merkle_root: hex::encode(block.header().merkle_root),
+        timestamp: format_time(block.timestamp()),
+        difficulty: block.difficulty().bits(),
+        nonce: block.nonce(),
+        transactions: block
+            .transactions()
+            .iter()
+            .map(|tx| TxRow::new(tx, Some((block.number(), block.timestamp()))))
+            .collect(),
+        has_next: (number as usize) + 1 < state.blocks.len(),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "node/transaction.html")]
+pub struct TransactionPage {
+    pub row: TxRow,
+    pub status: String,
+    pub nonce: String,
+    pub signature: String,
+}
+
+/// `/explorer/tx/{id}`.
+pub async fn transaction(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<TransactionPage, ApiError> {
+    let id: TxId = id
+        .parse()
+        .map_err(|_| ApiError::BadRequest("a transaction id is 64 hex digits".into()))?;
+    let (tx, block) = app
+        .node
+        .locate(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("no transaction {id}")))?;
+    let stamp = block.and_then(|n| {
+        app.node
+            .read()
+            .blocks
+            .get(n as usize)
+            .map(|b| (n, b.block.timestamp()))
+    });
+    Ok(TransactionPage {
+        status: match block {
+            Some(n) => format!("confirmed in block {n}"),
+            None => "pending".into(),
+        },
+        nonce: tx.nonce().unwrap_or("").to_owned(),
+        signature: hex::encode(tx.signature()),
+        row: TxRow::new(&tx, stamp),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "node/address.html")]
+pub struct AddressPage {
+    pub address: Hex,
+    pub balance: String,
+    pub pending_in: String,
+    pub pending_out: String,
+    pub history: Vec<TxRow>,
+    pub is_miner: bool,
+}
+
+/// `/explorer/address/{hex}`: balance and history (newest first, at most 500 rows).
+pub async fn address(
+    State(app): State<AppState>,
+    Path(hex): Path<String>,
+) -> Result<AddressPage, ApiError> {
+    let address: Address = app
+        .node
+        .keys
+        .parse(&hex, "address")
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let state = app.node.read();
+    let (pending_in, pending_out) = state.pool.flows(&address);
+    let involves =
+        |tx: &Transaction| tx.recipient() == &address || tx.sender().wallet() == Some(&address);
+    let mut history: Vec<TxRow> = state
+        .pool
+        .iter()
+        .filter(|tx| involves(tx))
+        .map(|tx| TxRow::new(tx, None))
+        .collect();
+    for stored in state.blocks.iter().rev() {
+        let block = &stored.block;
+        history.extend(
+            block
+                .transactions()
+                .iter()
+                .filter(|tx| involves(tx))
+                .map(|tx| TxRow::new(tx, Some((block.number(), block.timestamp())))),
+        );
+        if history.len() >= 500 {
+            break;
+        }
+    }
+    Ok(AddressPage {
+        balance: state.ledger.balance(&address).to_string(),
+        pending_in: pending_in.to_string(),
+        pending_out: pending_out.to_string(),
+        history,
+        is_miner: address == app.node.miner,
+        address: Hex::of(address.as_hex()),
+    })
+}

@@ -1,0 +1,75 @@
+//! `/transactions/*`: submit, list the pool, look one up.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use blockchain_core::{Sender, THE_BLOCKCHAIN, Transaction, TxId, TxParseError};
+use serde_json::json;
+
+use super::AppState;
+use super::error::ApiError;
+use super::fields::Fields;
+
+/// `POST /transactions/new`: the original's form fields (`amount`, not `value`), or JSON.
+pub async fn submit(State(app): State<AppState>, fields: Fields) -> Result<Response, ApiError> {
+    let tx = parse_transaction(&app, &fields)?;
+    let id = tx.id();
+    let block = app.node.submit(tx).await?;
+    let body = json!({
+        "message": format!("Transaction will be added to Block {block}"),
+        "transaction_id": id.to_string(),
+        "block_number": block,
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+fn parse_transaction(app: &AppState, fields: &Fields) -> Result<Transaction, ApiError> {
+    let sender = fields.require("sender_address")?;
+    let recipient = fields.require("recipient_address")?;
+    let value = fields.require_any(&["amount", "value"])?;
+    let signature = fields.require("signature")?;
+    let nonce = fields.optional("nonce");
+    let parse_error = |e: TxParseError| ApiError::BadRequest(e.to_string());
+    let sender = if sender == THE_BLOCKCHAIN {
+        Sender::Blockchain
+    } else {
+        Sender::Wallet(
+            app.node
+                .keys
+                .parse(sender, "sender_address")
+                .map_err(|e| parse_error(TxParseError::Sender(e)))?,
+        )
+    };
+    let recipient = app
+        .node
+        .keys
+        .parse(recipient, "recipient_address")
+        .map_err(|e| parse_error(TxParseError::Recipient(e)))?;
+    Transaction::new(sender, recipient, value, nonce, signature).map_err(parse_error)
+}
+
+/// `GET /transactions/get`: the pending pool, oldest first.
+pub async fn pending(State(app): State<AppState>) -> Json<serde_json::Value> {
+    let transactions: Vec<Transaction> = app.node.read().pool.iter().cloned().collect();
+    Json(json!({ "transactions": transactions }))
+}
+
+/// `GET /transactions/{id}`: pending, confirmed (with its block) or 404.
+pub async fn lookup(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id: TxId = id
+        .parse()
+        .map_err(|_| ApiError::BadRequest("a transaction id is 64 hex digits".into()))?;
+    match app.node.locate(&id) {
+        Some((tx, None)) => Ok(Json(json!({ "status": "pending", "transaction": tx }))),
+        Some((tx, Some(block))) => Ok(Json(
+            json!({ "status": "confirmed", "block_number": block, "transaction": tx }),
+        )),
+        None => Err(ApiError::NotFound(format!(
+            "no transaction {id} on this node"
+        ))),
+    }
+}

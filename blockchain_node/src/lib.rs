@@ -1,0 +1,138 @@
+//! The miner node. `run` wires configuration, storage, the HTTP API, mining and peers.
+
+pub mod config;
+pub mod http;
+pub mod keys;
+pub mod mining;
+pub mod network;
+pub mod node;
+pub mod pool;
+pub mod storage;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use blockchain_core::{Difficulty, NetworkParams};
+
+pub use config::Config;
+
+use crate::network::Network;
+use crate::node::{Node, NodeOptions};
+
+/// Logs to stderr; `RUST_LOG` overrides the default `info`.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+/// Reads the network parameters: the genesis file (or defaults), with `--difficulty`
+/// taking precedence. Difficulty is a network parameter: nodes that disagree on it are on
+/// different networks, and their genesis hashes say so.
+///
+/// # Errors
+/// An unreadable or invalid genesis file, or a difficulty out of range.
+pub fn network_params(config: &Config) -> anyhow::Result<NetworkParams> {
+    let mut params = match &config.genesis {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading genesis file {}", path.display()))?;
+            NetworkParams::from_json(&text)
+                .with_context(|| format!("genesis file {}", path.display()))?
+        }
+        None => NetworkParams::default(),
+    };
+    if let Some(bits) = config.difficulty {
+        params.difficulty = Difficulty::new(bits).context("--difficulty")?;
+    }
+    Ok(params)
+}
+
+/// Runs the node until Ctrl-C.
+///
+/// # Errors
+/// Bad configuration, an unusable data directory, or a port that cannot be bound.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let params = network_params(&config)?;
+    let dir = config.data_dir();
+    let options = NodeOptions {
+        pool_capacity: config.pool_capacity,
+        mining_threads: config.mining_threads(),
+        miner_address: config.miner_address.clone(),
+    };
+    let node = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || Node::open(&dir, params, &options)).await??
+    };
+    let node = Arc::new(node);
+    let stored_peers = node.storage().snapshot()?.peers;
+    let network = Network::new(Arc::clone(&node), stored_peers);
+
+    let listener = tokio::net::TcpListener::bind((config.host, config.port))
+        .await
+        .with_context(|| format!("binding {}:{}", config.host, config.port))?;
+    let local = listener.local_addr()?;
+    network.set_self_url(format!("http://{local}"));
+    tracing::info!(
+        url = %format!("http://{local}"),
+        data_dir = %dir.display(),
+        genesis = %node.read().blocks[0].block.hash(),
+        difficulty = node.params.difficulty.bits(),
+        miner = %node.miner.short(),
+        "node listening"
+    );
+    // A line for scripts and tests that start the node on port 0.
+    println!("listening on http://{local}");
+
+    if !config.peers.is_empty() {
+        let peers = config.peers.join(",");
+        let network = Arc::clone(&network);
+        tokio::spawn(async move {
+            if let Err(error) = network.register(&peers).await {
+                tracing::warn!(%error, "--peer not registered");
+            }
+        });
+    }
+    tokio::spawn(Arc::clone(&network).announce_events());
+    if let Some(every) = config.sync_interval() {
+        tokio::spawn(Arc::clone(&network).sync_periodically(every));
+    }
+    if config.mine {
+        tokio::spawn(mine_in_background(
+            Arc::clone(&node),
+            config.block_interval(),
+        ));
+    }
+
+    let app = http::router(http::AppState {
+        node,
+        network,
+        background_mining: config.mine,
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// `--mine`: a block whenever the pool holds transactions, at most one per `interval`.
+async fn mine_in_background(node: Arc<Node>, interval: Duration) {
+    loop {
+        let waiting = node.pool_changed.notified();
+        if node.read().pool.is_empty() {
+            waiting.await;
+            continue;
+        }
+        let started = tokio::time::Instant::now();
+        if let Err(error) = node.mine().await {
+            tracing::error!(%error, "background mining failed");
+        }
+        tokio::time::sleep_until(started + interval).await;
+    }
+}

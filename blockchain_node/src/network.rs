@@ -1,0 +1,491 @@
+//! Peers: registration, propagation and most-work consensus.
+//!
+//! ```text
+//!  node event (tx / block) ──► announce to every peer (bounded, best effort)
+//!  POST /blocks from a peer ──► extends our tip? accept : resolve with that peer
+//!  timer, /nodes/resolve    ──► fetch each peer's chain (paged, size-capped, timed out)
+//!                               ──► Node::adopt_chain (full validation, most work wins)
+//! ```
+//!
+//! A peer is never trusted: what it claims (length, work) only decides whether to
+//! download; what it serves is validated from genesis before anything changes.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use blockchain_core::Block;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use tokio::sync::Semaphore;
+
+use crate::node::{Adoption, Event, Node};
+use crate::storage::Write;
+
+/// Most peers a node keeps.
+pub const MAX_PEERS: usize = 64;
+/// Blocks asked for per `/chain` page.
+const PAGE_BLOCKS: u64 = 200;
+/// Largest response body read from a peer.
+const MAX_RESPONSE_BYTES: usize = 64 << 20;
+/// Most blocks downloaded from one peer in one round.
+const MAX_CHAIN_BLOCKS: u64 = 1_000_000;
+/// Announcements in flight at once; past that, new ones are dropped (the timer catches up).
+const MAX_ANNOUNCEMENTS_IN_FLIGHT: usize = 256;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bound on one whole resolve round, whatever the peers do.
+pub const RESOLVE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Why a text is not a peer URL.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PeerUrlError {
+    #[error("empty node address")]
+    Empty,
+    #[error("{0:?} is not a URL")]
+    Malformed(String),
+    #[error("{0:?}: only http and https are supported")]
+    Scheme(String),
+    #[error("{0:?} has no host")]
+    NoHost(String),
+    #[error("{0:?}: a node URL is scheme, host and port only (no path, query, user or password)")]
+    Extra(String),
+}
+
+/// Parses a peer as the original did (`127.0.0.1:5001` or `http://127.0.0.1:5001`) into
+/// the canonical `scheme://host:port`.
+///
+/// # Errors
+/// A [`PeerUrlError`] naming the entry.
+pub fn parse_peer_url(text: &str) -> Result<String, PeerUrlError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(PeerUrlError::Empty);
+    }
+    let shown = text.chars().take(100).collect::<String>();
+    let with_scheme = if text.contains("://") {
+        text.to_owned()
+    } else {
+        format!("http://{text}")
+    };
+    let url = url::Url::parse(&with_scheme).map_err(|_| PeerUrlError::Malformed(shown.clone()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(PeerUrlError::Scheme(shown));
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| PeerUrlError::NoHost(shown.clone()))?;
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || url.path() != "/"
+    {
+        return Err(PeerUrlError::Extra(shown));
+    }
+    let port = url
+        .port_or_known_default()
+        .ok_or(PeerUrlError::Malformed(shown))?;
+    Ok(format!("{}://{}:{}", url.scheme(), host, port))
+}
+
+/// Parses a comma-separated list; any bad entry rejects the whole list.
+///
+/// # Errors
+/// The first bad entry, with its position.
+pub fn parse_peer_list(text: &str) -> Result<Vec<String>, (usize, PeerUrlError)> {
+    let mut out = Vec::new();
+    for (i, entry) in text.split(',').enumerate() {
+        let url = parse_peer_url(entry).map_err(|e| (i + 1, e))?;
+        if !out.contains(&url) {
+            out.push(url);
+        }
+    }
+    Ok(out)
+}
+
+/// What one peer's resolve round did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerOutcome {
+    pub peer: String,
+    pub outcome: String,
+    pub adopted: bool,
+}
+
+#[derive(Deserialize)]
+struct ChainPage {
+    chain: Vec<Block>,
+    length: u64,
+}
+
+#[derive(Deserialize)]
+struct PeerStatus {
+    height: u64,
+    #[serde(default)]
+    work: Option<String>,
+}
+
+/// The node's peers and its client for talking to them.
+pub struct Network {
+    node: Arc<Node>,
+    peers: RwLock<BTreeSet<String>>,
+    client: reqwest::Client,
+    /// This node's own URL, sent to peers so they register us back.
+    self_url: RwLock<Option<String>>,
+    in_flight: Arc<Semaphore>,
+    resolving: tokio::sync::Mutex<()>,
+}
+
+/// Why a registration failed.
+#[derive(Debug, Error)]
+pub enum RegisterError {
+    #[error("entry {0}: {1}")]
+    Url(usize, PeerUrlError),
+    #[error("this node keeps at most {MAX_PEERS} peers")]
+    TooMany,
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+}
+
+impl Network {
+    pub fn new(node: Arc<Node>, stored_peers: Vec<String>) -> Arc<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .expect("a plain HTTP client builds");
+        Arc::new(Network {
+            node,
+            peers: RwLock::new(stored_peers.into_iter().collect()),
+            client,
+            self_url: RwLock::new(None),
+            in_flight: Arc::new(Semaphore::new(MAX_ANNOUNCEMENTS_IN_FLIGHT)),
+            resolving: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Sets the URL peers reach us at, once the listener is bound.
+    pub fn set_self_url(&self, url: String) {
+        *self
+            .self_url
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(url);
+    }
+
+    fn self_url(&self) -> Option<String> {
+        self.self_url
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn peers(&self) -> Vec<String> {
+        self.peers
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// Adds peers (durably) and asks each new one to register us back.
+    ///
+    /// # Errors
+    /// A bad entry (nothing is registered then), too many peers, or storage.
+    pub async fn register(self: &Arc<Self>, list: &str) -> Result<Vec<String>, RegisterError> {
+        let urls = parse_peer_list(list).map_err(|(i, e)| RegisterError::Url(i, e))?;
+        self.register_urls(urls).await
+    }
+
+    /// As [`Network::register`] for parsed URLs.
+    ///
+    /// # Errors
+    /// Too many peers, or storage.
+    pub async fn register_urls(
+        self: &Arc<Self>,
+        urls: Vec<String>,
+    ) -> Result<Vec<String>, RegisterError> {
+        let me = self.self_url();
+        let new: Vec<String> = {
+            let peers = self
+                .peers
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let new: Vec<String> = urls
+                .into_iter()
+                .filter(|u| !peers.contains(u) && Some(u) != me.as_ref())
+                .collect();
+            if peers.len() + new.len() > MAX_PEERS {
+                return Err(RegisterError::TooMany);
+            }
+            new
+        };
+        if !new.is_empty() {
+            self.node
+                .storage()
+                .commit(new.iter().cloned().map(Write::PutPeer).collect())
+                .await?;
+            self.peers
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend(new.iter().cloned());
+            tracing::info!(peers = ?new, "registered peers");
+            if let Some(me) = me {
+                for peer in &new {
+                    let (client, peer, me) = (self.client.clone(), peer.clone(), me.clone());
+                    tokio::spawn(async move {
+                        let sent = client
+                            .post(format!("{peer}/nodes/register"))
+                            .json(&serde_json::json!({ "nodes": [me] }))
+                            .send()
+                            .await;
+                        if let Err(error) = sent {
+                            tracing::debug!(%peer, %error, "could not register back");
+                        }
+                    });
+                }
+            }
+        }
+        Ok(self.peers())
+    }
+
+    /// Forwards node events to peers until the node stops.
+    pub async fn announce_events(self: Arc<Self>) {
+        let mut events = self.node.subscribe();
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "announcements skipped under load");
+                    continue;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            let (path, body) = match &event {
+                Event::Transaction(tx) => ("transactions/new", serde_json::to_vec(&tx.to_json())),
+                Event::Block(block) => ("blocks", serde_json::to_vec(&**block)),
+            };
+            let Ok(body) = body else { continue };
+            let body = bytes::Bytes::from(body);
+            for peer in self.peers() {
+                let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
+                    tracing::debug!(%peer, "announcement dropped: too many in flight");
+                    continue;
+                };
+                let request = self
+                    .client
+                    .post(format!("{peer}/{path}"))
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header("x-peer", self.self_url().unwrap_or_default())
+                    .body(body.clone());
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    if let Err(error) = request.send().await {
+                        tracing::debug!(%peer, %error, "announcement failed");
+                    }
+                });
+            }
+        }
+    }
+
+    /// Resolves with every peer at a fixed interval.
+    pub async fn sync_periodically(self: Arc<Self>, every: Duration) {
+        let mut ticker = tokio::time::interval(every);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let outcomes = self.resolve().await;
+            if outcomes.iter().any(|o| o.adopted) {
+                tracing::info!(?outcomes, "periodic sync adopted a chain");
+            }
+        }
+    }
+
+    /// Asks every peer for its chain and adopts the valid one with the most work, if it
+    /// has more than ours. Returns within [`RESOLVE_TIMEOUT`] whatever the peers do.
+    pub async fn resolve(self: &Arc<Self>) -> Vec<PeerOutcome> {
+        let _round = self.resolving.lock().await;
+        let peers = self.peers();
+        let mut outcomes = Vec::with_capacity(peers.len());
+        // Peers one at a time: each adoption raises the bar for the next.
+        let deadline = tokio::time::Instant::now() + RESOLVE_TIMEOUT;
+        for peer in peers {
+            let outcome = match tokio::time::timeout_at(deadline, self.resolve_with(&peer)).await {
+                Ok(Ok(Some(Adoption::Adopted {
+                    height,
+                    reorged_from,
+                    reinjected,
+                }))) => PeerOutcome {
+                    outcome: format!(
+                        "adopted its chain: height {height}, replaced blocks from {reorged_from}, {reinjected} transactions back to the pool"
+                    ),
+                    adopted: true,
+                    peer,
+                },
+                Ok(Ok(Some(Adoption::NotMoreWork) | None)) => PeerOutcome {
+                    outcome: "no more work than ours".into(),
+                    adopted: false,
+                    peer,
+                },
+                Ok(Err(reason)) => PeerOutcome {
+                    outcome: reason,
+                    adopted: false,
+                    peer,
+                },
+                Err(_) => PeerOutcome {
+                    outcome: "timed out".into(),
+                    adopted: false,
+                    peer,
+                },
+            };
+            outcomes.push(outcome);
+        }
+        outcomes
+    }
+
+    /// Resolves with one peer: `None` when its status shows no more work than ours.
+    async fn resolve_with(&self, peer: &str) -> Result<Option<Adoption>, String> {
+        let status: PeerStatus = self.get_json(&format!("{peer}/status")).await?;
+        let ours = self.node.read().ledger.tip().work;
+        if let Some(work) = status.work.as_deref().and_then(|w| w.parse::<u128>().ok())
+            && work <= ours.0
+        {
+            return Ok(None);
+        }
+        if status.height >= MAX_CHAIN_BLOCKS {
+            return Err(format!(
+                "claims {} blocks; refusing to download that many",
+                status.height
+            ));
+        }
+        let mut blocks: Vec<Block> = Vec::new();
+        loop {
+            let from = blocks.len() as u64;
+            let page: ChainPage = self
+                .get_json(&format!("{peer}/chain?from={from}&limit={PAGE_BLOCKS}"))
+                .await?;
+            if page.chain.is_empty() {
+                break;
+            }
+            if page.length > MAX_CHAIN_BLOCKS {
+                return Err(format!(
+                    "claims {} blocks; refusing to download that many",
+                    page.length
+                ));
+            }
+            blocks.extend(page.chain);
+            if blocks.len() as u64 >= page.length {
+                break;
+            }
+        }
+        match self.node.adopt_chain(blocks).await {
+            Ok(adoption) => Ok(Some(adoption)),
+            Err(error) => Err(format!("invalid chain: {error}")),
+        }
+    }
+
+    /// A peer's block that does not extend our tip: it may be on a chain with more work.
+    pub fn resolve_in_background(self: &Arc<Self>, peer: Option<String>) {
+        let network = Arc::clone(self);
+        tokio::spawn(async move {
+            let outcomes = match peer {
+                Some(peer) if network.peers().contains(&peer) => {
+                    let _round = network.resolving.lock().await;
+                    let result =
+                        tokio::time::timeout(RESOLVE_TIMEOUT, network.resolve_with(&peer)).await;
+                    vec![format!("{peer}: {result:?}")]
+                }
+                _ => network
+                    .resolve()
+                    .await
+                    .into_iter()
+                    .map(|o| format!("{}: {}", o.peer, o.outcome))
+                    .collect(),
+            };
+            tracing::debug!(?outcomes, "resolved after an unconnected block");
+        });
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, String> {
+        let mut response = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| format!("unreachable: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("answered {}", response.status()));
+        }
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+        {
+            return Err(format!("response larger than {MAX_RESPONSE_BYTES} bytes"));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("read failed: {e}"))?
+        {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(format!("response larger than {MAX_RESPONSE_BYTES} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("malformed answer: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_urls_parse_like_the_original_and_no_further() {
+        assert_eq!(
+            parse_peer_url("127.0.0.1:5001").unwrap(),
+            "http://127.0.0.1:5001"
+        );
+        assert_eq!(
+            parse_peer_url(" http://localhost:5002/ ").unwrap(),
+            "http://localhost:5002"
+        );
+        assert_eq!(
+            parse_peer_url("https://[::1]").unwrap(),
+            "https://[::1]:443"
+        );
+        assert_eq!(parse_peer_url("").unwrap_err(), PeerUrlError::Empty);
+        assert!(matches!(
+            parse_peer_url("http://"),
+            Err(PeerUrlError::Malformed(_) | PeerUrlError::NoHost(_))
+        ));
+        assert!(matches!(
+            parse_peer_url("ftp://a:1"),
+            Err(PeerUrlError::Scheme(_))
+        ));
+        assert!(matches!(
+            parse_peer_url("http://a:1/x"),
+            Err(PeerUrlError::Extra(_))
+        ));
+        assert!(matches!(
+            parse_peer_url("http://u:p@a:1"),
+            Err(PeerUrlError::Extra(_))
+        ));
+        assert!(matches!(
+            parse_peer_url("a:99999"),
+            Err(PeerUrlError::Malformed(_))
+        ));
+        assert_eq!(
+            parse_peer_list("a:1,b:2,a:1").unwrap(),
+            vec!["http://a:1", "http://b:2"]
+        );
+        assert!(matches!(
+            parse_peer_list("a:1,,b:2"),
+            Err((2, PeerUrlError::Empty))
+        ));
+    }
+}
