@@ -24,14 +24,28 @@
   }
 
   const HEX = /^[0-9a-fA-F]+$/;
-  const SPKI_PREFIX_LEN = 44;
+  const EXPONENT_TRAILER = "0203010001";
 
-  // A long key shown as "4f2c1a9e…7d0b3c11": the digits after the common DER prefix
-  // and the last eight (as the node's pages and the core crate shorten keys).
+  // Where an RSA key's modulus starts in its hex DER: after the SubjectPublicKeyInfo and
+  // RSAPublicKey headers (58 digits for 1024-bit keys, 66 for 2048 to 4096).
+  function modulusStart(text) {
+    if (text.startsWith("30819f")) return 58;
+    if (text.startsWith("3082") && text.length > 400) return 66;
+    return 0;
+  }
+
+  // A long key shown as "e2baa590…4f2c1a9e": the first and last digits of its modulus, which
+  // tell keys apart (every key shares its DER header and, with exponent 65537, its ending).
   function shortHex(text) {
     if (!text || !HEX.test(text) || text.length <= 24) return text;
-    const start = text.length > 60 ? SPKI_PREFIX_LEN : 0;
-    return text.slice(start, start + 8) + "\u2026" + text.slice(-8);
+    const start = modulusStart(text);
+    const end = start > 0 && text.endsWith(EXPONENT_TRAILER) ? text.length - EXPONENT_TRAILER.length : text.length;
+    return text.slice(start, start + 8) + "\u2026" + text.slice(end - 8, end);
+  }
+
+  // An error sentence from the server ("cannot reach …") with a capital first letter.
+  function sentence(text) {
+    return text ? text.charAt(0).toUpperCase() + text.slice(1) : text;
   }
 
   async function copyText(text, button) {
@@ -87,8 +101,8 @@
 
   function timeCell(seconds) {
     if (seconds === null || seconds === undefined) return el("span", { class: "muted", text: "\u2014" });
-    const date = new Date(Number(seconds) * 1000);
-    return el("time", { datetime: date.toISOString(), text: date.toLocaleString() });
+    const iso = new Date(Number(seconds) * 1000).toISOString();
+    return el("time", { datetime: iso, title: iso, text: iso.slice(0, 10) + " " + iso.slice(11, 19) + " UTC" });
   }
 
   function setBusy(button, busy) {
@@ -111,7 +125,7 @@
   }
 
   function showBox(box, kind, ...content) {
-    box.replaceChildren(...content);
+    box.replaceChildren(...content.map((item) => (typeof item === "string" ? sentence(item) : item)));
     box.className = kind;
     box.hidden = false;
   }
@@ -160,7 +174,7 @@
       setBusy(button, false);
       if (!ok) {
         status.className = "error result";
-        status.textContent = body.error || "The wallet could not be generated.";
+        status.textContent = sentence(body.error) || "The wallet could not be generated.";
         return;
       }
       $("public-key").value = body.public_key;
@@ -284,7 +298,7 @@
           result,
           "error result",
           el("p", {}, el("strong", { text: "The node refused the transaction." })),
-          el("p", { class: "refusal", text: words }),
+          el("p", { class: "refusal", text: sentence(words) }),
         );
       }
       result.setAttribute("tabindex", "-1");
