@@ -96,6 +96,19 @@ fn check_key_shape(key: &RsaPublicKey, what: &'static str) -> Result<(), KeyErro
     Ok(())
 }
 
+/// Shortens a public key's hex for display (see [`Address::short`]); other text longer
+/// than 20 characters keeps its first and last eight.
+pub fn short_key(hex: &str) -> String {
+    let len = hex.len();
+    if len > 200 && hex.is_ascii() {
+        format!("{}…{}", &hex[66..74], &hex[len - 18..len - 10])
+    } else if len > 20 && hex.is_ascii() {
+        format!("{}…{}", &hex[..8], &hex[len - 8..])
+    } else {
+        hex.to_owned()
+    }
+}
+
 /// A wallet's public key, which is also its address. Cheap to clone.
 #[derive(Clone)]
 pub struct Address(Arc<AddressInner>);
@@ -163,10 +176,10 @@ impl Address {
         self.0.bits.div_ceil(8)
     }
 
-    /// The first and last hex digits, for display.
+    /// A short form for display: digits from the start and the end of the modulus (every
+    /// key shares its first bytes, the DER header, and its last, the exponent 65537).
     pub fn short(&self) -> String {
-        let hex = self.as_hex();
-        format!("{}…{}", &hex[44..52], &hex[hex.len() - 8..])
+        short_key(self.as_hex())
     }
 
     /// Checks an RSASSA-PKCS1-v1_5 / SHA-1 signature over `message` made by this key.

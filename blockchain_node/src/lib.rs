@@ -20,7 +20,7 @@ pub use config::Config;
 use crate::network::Network;
 use crate::node::{Node, NodeOptions};
 
-/// Logs to stderr; `RUST_LOG` overrides the default `info`.
+/// Logs to stderr (stdout carries only the `listening on` line); `RUST_LOG` overrides the default `info`.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

@@ -1,0 +1,574 @@
+//! The node's HTTP API, end to end against the real binary.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use blockchain_core::{THE_BLOCKCHAIN, Transaction};
+use common::{NodeBuilder, VECTORS, WALLETS, client, form_of, get_json, post_form};
+use serde_json::Value;
+
+fn tx_url(node: &common::NodeProcess) -> String {
+    format!("{}/transactions/new", node.url)
+}
+
+#[tokio::test]
+async fn vectors_are_accepted_once_when_funded_and_invalid_ones_refused() {
+    let node = NodeBuilder::new().start();
+    for entry in &VECTORS.valid {
+        let form = [
+            ("sender_address", entry.sender_address.clone()),
+            ("recipient_address", entry.recipient_address.clone()),
+            ("amount", entry.value.clone()),
+            ("signature", entry.signature.clone()),
+        ];
+        let (status, body) = post_form(&tx_url(&node), &form).await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["message"], "Transaction will be added to Block 1");
+        let (status, body) = post_form(&tx_url(&node), &form).await;
+        assert_eq!(status, 406, "replay must be refused: {body}");
+        assert_eq!(body["message"], "Invalid Transaction!");
+        assert!(
+            body["error"].as_str().unwrap().contains("already pending"),
+            "{body}"
+        );
+    }
+    for entry in &VECTORS.invalid {
+        let form = [
+            ("sender_address", entry.sender_address.clone()),
+            ("recipient_address", entry.recipient_address.clone()),
+            ("amount", entry.value.clone()),
+            ("signature", entry.signature.clone()),
+        ];
+        let (status, body) = post_form(&tx_url(&node), &form).await;
+        assert_eq!(status, 406, "{}: {body}", entry.why);
+    }
+    let (_, pool) = get_json(&format!("{}/transactions/get", node.url)).await;
+    assert_eq!(
+        pool["transactions"].as_array().unwrap().len(),
+        VECTORS.valid.len()
+    );
+
+    // Mined, they stay refused: replay protection spans the chain, not just the pool.
+    let (status, mined) = get_json(&format!("{}/mine", node.url)).await;
+    assert_eq!(status, 200);
+    assert_eq!(mined["message"], "New Block Forged");
+    assert_eq!(
+        mined["transactions"].as_array().unwrap().len(),
+        VECTORS.valid.len() + 1
+    );
+    let entry = &VECTORS.valid[0];
+    let form = [
+        ("sender_address", entry.sender_address.clone()),
+        ("recipient_address", entry.recipient_address.clone()),
+        ("amount", entry.value.clone()),
+        ("signature", entry.signature.clone()),
+    ];
+    let (status, body) = post_form(&tx_url(&node), &form).await;
+    assert_eq!(status, 406);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("already in block 1"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn unfunded_vectors_are_refused_as_overspends() {
+    let node = NodeBuilder::new()
+        .genesis(r#"{"difficulty": 8}"#.into())
+        .start();
+    let entry = &VECTORS.valid[0];
+    let form = [
+        ("sender_address", entry.sender_address.clone()),
+        ("recipient_address", entry.recipient_address.clone()),
+        ("amount", entry.value.clone()),
+        ("signature", entry.signature.clone()),
+    ];
+    let (status, body) = post_form(&tx_url(&node), &form).await;
+    assert_eq!(status, 406);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("insufficient funds"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn balances_pending_spends_and_overspend() {
+    let node = NodeBuilder::new().start();
+    let (alice, bob) = (&WALLETS[0].key, &WALLETS[1].key);
+    let pay = |value: &str, nonce: &str| {
+        Transaction::sign(alice, bob.address(), value, Some(nonce)).unwrap()
+    };
+    assert_eq!(
+        post_form(&tx_url(&node), &form_of(&pay("600", "a")))
+            .await
+            .0,
+        201
+    );
+    // 400 left available: 400.00000001 is an overspend counting the pending 600.
+    let (status, body) = post_form(&tx_url(&node), &form_of(&pay("400.00000001", "b"))).await;
+    assert_eq!(status, 406);
+    assert_eq!(
+        body["error"],
+        "insufficient funds: the sender has 400 available (pending spends included) but sends 400.00000001"
+    );
+    let id = post_form(&tx_url(&node), &form_of(&pay("400", "c")))
+        .await
+        .1["transaction_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let balance_url = format!("{}/balance?address={}", node.url, alice.address());
+    let (_, balance) = get_json(&balance_url).await;
+    assert_eq!(balance["balance"], "1000");
+    assert_eq!(balance["pending"], "-1000");
+    assert_eq!(balance["available"], "0");
+    let (_, status) = get_json(&format!("{}/transactions/{id}", node.url)).await;
+    assert_eq!(status["status"], "pending");
+
+    client()
+        .post(format!("{}/mine", node.url))
+        .send()
+        .await
+        .unwrap();
+    let (_, balance) = get_json(&balance_url).await;
+    assert_eq!(balance["balance"], "0");
+    let (_, bob_balance) =
+        get_json(&format!("{}/balance?address={}", node.url, bob.address())).await;
+    assert_eq!(bob_balance["balance"], "2000");
+    let (_, status) = get_json(&format!("{}/transactions/{id}", node.url)).await;
+    assert_eq!(status["status"], "confirmed");
+    assert_eq!(status["block_number"], 1);
+    let (code, _) = get_json(&format!("{}/transactions/{}", node.url, "ab".repeat(32))).await;
+    assert_eq!(code, 404);
+}
+
+#[tokio::test]
+async fn json_and_multipart_bodies_are_accepted_too() {
+    let node = NodeBuilder::new().start();
+    let (alice, bob) = (&WALLETS[0].key, &WALLETS[2].key);
+    let tx = Transaction::sign(alice, bob.address(), "1.5", Some("json")).unwrap();
+    let response = client()
+        .post(tx_url(&node))
+        .json(&tx.to_json())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let tx = Transaction::sign(alice, bob.address(), "2", Some("multipart")).unwrap();
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in form_of(&tx) {
+        form = form.text(name, value);
+    }
+    let response = client()
+        .post(tx_url(&node))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+}
+
+/// Every malformed request gets a 4xx naming the problem, and the node keeps answering.
+#[tokio::test]
+async fn bad_input_gets_clear_4xx_and_the_node_keeps_running() {
+    let node = NodeBuilder::new().start();
+    let (alice, bob) = (&WALLETS[0].key, &WALLETS[1].key);
+    let good = form_of(&Transaction::sign(alice, bob.address(), "5", Some("good")).unwrap());
+    let with = |field: &str, value: &str| -> Vec<(&'static str, String)> {
+        good.iter()
+            .map(|(k, v)| {
+                (
+                    *k,
+                    if *k == field {
+                        value.to_owned()
+                    } else {
+                        v.clone()
+                    },
+                )
+            })
+            .collect()
+    };
+    let without = |field: &str| -> Vec<(&'static str, String)> {
+        good.iter().filter(|(k, _)| *k != field).cloned().collect()
+    };
+    let other_key_sig = Transaction::sign(bob, bob.address(), "5", Some("good"))
+        .unwrap()
+        .to_json()
+        .signature;
+    let huge = "a".repeat(1 << 20);
+
+    let cases: Vec<(&str, Vec<(&'static str, String)>, u16, &str)> = vec![
+        ("empty form", vec![], 400, "missing field: sender_address"),
+        (
+            "no sender",
+            without("sender_address"),
+            400,
+            "missing field: sender_address",
+        ),
+        (
+            "no recipient",
+            without("recipient_address"),
+            400,
+            "missing field: recipient_address",
+        ),
+        ("no amount", without("amount"), 400, "missing field: amount"),
+        (
+            "no signature",
+            without("signature"),
+            400,
+            "missing field: signature",
+        ),
+        (
+            "non-hex signature",
+            with("signature", "zz"),
+            400,
+            "signature is not hexadecimal",
+        ),
+        ("odd signature", with("signature", "abc"), 400, "odd number"),
+        (
+            "empty signature",
+            with("signature", ""),
+            400,
+            "signature is empty",
+        ),
+        (
+            "deadbeef sender",
+            with("sender_address", "deadbeef"),
+            400,
+            "sender_address",
+        ),
+        (
+            "empty sender",
+            with("sender_address", ""),
+            400,
+            "sender_address",
+        ),
+        (
+            "not-a-hex-key",
+            with("sender_address", "not-a-hex-key"),
+            400,
+            "not hexadecimal",
+        ),
+        (
+            "tampered amount",
+            with("amount", "50"),
+            406,
+            "signature does not match",
+        ),
+        (
+            "tampered recipient",
+            with("recipient_address", WALLETS[2].key.address().as_hex()),
+            406,
+            "signature does not match",
+        ),
+        (
+            "another key's signature",
+            with("signature", &other_key_sig),
+            406,
+            "signature",
+        ),
+        ("amount -5", with("amount", "-5"), 400, "amount"),
+        ("amount 0", with("amount", "0"), 400, "greater than zero"),
+        ("amount abc", with("amount", "abc"), 400, "amount"),
+        (
+            "minting",
+            with("sender_address", THE_BLOCKCHAIN),
+            406,
+            "reserved for block rewards",
+        ),
+        (
+            "to self",
+            with("recipient_address", alice.address().as_hex()),
+            406,
+            "same address",
+        ),
+    ];
+    for (name, form, status, needle) in cases {
+        let (got, body) = post_form(&tx_url(&node), &form).await;
+        assert_eq!(got, status, "{name}: {body}");
+        let text = body.to_string();
+        assert!(text.contains(needle), "{name}: {text}");
+    }
+    // A megabyte in a field is refused by the body limit.
+    let response = client()
+        .post(tx_url(&node))
+        .form(&with("amount", &huge))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+
+    let raw = |method: reqwest::Method, path: &str| {
+        client().request(method, format!("{}{path}", node.url))
+    };
+    assert_eq!(
+        raw(reqwest::Method::GET, "/nope")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        raw(reqwest::Method::DELETE, "/chain")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        405
+    );
+    assert_eq!(
+        raw(reqwest::Method::GET, "/transactions/new")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        405
+    );
+    let text_plain = raw(reqwest::Method::POST, "/transactions/new")
+        .header("content-type", "text/plain")
+        .body("x");
+    assert_eq!(text_plain.send().await.unwrap().status(), 415);
+    let bad_json = raw(reqwest::Method::POST, "/transactions/new")
+        .header("content-type", "application/json")
+        .body("{");
+    assert_eq!(bad_json.send().await.unwrap().status(), 400);
+    assert_eq!(
+        get_json(&format!("{}/balance?address=beef", node.url))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(get_json(&format!("{}/balance", node.url)).await.0, 400);
+    assert_eq!(get_json(&format!("{}/blocks/x", node.url)).await.0, 400);
+    assert_eq!(get_json(&format!("{}/blocks/99", node.url)).await.0, 404);
+    assert_eq!(
+        get_json(&format!("{}/transactions/xyz", node.url)).await.0,
+        400
+    );
+
+    let register = format!("{}/nodes/register", node.url);
+    for nodes in ["", "http://", "a,,b", "ftp://x:1", "127.0.0.1:5001,http://"] {
+        let (status, body) = post_form(&register, &[("nodes", nodes.to_owned())]).await;
+        assert_eq!(status, 400, "nodes={nodes:?}: {body}");
+    }
+    assert_eq!(post_form(&register, &[]).await.0, 400);
+    let (_, peers) = get_json(&format!("{}/nodes/get", node.url)).await;
+    assert_eq!(
+        peers["nodes"],
+        Value::Array(vec![]),
+        "nothing registered from bad lists"
+    );
+
+    let (status, body) = post_form(&tx_url(&node), &good).await;
+    assert_eq!(status, 201, "still accepting: {body}");
+}
+
+#[tokio::test]
+async fn restart_keeps_chain_pool_and_peers() {
+    let node = NodeBuilder::new().start();
+    let (alice, bob) = (&WALLETS[0].key, &WALLETS[1].key);
+    let first = Transaction::sign(alice, bob.address(), "1", Some("1")).unwrap();
+    assert_eq!(post_form(&tx_url(&node), &form_of(&first)).await.0, 201);
+    client()
+        .post(format!("{}/mine", node.url))
+        .send()
+        .await
+        .unwrap();
+    let second = Transaction::sign(alice, bob.address(), "2", Some("2")).unwrap();
+    assert_eq!(post_form(&tx_url(&node), &form_of(&second)).await.0, 201);
+    let (status, _) = post_form(
+        &format!("{}/nodes/register", node.url),
+        &[("nodes", "127.0.0.1:9".to_owned())],
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, before) = get_json(&format!("{}/status", node.url)).await;
+
+    let node = node.restart(&[]);
+    let (_, after) = get_json(&format!("{}/status", node.url)).await;
+    assert_eq!(after["tip_hash"], before["tip_hash"]);
+    assert_eq!(after["height"], 1);
+    assert_eq!(after["pool_size"], 1);
+    assert_eq!(after["peers"], serde_json::json!(["http://127.0.0.1:9"]));
+    assert_eq!(
+        after["miner_address"], before["miner_address"],
+        "the node keeps its wallet"
+    );
+    let (_, status) = get_json(&format!("{}/transactions/{}", node.url, second.id())).await;
+    assert_eq!(status["status"], "pending");
+    // Still refused after restart: replay protection is durable.
+    assert_eq!(post_form(&tx_url(&node), &form_of(&first)).await.0, 406);
+}
+
+/// A 201 means durable: kill -9 in the middle of a burst loses nothing acknowledged.
+#[tokio::test]
+async fn kill_during_a_burst_loses_no_acknowledged_transaction() {
+    let node = NodeBuilder::new().start();
+    let (alice, bob) = (&WALLETS[0].key, &WALLETS[1].key);
+    let txs: Vec<Transaction> = (0..400)
+        .map(|i| {
+            Transaction::sign(alice, bob.address(), "0.01", Some(&format!("burst{i}"))).unwrap()
+        })
+        .collect();
+    let url = tx_url(&node);
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for chunk in txs.chunks(50) {
+        let (url, chunk, acknowledged) = (url.clone(), chunk.to_vec(), acknowledged.clone());
+        tasks.push(tokio::spawn(async move {
+            for tx in chunk {
+                match client().post(&url).form(&form_of(&tx)).send().await {
+                    Ok(r) if r.status() == 201 => acknowledged.lock().unwrap().push(tx.id()),
+                    _ => {}
+                }
+            }
+        }));
+    }
+    // Kill once some (but not all) are acknowledged.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.lock().unwrap().len() < 100 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let node = node.restart(&[]);
+    for task in tasks {
+        let _ = task.await;
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 100, "{}", acknowledged.len());
+    let (_, pool) = get_json(&format!("{}/transactions/get", node.url)).await;
+    let stored: std::collections::HashSet<String> = pool["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    for id in &acknowledged {
+        assert!(
+            stored.contains(&id.to_string()),
+            "acknowledged {id} was lost"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_node_serves_while_it_mines() {
+    // ~4 M tries expected at 22 bits: a second or more of mining on this machine.
+    let node = NodeBuilder::new()
+        .genesis(common::genesis_json(1000, 22))
+        .start();
+    let url = node.url.clone();
+    let mining = tokio::spawn(async move {
+        client()
+            .post(format!("{url}/mine"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut served_while_mining = 0;
+    while !mining.is_finished() && Instant::now() < deadline {
+        let started = Instant::now();
+        let (status, body) = get_json(&format!("{}/status", node.url)).await;
+        assert_eq!(status, 200);
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "status took {:?}",
+            started.elapsed()
+        );
+        if body["mining"] == true {
+            served_while_mining += 1;
+        }
+    }
+    assert_eq!(mining.await.unwrap(), 200);
+    assert!(
+        served_while_mining > 0,
+        "no request was answered during mining"
+    );
+    assert_eq!(
+        get_json(&format!("{}/status", node.url)).await.1["height"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn chain_pages_and_pages_render() {
+    let node = NodeBuilder::new().start();
+    for _ in 0..3 {
+        client()
+            .post(format!("{}/mine", node.url))
+            .send()
+            .await
+            .unwrap();
+    }
+    let (_, all) = get_json(&format!("{}/chain", node.url)).await;
+    assert_eq!(all["length"], 4);
+    assert_eq!(all["chain"].as_array().unwrap().len(), 4);
+    let (_, page) = get_json(&format!("{}/chain?from=1&limit=2", node.url)).await;
+    assert_eq!(page["length"], 4);
+    let blocks = page["chain"].as_array().unwrap();
+    assert_eq!(blocks.len(), 2);
+    assert_eq!(blocks[0]["block_number"], 1);
+    assert_eq!(blocks[1]["previous_hash"], blocks[0]["hash"]);
+    for key in [
+        "block_number",
+        "timestamp",
+        "transactions",
+        "nonce",
+        "previous_hash",
+    ] {
+        assert!(blocks[0].get(key).is_some(), "{key}");
+    }
+    for path in [
+        "/",
+        "/configure",
+        "/explorer/block/1",
+        "/static/style.css",
+        "/static/node.js",
+    ] {
+        let response = client()
+            .get(format!("{}{path}", node.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    let reward_id = blocks[0]["transactions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = client()
+        .get(format!("{}/explorer/tx/{reward_id}", node.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("confirmed in block 1"));
+    let miner = get_json(&format!("{}/status", node.url)).await.1["miner_address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = client()
+        .get(format!("{}/explorer/address/{miner}", node.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("this node&#39;s miner") || page.contains("this node's miner"),
+        "{page}"
+    );
+}

@@ -1,0 +1,236 @@
+//! Test harness: real node processes on ephemeral loopback ports with temporary data dirs.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use blockchain_core::{PrivateKey, Transaction};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The original client's wallets, from the shared vectors.
+pub struct VectorWallet {
+    pub key: PrivateKey,
+    pub bits: usize,
+}
+
+#[derive(Deserialize)]
+pub struct Vectors {
+    pub wallets: Vec<RawWallet>,
+    pub valid: Vec<Entry>,
+    pub invalid: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+pub struct RawWallet {
+    pub bits: usize,
+    pub private_key: String,
+    pub public_key: String,
+}
+
+#[derive(Deserialize, Clone)]
+pub struct Entry {
+    pub sender_address: String,
+    pub recipient_address: String,
+    pub value: String,
+    pub signature: String,
+    #[serde(default)]
+    pub why: String,
+}
+
+pub static VECTORS: LazyLock<Vectors> = LazyLock::new(|| {
+    serde_json::from_str(include_str!(
+        "../../../blockchain_core/tests/data/reference_transactions.json"
+    ))
+    .unwrap()
+});
+
+pub static WALLETS: LazyLock<Vec<VectorWallet>> = LazyLock::new(|| {
+    VECTORS
+        .wallets
+        .iter()
+        .map(|w| VectorWallet {
+            key: PrivateKey::from_hex(&w.private_key).unwrap(),
+            bits: w.bits,
+        })
+        .collect()
+});
+
+/// A genesis file funding every vector wallet with `coins`.
+pub fn genesis_json(coins: u64, difficulty: u32) -> String {
+    let allocations: Vec<Value> = WALLETS
+        .iter()
+        .map(|w| serde_json::json!({ "address": w.key.address().as_hex(), "value": coins.to_string() }))
+        .collect();
+    serde_json::json!({ "network": "test", "difficulty": difficulty, "allocations": allocations })
+        .to_string()
+}
+
+/// A running node process; killed (SIGKILL) when dropped.
+pub struct NodeProcess {
+    pub child: Child,
+    pub url: String,
+    pub data_dir: PathBuf,
+    pub genesis: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub struct NodeBuilder {
+    genesis: String,
+    args: Vec<String>,
+    data_dir: Option<PathBuf>,
+    port: u16,
+}
+
+impl NodeBuilder {
+    pub fn new() -> Self {
+        NodeBuilder {
+            genesis: genesis_json(1000, 8),
+            args: Vec::new(),
+            data_dir: None,
+            port: 0,
+        }
+    }
+    pub fn genesis(mut self, json: String) -> Self {
+        self.genesis = json;
+        self
+    }
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+    pub fn data_dir(mut self, dir: &Path) -> Self {
+        self.data_dir = Some(dir.to_owned());
+        self
+    }
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    pub fn start(self) -> NodeProcess {
+        let temp = tempfile::tempdir().unwrap();
+        let data_dir = self
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| temp.path().join("data"));
+        let genesis = temp.path().join("genesis.json");
+        std::fs::write(&genesis, &self.genesis).unwrap();
+        start_node(&data_dir, &genesis, self.port, &self.args, Some(temp))
+    }
+}
+
+fn start_node(
+    data_dir: &Path,
+    genesis: &Path,
+    port: u16,
+    args: &[String],
+    dir: Option<tempfile::TempDir>,
+) -> NodeProcess {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blockchain_node"))
+        .arg("--port")
+        .arg(port.to_string())
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--genesis")
+        .arg(genesis)
+        .arg("--mining-threads")
+        .arg("2")
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node starts");
+    let stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("listening on ") {
+                let _ = sender.send(url.to_owned());
+            }
+        }
+    });
+    let url = receiver
+        .recv_timeout(Duration::from_secs(30))
+        .expect("node printed its URL");
+    NodeProcess {
+        child,
+        url,
+        data_dir: data_dir.to_owned(),
+        genesis: genesis.to_owned(),
+        _dir: dir,
+    }
+}
+
+impl NodeProcess {
+    /// Kills the process (SIGKILL) and starts it again on the same data dir and port.
+    pub fn restart(mut self, args: &[String]) -> NodeProcess {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let port: u16 = self.url.rsplit(':').next().unwrap().parse().unwrap();
+        let dir = self._dir.take();
+        let (data_dir, genesis) = (self.data_dir.clone(), self.genesis.clone());
+        drop(self);
+        // The port was ours a moment ago; retry briefly if the kernel has not released it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let probe = std::net::TcpListener::bind(("127.0.0.1", port));
+            if probe.is_ok() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        start_node(&data_dir, &genesis, port, args, dir)
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+/// Form fields of a transaction, as the original client posts them.
+pub fn form_of(tx: &Transaction) -> Vec<(&'static str, String)> {
+    let json = tx.to_json();
+    let mut form = vec![
+        ("sender_address", json.sender_address),
+        ("recipient_address", json.recipient_address),
+        ("amount", json.value),
+        ("signature", json.signature),
+    ];
+    if let Some(nonce) = json.nonce {
+        form.push(("nonce", nonce));
+    }
+    form
+}
+
+pub async fn post_form(url: &str, form: &[(&str, String)]) -> (u16, Value) {
+    let response = client().post(url).form(form).send().await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+pub async fn get_json(url: &str) -> (u16, Value) {
+    let response = client().get(url).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
