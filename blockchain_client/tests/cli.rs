@@ -261,3 +261,82 @@ async fn help_warns_before_binding_beyond_loopback() {
         "{help}"
     );
 }
+
+#[tokio::test]
+async fn the_server_logs_one_line_per_request_and_never_a_key() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+
+    let vectors = vectors();
+    let entry = &vectors["valid"][0];
+    let secret = entry["sender_private_key"].as_str().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--port", "0", "--node", &dead_url().await])
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    // Readiness: the server logs its address once it listens.
+    let (base, mut log) = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "the server exited"
+            );
+            if let Some(at) = line.find("http://127.0.0.1:") {
+                let url: String = line[at..].split_whitespace().next().unwrap().to_owned();
+                return (url, stderr);
+            }
+        }
+    })
+    .await
+    .unwrap();
+
+    let form = [
+        ("sender_address", entry["sender_address"].as_str().unwrap()),
+        ("sender_private_key", secret),
+        (
+            "recipient_address",
+            entry["recipient_address"].as_str().unwrap(),
+        ),
+        ("amount", "abc"),
+    ];
+    let http = reqwest::Client::new();
+    let answer = http
+        .post(format!("{base}/generate/transaction"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let url = format!("{base}/wallet?address=x&sender_private_key={secret}");
+    assert_eq!(http.get(url).send().await.unwrap().status(), 200);
+    let wallet: Value = http
+        .get(format!("{base}/wallet/new?bits=1024"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut rest = String::new();
+    log.read_to_string(&mut rest).unwrap();
+    let request_lines: Vec<_> = rest.lines().filter(|l| l.contains("request{")).collect();
+    assert_eq!(request_lines.len(), 3, "{rest}");
+    assert!(request_lines.iter().all(|l| l.contains(" INFO ")), "{rest}");
+    assert!(
+        !rest.contains(&secret[20..80]),
+        "a private key reached the log"
+    );
+    assert!(!rest.contains(&wallet["private_key"].as_str().unwrap()[20..80]));
+    assert!(
+        !rest.contains("\u{1b}["),
+        "colour codes in a non-terminal log"
+    );
+}

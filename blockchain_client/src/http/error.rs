@@ -75,8 +75,8 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
-            tracing::warn!(%status, error = %self, "request failed");
+        if let ApiError::Internal(error) = &self {
+            tracing::error!(%error, "request failed");
         }
         let body = Body {
             error: self.to_string(),

@@ -89,7 +89,8 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .on_request(())
-        .on_response(DefaultOnResponse::new().level(Level::INFO));
+        .on_response(DefaultOnResponse::new().level(Level::INFO))
+        .on_failure(());
     Router::new()
         .route("/", get(pages::wallet_generator))
         .route("/make/transaction", get(pages::make_transaction))
