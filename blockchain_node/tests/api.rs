@@ -205,7 +205,8 @@ async fn bad_input_gets_clear_4xx_and_the_node_keeps_running() {
         .signature;
     let huge = "a".repeat(1 << 20);
 
-    let cases: Vec<(&str, Vec<(&'static str, String)>, u16, &str)> = vec![
+    type Form = Vec<(&'static str, String)>;
+    let cases: Vec<(&str, Form, u16, &str)> = vec![
         ("empty form", vec![], 400, "missing field: sender_address"),
         (
             "no sender",
