@@ -43,9 +43,11 @@
     return text.slice(start, start + 8) + "\u2026" + text.slice(end - 8, end);
   }
 
-  // An error sentence from the server ("cannot reach …") with a capital first letter.
+  // An error sentence from the server ("cannot reach …") with a capital first letter,
+  // unless it starts with a field name ("sender_address is empty").
   function sentence(text) {
-    return text ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+    if (!text || /^[a-z]+_[a-z_]+\b/.test(text)) return text;
+    return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
   async function copyText(text, button) {
