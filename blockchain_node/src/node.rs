@@ -406,34 +406,43 @@ impl Node {
 
     async fn connect(&self, block: Block, origin: Origin) -> Result<Arc<Block>, ConnectError> {
         let _writer = self.chain_writer.lock().await;
-        let delta = self.read().ledger.check_block(
-            &block,
-            &self.params,
-            now(),
-            Signatures::AlreadyVerified,
-        )?;
+        let (delta, mined_seqs) = {
+            let state = self.read();
+            let delta = state.ledger.check_block(
+                &block,
+                &self.params,
+                now(),
+                Signatures::AlreadyVerified,
+            )?;
+            let seqs: Vec<u64> = block
+                .transactions()
+                .iter()
+                .filter_map(|tx| state.pool.seq_of(&tx.id()))
+                .collect();
+            (delta, seqs)
+        };
         let stored = StoredBlock::new(block);
-        self.storage
-            .commit(vec![Write::PutBlock {
-                number: stored.block.number(),
-                json: stored.json.clone(),
-            }])
-            .await?;
+        // The block and the removal of its transactions from the stored pool, atomically.
+        let mut writes = vec![Write::PutBlock {
+            number: stored.block.number(),
+            json: stored.json.clone(),
+        }];
+        writes.extend(mined_seqs.iter().map(|&seq| Write::RemovePoolTx { seq }));
+        self.storage.commit(writes).await?;
         let block = Arc::clone(&stored.block);
-        let removed = {
+        let dropped = {
             let mut state = self.write();
             state.ledger.apply(delta);
             state.blocks.push(stored);
-            let mut removed: Vec<u64> = block
-                .transactions()
-                .iter()
-                .filter_map(|tx| state.pool.remove(&tx.id()))
-                .collect();
+            for tx in block.transactions() {
+                state.pool.remove(&tx.id());
+            }
             if origin == Origin::Peer {
                 let ChainState { ledger, pool, .. } = &mut *state;
-                removed.extend(pool.revalidate(ledger));
+                pool.revalidate(ledger)
+            } else {
+                Vec::new()
             }
-            removed
         };
         self.tip_generation.fetch_add(1, Ordering::AcqRel);
         tracing::info!(
@@ -442,16 +451,19 @@ impl Node {
             ?origin,
             "block connected"
         );
-        // The block is durable; pool clean-up is not needed for correctness (a restart
-        // revalidates the stored pool), so its failure is only logged.
-        if !removed.is_empty() {
-            let writes = removed
-                .into_iter()
-                .map(|seq| Write::RemovePoolTx { seq })
-                .collect();
-            if let Err(error) = self.storage.commit(writes).await {
-                tracing::warn!(%error, "pool clean-up after a block was not stored");
-            }
+        // Transactions the new block made invalid: removing them from disk is clean-up only
+        // (a restart revalidates the stored pool), so it need not hold up the answer.
+        if !dropped.is_empty() {
+            let storage = self.storage.clone();
+            tokio::spawn(async move {
+                let writes = dropped
+                    .into_iter()
+                    .map(|seq| Write::RemovePoolTx { seq })
+                    .collect();
+                if let Err(error) = storage.commit(writes).await {
+                    tracing::warn!(%error, "pool clean-up after a block was not stored");
+                }
+            });
         }
         let _ = self.events.send(Event::Block(Arc::clone(&block)));
         Ok(block)
@@ -519,24 +531,38 @@ impl Node {
                 .into_iter()
                 .map(|seq| Write::RemovePoolTx { seq })
                 .collect();
-            let reinjected = added.len();
-            writes.extend(added.into_iter().map(|(seq, tx)| Write::PutPoolTx {
-                seq,
-                json: serde_json::to_vec(&tx).expect("transactions serialize"),
+            writes.extend(added.iter().map(|(seq, tx)| Write::PutPoolTx {
+                seq: *seq,
+                json: serde_json::to_vec(tx).expect("transactions serialize"),
             }));
+            let reinjected: Vec<Transaction> = added.into_iter().map(|(_, tx)| tx).collect();
             (state.height(), reinjected, writes)
         };
         self.tip_generation.fetch_add(1, Ordering::AcqRel);
         if !pool_writes.is_empty() {
             self.storage.commit(pool_writes).await?;
         }
-        tracing::info!(height, fork, reinjected, "adopted a chain with more work");
+        tracing::info!(
+            height,
+            fork,
+            reinjected = reinjected.len(),
+            "adopted a chain with more work"
+        );
         let tip = Arc::clone(&self.read().tip().block);
         let _ = self.events.send(Event::Block(tip));
+        // Orphans back in our pool go on to peers too: they may be the only node that
+        // ever saw them.
+        let count = reinjected.len();
+        for tx in reinjected {
+            let _ = self.events.send(Event::Transaction(tx));
+        }
+        if count > 0 {
+            self.pool_changed.notify_waiters();
+        }
         Ok(Adoption::Adopted {
             height,
             reorged_from: fork as u64,
-            reinjected,
+            reinjected: count,
         })
     }
 

@@ -118,6 +118,11 @@ impl PendingPool {
         self.by_seq.values()
     }
 
+    /// The sequence number (storage key) of a pending transaction.
+    pub fn seq_of(&self, id: &TxId) -> Option<u64> {
+        self.seq_of.get(id).copied()
+    }
+
     pub fn get(&self, id: &TxId) -> Option<&Transaction> {
         self.seq_of.get(id).and_then(|seq| self.by_seq.get(seq))
     }

@@ -222,6 +222,8 @@ fn write_loop(db: &Database, batches: &mpsc::Receiver<Batch>) {
             writes.extend(batch.writes);
             answers.push(batch.done);
         }
+        let started = std::time::Instant::now();
+        let batches = answers.len();
         let result = (|| {
             let txn = db.begin_write()?;
             apply(&txn, writes)?;
@@ -230,6 +232,11 @@ fn write_loop(db: &Database, batches: &mpsc::Receiver<Batch>) {
         if let Err(error) = &result {
             tracing::error!(%error, "commit failed");
         }
+        tracing::debug!(
+            batches,
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "group commit"
+        );
         for answer in answers {
             let _ = answer.send(result.clone());
         }

@@ -1,0 +1,419 @@
+//! Load command: measures the node's accepted, durable transactions per second, `/mine`
+//! with 1000 pending transactions, and `GET /chain` for 50 blocks holding 2000
+//! transactions, against a release build started here with a temporary data dir.
+//!
+//! ```text
+//! cargo build --release -p blockchain_node
+//! target/release/loadgen --bits 1024 --txs 20000 --connections 16
+//! ```
+//!
+//! It funds its wallets through a genesis file, pre-signs distinct transactions (a nonce
+//! each), posts them as forms over C keep-alive connections, and prints accepted tx/s and
+//! p50/p99 latency, next to the single-core signature-verification ceiling measured in
+//! this process for the same key size.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use blockchain_core::transaction::check_stateless;
+use blockchain_core::{PrivateKey, Transaction};
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(about = "Load test of a blockchain_node release build")]
+struct Args {
+    /// Transactions to post in the throughput phase.
+    #[arg(long, default_value_t = 20_000)]
+    txs: usize,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 16)]
+    connections: usize,
+    /// RSA key size of the wallets (the original client makes 1024-bit keys).
+    #[arg(long, default_value_t = 1024)]
+    bits: usize,
+    /// Sending wallets (transactions are spread over them).
+    #[arg(long, default_value_t = 32)]
+    wallets: usize,
+    /// The node binary [default: blockchain_node next to this binary].
+    #[arg(long)]
+    node_bin: Option<PathBuf>,
+    /// Node log filter (RUST_LOG); logs go to a file in the temporary directory.
+    #[arg(long, default_value = "info")]
+    node_log: String,
+    /// Which phases to run.
+    #[arg(long, value_delimiter = ',', default_value = "throughput,mine,chain")]
+    phases: Vec<String>,
+}
+
+struct Node {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_node(args: &Args, wallets: &[PrivateKey], difficulty: Option<u32>) -> Node {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let allocations: Vec<_> = wallets
+        .iter()
+        .map(|w| serde_json::json!({ "address": w.address().as_hex(), "value": "1000000" }))
+        .collect();
+    let mut genesis = serde_json::json!({ "network": "loadgen", "allocations": allocations });
+    if let Some(bits) = difficulty {
+        genesis["difficulty"] = bits.into();
+    }
+    let genesis_path = dir.path().join("genesis.json");
+    std::fs::write(&genesis_path, genesis.to_string()).expect("write genesis");
+    let binary = args.node_bin.clone().unwrap_or_else(|| {
+        std::env::current_exe()
+            .expect("own path")
+            .with_file_name("blockchain_node")
+    });
+    let log = std::fs::File::create(dir.path().join("node.log")).expect("log file");
+    let mut child = Command::new(&binary)
+        .args([
+            "--port",
+            "0",
+            "--sync-interval",
+            "0",
+            "--pool-capacity",
+            "1000000",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--genesis")
+        .arg(&genesis_path)
+        .env("RUST_LOG", &args.node_log)
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+    let stdout = child.stdout.take().expect("piped");
+    let mut line = String::new();
+    let mut reader = BufReader::new(stdout);
+    while reader.read_line(&mut line).expect("node output") > 0 {
+        if let Some(url) = line.trim().strip_prefix("listening on ") {
+            let url = url.to_owned();
+            std::thread::spawn(move || for _ in reader.lines() {});
+            return Node {
+                child,
+                url,
+                _dir: dir,
+            };
+        }
+        line.clear();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the node exited before listening");
+}
+
+/// Runs `f` over `items` on every core.
+fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| scope.spawn(|| c.iter().map(&f).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("worker"))
+            .collect()
+    })
+}
+
+fn sign_all(wallets: &[PrivateKey], count: usize, tag: &str) -> Vec<Transaction> {
+    let indexes: Vec<usize> = (0..count).collect();
+    parallel_map(&indexes, |&i| {
+        let from = &wallets[i % wallets.len()];
+        let to = wallets[(i + 1) % wallets.len()].address();
+        Transaction::sign(from, to, "0.001", Some(&format!("{tag}{i}"))).expect("valid")
+    })
+}
+
+fn form_body(tx: &Transaction) -> String {
+    let json = tx.to_json();
+    let mut form = vec![
+        ("sender_address", json.sender_address),
+        ("recipient_address", json.recipient_address),
+        ("amount", json.value),
+        ("signature", json.signature),
+    ];
+    if let Some(nonce) = json.nonce {
+        form.push(("nonce", nonce));
+    }
+    serde_urlencoded::to_string(form).expect("form encodes")
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Verifications per second on one thread, key parsing included (as the node does for
+/// a sender it has not seen).
+fn verification_ceiling(txs: &[Transaction]) -> f64 {
+    let sample: Vec<_> = txs.iter().take(2000).map(Transaction::to_json).collect();
+    let started = Instant::now();
+    for json in &sample {
+        let tx = Transaction::try_from(json).expect("parses");
+        check_stateless(&tx).expect("verifies");
+    }
+    sample.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn post_all(
+    client: &reqwest::Client,
+    url: &str,
+    bodies: Vec<String>,
+    connections: usize,
+) -> (usize, Vec<Duration>, Duration) {
+    let queue = Arc::new(std::sync::Mutex::new(bodies.into_iter()));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (queue, client, url) = (Arc::clone(&queue), client.clone(), url.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut accepted = 0;
+            loop {
+                let Some(body) = queue.lock().expect("queue").next() else {
+                    break;
+                };
+                let sent = Instant::now();
+                let response = client
+                    .post(&url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body)
+                    .send()
+                    .await;
+                let status = match response {
+                    Ok(r) => {
+                        let status = r.status();
+                        let _ = r.bytes().await;
+                        status
+                    }
+                    Err(e) => panic!("request failed: {e}"),
+                };
+                latencies.push(sent.elapsed());
+                if status.as_u16() == 201 {
+                    accepted += 1;
+                }
+            }
+            (accepted, latencies)
+        }));
+    }
+    let mut accepted = 0;
+    let mut latencies = Vec::new();
+    for task in tasks {
+        let (a, l) = task.await.expect("task");
+        accepted += a;
+        latencies.extend(l);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    (accepted, latencies, elapsed)
+}
+
+async fn throughput(args: &Args, wallets: &[PrivateKey], client: &reqwest::Client) {
+    println!(
+        "== throughput: {} transactions, {} connections, {}-bit keys",
+        args.txs, args.connections, args.bits
+    );
+    let txs = sign_all(wallets, args.txs, "load");
+    let ceiling = verification_ceiling(&txs);
+    let node = start_node(args, wallets, None);
+    let bodies: Vec<String> = txs.iter().map(form_body).collect();
+    // Warm the connections and the node's key cache with a few transactions first.
+    let warm = sign_all(wallets, wallets.len(), "warm")
+        .iter()
+        .map(form_body)
+        .collect();
+    post_all(
+        client,
+        &format!("{}/transactions/new", node.url),
+        warm,
+        args.connections,
+    )
+    .await;
+    let (accepted, latencies, elapsed) = post_all(
+        client,
+        &format!("{}/transactions/new", node.url),
+        bodies,
+        args.connections,
+    )
+    .await;
+    let rate = accepted as f64 / elapsed.as_secs_f64();
+    println!(
+        "accepted     {accepted} of {} in {:.2} s",
+        args.txs,
+        elapsed.as_secs_f64()
+    );
+    println!("throughput   {rate:.0} accepted durable tx/s");
+    println!(
+        "latency      p50 {}  p99 {}  max {}",
+        ms(percentile(&latencies, 0.5)),
+        ms(percentile(&latencies, 0.99)),
+        ms(percentile(&latencies, 1.0))
+    );
+    println!(
+        "ceiling      {ceiling:.0} verifications/s on one core (key parsing included); throughput is {:.0}% of it",
+        100.0 * rate / ceiling
+    );
+}
+
+async fn mine_latency(args: &Args, wallets: &[PrivateKey], client: &reqwest::Client) {
+    println!("== /mine with 1000 pending transactions at the default difficulty");
+    let node = start_node(args, wallets, None);
+    let mut times = Vec::new();
+    for round in 0..5 {
+        let bodies = sign_all(wallets, 1000, &format!("mine{round}-"))
+            .iter()
+            .map(form_body)
+            .collect();
+        let (accepted, _, _) = post_all(
+            client,
+            &format!("{}/transactions/new", node.url),
+            bodies,
+            args.connections,
+        )
+        .await;
+        assert_eq!(accepted, 1000, "all accepted");
+        let started = Instant::now();
+        let response = client
+            .post(format!("{}/mine", node.url))
+            .send()
+            .await
+            .expect("mine");
+        let body: serde_json::Value = response.json().await.expect("json");
+        let took = started.elapsed();
+        assert_eq!(body["transactions"].as_array().map(Vec::len), Some(1001));
+        times.push(took);
+        println!(
+            "round {round}: {} (block {}, nonce {})",
+            ms(took),
+            body["block_number"],
+            body["nonce"]
+        );
+    }
+    times.sort();
+    println!(
+        "/mine        median {}  max {}",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 1.0))
+    );
+}
+
+async fn chain_latency(args: &Args, wallets: &[PrivateKey], client: &reqwest::Client) {
+    println!("== GET /chain for 50 blocks holding 2000 transactions");
+    let node = start_node(args, wallets, Some(8));
+    let all = sign_all(wallets, 2000, "chain");
+    for (block, chunk) in all.chunks(40).enumerate() {
+        let bodies = chunk.iter().map(form_body).collect();
+        let (accepted, _, _) = post_all(
+            client,
+            &format!("{}/transactions/new", node.url),
+            bodies,
+            args.connections,
+        )
+        .await;
+        assert_eq!(accepted, chunk.len());
+        let response = client
+            .post(format!("{}/mine", node.url))
+            .send()
+            .await
+            .expect("mine");
+        assert!(response.status().is_success(), "block {block}");
+    }
+    let url = format!("{}/chain", node.url);
+    let mut times = Vec::new();
+    let mut size = 0;
+    for _ in 0..50 {
+        let started = Instant::now();
+        let body = client
+            .get(&url)
+            .send()
+            .await
+            .expect("chain")
+            .bytes()
+            .await
+            .expect("body");
+        times.push(started.elapsed());
+        size = body.len();
+    }
+    let chain: serde_json::Value = serde_json::from_slice(
+        &client
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let blocks = chain["chain"].as_array().unwrap();
+    let txs: usize = blocks
+        .iter()
+        .map(|b| b["transactions"].as_array().unwrap().len())
+        .sum();
+    times.sort();
+    println!(
+        "chain        {} blocks, {txs} transactions (rewards included), {:.1} MB",
+        blocks.len(),
+        size as f64 / 1e6
+    );
+    println!(
+        "GET /chain   median {}  p99 {}",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99))
+    );
+}
+
+fn main() {
+    let args = Args::parse();
+    println!("generating {} {}-bit wallets…", args.wallets, args.bits);
+    let seeds: Vec<usize> = (0..args.wallets).collect();
+    let wallets = parallel_map(&seeds, |_| {
+        PrivateKey::generate(&mut rand::rng(), args.bits).expect("keygen")
+    });
+    // One thread for the load so the node keeps the machine's other core(s).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.connections)
+        .timeout(Duration::from_secs(120))
+        .no_proxy()
+        .build()
+        .expect("client");
+    runtime.block_on(async {
+        for phase in &args.phases {
+            match phase.as_str() {
+                "throughput" => throughput(&args, &wallets, &client).await,
+                "mine" => mine_latency(&args, &wallets, &client).await,
+                "chain" => chain_latency(&args, &wallets, &client).await,
+                other => eprintln!("unknown phase {other}"),
+            }
+        }
+    });
+}
