@@ -15,6 +15,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use blockchain_core::Block;
+use blockchain_core::chain::chain_work;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio::sync::Semaphore;
@@ -32,6 +33,8 @@ const MAX_RESPONSE_BYTES: usize = 64 << 20;
 const MAX_CHAIN_BLOCKS: u64 = 1_000_000;
 /// Announcements in flight at once; past that, new ones are dropped (the timer catches up).
 const MAX_ANNOUNCEMENTS_IN_FLIGHT: usize = 256;
+/// Chains downloaded at once in a resolve round (each up to [`MAX_RESPONSE_BYTES`] a page).
+const MAX_DOWNLOADS_IN_FLIGHT: usize = 8;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bound on one whole resolve round, whatever the peers do.
@@ -111,6 +114,23 @@ pub struct PeerOutcome {
     pub peer: String,
     pub outcome: String,
     pub adopted: bool,
+}
+
+impl PeerOutcome {
+    fn not_more_work(peer: String) -> Self {
+        PeerOutcome {
+            peer,
+            outcome: "no more work than ours".into(),
+            adopted: false,
+        }
+    }
+    fn refused(peer: String, reason: String) -> Self {
+        PeerOutcome {
+            peer,
+            outcome: reason,
+            adopted: false,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -308,13 +328,55 @@ impl Network {
     /// has more than ours. Returns within [`RESOLVE_TIMEOUT`] whatever the peers do.
     pub async fn resolve(self: &Arc<Self>) -> Vec<PeerOutcome> {
         let _round = self.resolving.lock().await;
-        let peers = self.peers();
-        let mut outcomes = Vec::with_capacity(peers.len());
-        // Peers one at a time: each adoption raises the bar for the next.
+        self.resolve_peers(self.peers()).await
+    }
+
+    /// One round with `peers`: downloads in parallel (a silent or slow peer costs its own
+    /// timeout, not everyone's), then validates one chain at a time, most claimed work
+    /// first, each adoption raising the bar for the next. The caller holds `resolving`.
+    async fn resolve_peers(self: &Arc<Self>, peers: Vec<String>) -> Vec<PeerOutcome> {
         let deadline = tokio::time::Instant::now() + RESOLVE_TIMEOUT;
-        for peer in peers {
-            let outcome = match tokio::time::timeout_at(deadline, self.resolve_with(&peer)).await {
-                Ok(Ok(Some(Adoption::Adopted {
+        let downloads = Arc::new(Semaphore::new(MAX_DOWNLOADS_IN_FLIGHT));
+        let mut fetches = tokio::task::JoinSet::new();
+        for peer in &peers {
+            let (network, peer, downloads) =
+                (Arc::clone(self), peer.clone(), Arc::clone(&downloads));
+            fetches.spawn(async move {
+                let fetched = tokio::time::timeout_at(deadline, async {
+                    let _slot = downloads.acquire_owned().await;
+                    network.fetch_chain(&peer).await
+                })
+                .await
+                .unwrap_or_else(|_| Err("timed out".into()));
+                (peer, fetched)
+            });
+        }
+        let mut outcomes: Vec<PeerOutcome> = Vec::with_capacity(peers.len());
+        let mut candidates: Vec<(String, Vec<Block>)> = Vec::new();
+        while let Some(joined) = fetches.join_next().await {
+            let Ok((peer, fetched)) = joined else {
+                continue;
+            };
+            match fetched {
+                Ok(Some(blocks)) => candidates.push((peer, blocks)),
+                Ok(None) => outcomes.push(PeerOutcome::not_more_work(peer)),
+                Err(reason) => outcomes.push(PeerOutcome::refused(peer, reason)),
+            }
+        }
+        candidates.sort_by_key(|(_, blocks)| std::cmp::Reverse(chain_work(blocks)));
+        for (peer, blocks) in candidates {
+            // What a chain claims in work costs nothing to sum; only a chain that would
+            // win is worth validating.
+            if chain_work(&blocks) <= self.node.read().ledger.tip().work {
+                outcomes.push(PeerOutcome::not_more_work(peer));
+                continue;
+            }
+            // Adoption runs to its end on its own task even if the round's time is up:
+            // dropping it halfway would leave storage and memory disagreeing.
+            let node = Arc::clone(&self.node);
+            let adoption = tokio::spawn(async move { node.adopt_chain(blocks).await });
+            let outcome = match tokio::time::timeout_at(deadline, adoption).await {
+                Ok(Ok(Ok(Adoption::Adopted {
                     height,
                     reorged_from,
                     reinjected,
@@ -325,29 +387,22 @@ impl Network {
                     adopted: true,
                     peer,
                 },
-                Ok(Ok(Some(Adoption::NotMoreWork) | None)) => PeerOutcome {
-                    outcome: "no more work than ours".into(),
-                    adopted: false,
+                Ok(Ok(Ok(Adoption::NotMoreWork))) => PeerOutcome::not_more_work(peer),
+                Ok(Ok(Err(error))) => PeerOutcome::refused(peer, format!("invalid chain: {error}")),
+                Ok(Err(join)) => PeerOutcome::refused(peer, format!("validation failed: {join}")),
+                Err(_) => PeerOutcome::refused(
                     peer,
-                },
-                Ok(Err(reason)) => PeerOutcome {
-                    outcome: reason,
-                    adopted: false,
-                    peer,
-                },
-                Err(_) => PeerOutcome {
-                    outcome: "timed out".into(),
-                    adopted: false,
-                    peer,
-                },
+                    "still validating its chain when the round ended".into(),
+                ),
             };
             outcomes.push(outcome);
         }
+        outcomes.sort_by(|a, b| a.peer.cmp(&b.peer));
         outcomes
     }
 
-    /// Resolves with one peer: `None` when its status shows no more work than ours.
-    async fn resolve_with(&self, peer: &str) -> Result<Option<Adoption>, String> {
+    /// Downloads one peer's chain: `None` when its status shows no more work than ours.
+    async fn fetch_chain(&self, peer: &str) -> Result<Option<Vec<Block>>, String> {
         let status: PeerStatus = self.get_json(&format!("{peer}/status")).await?;
         let ours = self.node.read().ledger.tip().work;
         if let Some(work) = status.work.as_deref().and_then(|w| w.parse::<u128>().ok())
@@ -376,15 +431,25 @@ impl Network {
                     page.length
                 ));
             }
+            // Pages must continue where the last one ended, or a peer could feed the same
+            // page forever.
+            if let Some((i, block)) = page
+                .chain
+                .iter()
+                .enumerate()
+                .find(|(i, b)| b.number() != from + *i as u64)
+            {
+                return Err(format!(
+                    "asked for blocks from {from}, got block {} at position {i}",
+                    block.number()
+                ));
+            }
             blocks.extend(page.chain);
             if blocks.len() as u64 >= page.length {
                 break;
             }
         }
-        match self.node.adopt_chain(blocks).await {
-            Ok(adoption) => Ok(Some(adoption)),
-            Err(error) => Err(format!("invalid chain: {error}")),
-        }
+        Ok(Some(blocks))
     }
 
     /// A peer's block that does not extend our tip: it may be on a chain with more work.
@@ -394,16 +459,9 @@ impl Network {
             let outcomes = match peer {
                 Some(peer) if network.peers().contains(&peer) => {
                     let _round = network.resolving.lock().await;
-                    let result =
-                        tokio::time::timeout(RESOLVE_TIMEOUT, network.resolve_with(&peer)).await;
-                    vec![format!("{peer}: {result:?}")]
+                    network.resolve_peers(vec![peer]).await
                 }
-                _ => network
-                    .resolve()
-                    .await
-                    .into_iter()
-                    .map(|o| format!("{}: {}", o.peer, o.outcome))
-                    .collect(),
+                _ => network.resolve().await,
             };
             tracing::debug!(?outcomes, "resolved after an unconnected block");
         });
