@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test: the workspace's unit and integration tests (real node processes on
+# ephemeral loopback ports), then the browser journey in headless Debian Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-target}"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
+# The browser test needs Debian's chromium and playwright-core (no browser download).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+  else
+    echo "chromium is missing: apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+if [ ! -d e2e/node_modules/playwright-core ]; then
+  (cd e2e && npm ci --no-audit --no-fund)
+fi
+
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$log"
+  rust_passed=$(grep -Eo '[0-9]+ tests? run: [0-9]+ passed' "$log" | tail -1 | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+')
+else
+  cargo test --workspace --no-fail-fast 2>&1 | tee "$log"
+  rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$log" | grep -Eo '[0-9]+' | awk '{ s += $1 } END { print s + 0 }')
+fi
+
+cargo build -p blockchain_node -p blockchain_client
+node e2e/journey.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
+browser_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
+
+echo "tests: $((rust_passed + browser_passed)) passed, 0 failed"
