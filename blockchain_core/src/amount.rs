@@ -24,17 +24,17 @@ pub struct Amount(u64);
 /// Why a text is not an amount.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AmountError {
-    #[error("amount is empty")]
+    #[error("no amount given")]
     Empty,
     #[error(
-        "amount {0:?} is not a plain decimal number (digits, optionally a point and up to 8 decimals)"
+        "{0:?} is not a plain decimal number (digits, optionally a point and up to 8 decimals)"
     )]
     NotDecimal(String),
-    #[error("amount {0:?} has more than 8 decimal places")]
+    #[error("{0:?} has more than 8 decimal places")]
     TooPrecise(String),
-    #[error("amount {0:?} is larger than the maximum of {MAX_COINS} coins")]
+    #[error("{0:?} is larger than the maximum of {MAX_COINS} coins")]
     TooLarge(String),
-    #[error("amount must be greater than zero")]
+    #[error("the amount must be greater than zero")]
     Zero,
 }
 
