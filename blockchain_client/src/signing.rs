@@ -134,8 +134,7 @@ pub fn sign(request: SignRequest<'_>, nonce: NonceChoice) -> Result<SignedTransa
     };
     let tx = Transaction::sign(&key, &recipient, request.amount.trim(), nonce.as_deref()).map_err(
         |e| match e {
-            // The amount's own message already names it: "amount \"abc\" is not …".
-            TxParseError::Amount(inner) => FieldError::new("amount", inner.to_string()),
+            TxParseError::Amount(_) => FieldError::new("amount", e.to_string()),
             TxParseError::Nonce => FieldError::new("nonce", e.to_string()),
             other => FieldError::new("transaction", other.to_string()),
         },
