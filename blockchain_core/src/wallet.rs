@@ -96,17 +96,28 @@ fn check_key_shape(key: &RsaPublicKey, what: &'static str) -> Result<(), KeyErro
     Ok(())
 }
 
-/// Shortens a public key's hex for display (see [`Address::short`]); other text longer
-/// than 20 characters keeps its first and last eight.
+/// Shortens hex for display: for a public key, the first and last eight digits of its
+/// modulus (every key shares its DER header and, with exponent 65537, its ending); for
+/// other hex longer than 24 digits, its first and last eight. The wallet page's script
+/// shortens keys the same way.
 pub fn short_key(hex: &str) -> String {
-    let len = hex.len();
-    if len > 200 && hex.is_ascii() {
-        format!("{}…{}", &hex[66..74], &hex[len - 18..len - 10])
-    } else if len > 20 && hex.is_ascii() {
-        format!("{}…{}", &hex[..8], &hex[len - 8..])
-    } else {
-        hex.to_owned()
+    const EXPONENT_TRAILER: &str = "0203010001";
+    if hex.len() <= 24 || !hex.is_ascii() {
+        return hex.to_owned();
     }
+    let start = if hex.starts_with("30819f") {
+        58
+    } else if hex.starts_with("3082") && hex.len() > 400 {
+        66
+    } else {
+        0
+    };
+    let end = if start > 0 && hex.ends_with(EXPONENT_TRAILER) {
+        hex.len() - EXPONENT_TRAILER.len()
+    } else {
+        hex.len()
+    };
+    format!("{}…{}", &hex[start..start + 8], &hex[end - 8..end])
 }
 
 /// A wallet's public key, which is also its address. Cheap to clone.
@@ -384,6 +395,22 @@ mod tests {
             PrivateKey::generate(&mut rand::rng(), 512),
             Err(KeyError::GenerateSize { bits: 512 })
         ));
+    }
+
+    #[test]
+    fn short_forms_come_from_the_modulus() {
+        let key = PrivateKey::generate(&mut rand::rng(), 1024).unwrap();
+        let hex = key.address().as_hex();
+        let modulus = &hex[58..hex.len() - 10];
+        assert_eq!(
+            key.address().short(),
+            format!("{}…{}", &modulus[..8], &modulus[modulus.len() - 8..])
+        );
+        assert_eq!(
+            short_key(&"ab".repeat(32)),
+            format!("{}…{}", "abababab", "abababab")
+        );
+        assert_eq!(short_key("THE BLOCKCHAIN"), "THE BLOCKCHAIN");
     }
 
     #[test]

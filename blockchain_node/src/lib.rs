@@ -20,13 +20,16 @@ pub use config::Config;
 use crate::network::Network;
 use crate::node::{Node, NodeOptions};
 
-/// Logs to stderr (stdout carries only the `listening on` line); `RUST_LOG` overrides the default `info`.
+/// Logs to stderr (stdout carries only the `listening on` line); `RUST_LOG` overrides
+/// the default `info`.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }
 

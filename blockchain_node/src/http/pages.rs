@@ -22,15 +22,8 @@ pub struct Hex {
 
 impl Hex {
     fn of(full: &str) -> Self {
-        let short = if full.len() > 24 {
-            // Keys share a long DER prefix; show the part after it.
-            let start = if full.len() > 100 { 58 } else { 0 };
-            format!("{}…{}", &full[start..start + 10], &full[full.len() - 8..])
-        } else {
-            full.to_owned()
-        };
         Hex {
-            short,
+            short: blockchain_core::wallet::short_key(full),
             full: full.to_owned(),
         }
     }
