@@ -140,6 +140,23 @@ pub struct TransactionJson {
     pub signature: String,
 }
 
+impl TransactionJson {
+    /// The form fields of the original `POST /transactions/new`, where the value is called
+    /// `amount`; `nonce` only when there is one.
+    pub fn form_fields(&self) -> Vec<(&'static str, &str)> {
+        let mut fields = vec![
+            ("sender_address", self.sender_address.as_str()),
+            ("recipient_address", self.recipient_address.as_str()),
+            ("amount", self.value.as_str()),
+            ("signature", self.signature.as_str()),
+        ];
+        if let Some(nonce) = &self.nonce {
+            fields.push(("nonce", nonce.as_str()));
+        }
+        fields
+    }
+}
+
 fn check_nonce(nonce: &str) -> Result<(), TxParseError> {
     let ok = !nonce.is_empty()
         && nonce.len() <= MAX_NONCE_LEN

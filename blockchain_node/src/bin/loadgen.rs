@@ -143,17 +143,7 @@ fn sign_all(wallets: &[PrivateKey], count: usize, tag: &str) -> Vec<Transaction>
 }
 
 fn form_body(tx: &Transaction) -> String {
-    let json = tx.to_json();
-    let mut form = vec![
-        ("sender_address", json.sender_address),
-        ("recipient_address", json.recipient_address),
-        ("amount", json.value),
-        ("signature", json.signature),
-    ];
-    if let Some(nonce) = json.nonce {
-        form.push(("nonce", nonce));
-    }
-    serde_urlencoded::to_string(form).expect("form encodes")
+    serde_urlencoded::to_string(tx.to_json().form_fields()).expect("form encodes")
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

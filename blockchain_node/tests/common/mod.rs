@@ -210,16 +210,10 @@ pub fn client() -> reqwest::Client {
 /// Form fields of a transaction, as the original client posts them.
 pub fn form_of(tx: &Transaction) -> Vec<(&'static str, String)> {
     let json = tx.to_json();
-    let mut form = vec![
-        ("sender_address", json.sender_address),
-        ("recipient_address", json.recipient_address),
-        ("amount", json.value),
-        ("signature", json.signature),
-    ];
-    if let Some(nonce) = json.nonce {
-        form.push(("nonce", nonce));
-    }
-    form
+    json.form_fields()
+        .into_iter()
+        .map(|(k, v)| (k, v.to_owned()))
+        .collect()
 }
 
 pub async fn post_form(url: &str, form: &[(&str, String)]) -> (u16, Value) {
