@@ -13,7 +13,7 @@ trap 'kill "$node_pid" 2>/dev/null || true' EXIT INT TERM
 
 # Wait until the node answers before starting the client that talks to it.
 for _ in $(seq 1 100); do
-  if curl -fsS -o /dev/null http://127.0.0.1:5000/status 2>/dev/null; then break; fi
+  if (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null; then break; fi
   if ! kill -0 "$node_pid" 2>/dev/null; then echo "the node exited; see its log above" >&2; exit 1; fi
   sleep 0.1
 done
