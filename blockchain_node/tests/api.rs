@@ -573,3 +573,33 @@ async fn chain_pages_and_pages_render() {
         "{page}"
     );
 }
+
+/// `--mine` mines pending transactions by itself, and no empty blocks while the pool is empty.
+#[tokio::test]
+async fn background_mining_confirms_pending_transactions_only() {
+    let node = NodeBuilder::new()
+        .arg("--mine")
+        .arg("--block-interval")
+        .arg("0.2")
+        .start();
+    let (alice, bob) = (&WALLETS[0].key, &WALLETS[1].key);
+    let tx = Transaction::sign(alice, bob.address(), "3", Some("bg")).unwrap();
+    assert_eq!(post_form(&tx_url(&node), &form_of(&tx)).await.0, 201);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, status) = get_json(&format!("{}/transactions/{}", node.url, tx.id())).await;
+        if status["status"] == "confirmed" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not mined: {status}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let height = get_json(&format!("{}/status", node.url)).await.1["height"].clone();
+    assert_eq!(height, 1);
+    // Several block intervals later, still no empty block.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(
+        get_json(&format!("{}/status", node.url)).await.1["height"],
+        height
+    );
+}
