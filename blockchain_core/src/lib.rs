@@ -28,7 +28,7 @@ pub mod wallet;
 
 pub use amount::{Amount, AmountError};
 pub use block::{Block, BlockHash, BlockHeader};
-pub use chain::{ChainError, ChainSummary, validate_chain};
+pub use chain::{ChainError, ChainSummary, validate_chain, validate_chain_with};
 pub use genesis::{GenesisError, GenesisFile, NetworkParams};
 pub use ledger::{BlockError, Ledger, LedgerError, PendingView};
 pub use pow::{Difficulty, DifficultyError, Work};
