@@ -603,3 +603,26 @@ async fn background_mining_confirms_pending_transactions_only() {
         height
     );
 }
+
+#[tokio::test]
+async fn a_full_pool_refuses_clearly_and_frees_up_after_a_block() {
+    let node = NodeBuilder::new().arg("--pool-capacity").arg("2").start();
+    let (alice, bob) = (&WALLETS[0].key, &WALLETS[1].key);
+    let pay = |n: u32| {
+        form_of(&Transaction::sign(alice, bob.address(), "1", Some(&format!("full{n}"))).unwrap())
+    };
+    assert_eq!(post_form(&tx_url(&node), &pay(1)).await.0, 201);
+    assert_eq!(post_form(&tx_url(&node), &pay(2)).await.0, 201);
+    let (status, body) = post_form(&tx_url(&node), &pay(3)).await;
+    assert_eq!(status, 503);
+    assert!(
+        body["error"].as_str().unwrap().contains("pool is full"),
+        "{body}"
+    );
+    client()
+        .post(format!("{}/mine", node.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post_form(&tx_url(&node), &pay(3)).await.0, 201);
+}
