@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use blockchain_core::chain::validate_chain;
+use blockchain_core::chain::{ChainSummary, validate_chain};
 use blockchain_core::ledger::{
     BlockError, LedgerError, MAX_BLOCK_TRANSACTIONS, Signatures, check_contextual,
     reward_transaction, verify_signatures,
@@ -476,9 +476,27 @@ impl Node {
     /// # Errors
     /// The rule the chain breaks, or a storage failure (then nothing changed).
     pub async fn adopt_chain(&self, blocks: Vec<Block>) -> Result<Adoption, AdoptError> {
+        self.adopt_chain_with(blocks, Signatures::Verify).await
+    }
+
+    /// As [`Node::adopt_chain`]; with [`Signatures::AlreadyVerified`] the caller has run
+    /// `verify_signatures` on every block's payments (the network layer does, page by
+    /// page while the next page downloads), and every other rule is still checked here.
+    ///
+    /// # Errors
+    /// As [`Node::adopt_chain`].
+    pub async fn adopt_chain_with(
+        &self,
+        blocks: Vec<Block>,
+        signatures: Signatures,
+    ) -> Result<Adoption, AdoptError> {
         let params = self.params.clone();
         let (summary, blocks) = tokio::task::spawn_blocking(move || {
-            validate_chain(&blocks, &params, now()).map(|summary| (summary, blocks))
+            let summary = match signatures {
+                Signatures::Verify => validate_chain(&blocks, &params, now()),
+                Signatures::AlreadyVerified => replay_verified_chain(&blocks, &params, now()),
+            };
+            summary.map(|summary| (summary, blocks))
         })
         .await
         .expect("validation does not panic")?;
@@ -577,6 +595,33 @@ impl Node {
         let tx = block.transactions().iter().find(|tx| tx.id() == *id)?;
         Some((tx.clone(), Some(number)))
     }
+}
+
+/// [`validate_chain`] minus the signature checks, which the caller has done: the same
+/// genesis, then every block rule, balance and replay check through [`Ledger::connect`].
+fn replay_verified_chain(
+    blocks: &[Block],
+    params: &NetworkParams,
+    now: u64,
+) -> Result<ChainSummary, ChainError> {
+    let genesis = blocks.first().ok_or(ChainError::Empty)?;
+    let expected = params.genesis_block();
+    if genesis != &expected {
+        return Err(ChainError::GenesisMismatch {
+            expected: expected.hash(),
+            got: genesis.hash(),
+        });
+    }
+    let mut ledger = Ledger::new(params);
+    for block in &blocks[1..] {
+        ledger
+            .connect(block, params, now, Signatures::AlreadyVerified)
+            .map_err(|error| ChainError::Block {
+                number: block.number(),
+                error,
+            })?;
+    }
+    Ok(ChainSummary { ledger })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
