@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use blockchain_core::chain::{ChainSummary, validate_chain};
+use blockchain_core::chain::validate_chain_with;
 use blockchain_core::ledger::{
     BlockError, LedgerError, MAX_BLOCK_TRANSACTIONS, Signatures, check_contextual,
     reward_transaction, verify_signatures,
@@ -492,11 +492,8 @@ impl Node {
     ) -> Result<Adoption, AdoptError> {
         let params = self.params.clone();
         let (summary, blocks) = tokio::task::spawn_blocking(move || {
-            let summary = match signatures {
-                Signatures::Verify => validate_chain(&blocks, &params, now()),
-                Signatures::AlreadyVerified => replay_verified_chain(&blocks, &params, now()),
-            };
-            summary.map(|summary| (summary, blocks))
+            validate_chain_with(&blocks, &params, now(), signatures)
+                .map(|summary| (summary, blocks))
         })
         .await
         .expect("validation does not panic")?;
@@ -595,33 +592,6 @@ impl Node {
         let tx = block.transactions().iter().find(|tx| tx.id() == *id)?;
         Some((tx.clone(), Some(number)))
     }
-}
-
-/// [`validate_chain`] minus the signature checks, which the caller has done: the same
-/// genesis, then every block rule, balance and replay check through [`Ledger::connect`].
-fn replay_verified_chain(
-    blocks: &[Block],
-    params: &NetworkParams,
-    now: u64,
-) -> Result<ChainSummary, ChainError> {
-    let genesis = blocks.first().ok_or(ChainError::Empty)?;
-    let expected = params.genesis_block();
-    if genesis != &expected {
-        return Err(ChainError::GenesisMismatch {
-            expected: expected.hash(),
-            got: genesis.hash(),
-        });
-    }
-    let mut ledger = Ledger::new(params);
-    for block in &blocks[1..] {
-        ledger
-            .connect(block, params, now, Signatures::AlreadyVerified)
-            .map_err(|error| ChainError::Block {
-                number: block.number(),
-                error,
-            })?;
-    }
-    Ok(ChainSummary { ledger })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
