@@ -4,6 +4,8 @@
 //! only if it carries more cumulative work than its own: length alone proves nothing, and
 //! a claimed length proves less.
 
+use std::borrow::Borrow;
+
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -38,9 +40,9 @@ impl ChainSummary {
 
 /// The work a chain claims, summed from its blocks' difficulties (genesis excluded).
 /// Only meaningful for a chain that [`validate_chain`] accepted.
-pub fn chain_work(blocks: &[Block]) -> Work {
+pub fn chain_work<B: Borrow<Block>>(blocks: &[B]) -> Work {
     blocks.iter().skip(1).fold(Work::default(), |work, b| {
-        work.saturating_add(b.difficulty().work())
+        work.saturating_add(b.borrow().difficulty().work())
     })
 }
 
@@ -63,13 +65,13 @@ pub fn validate_chain(
 ///
 /// # Errors
 /// The first [`ChainError`].
-pub fn validate_chain_with(
-    blocks: &[Block],
+pub fn validate_chain_with<B: Borrow<Block> + Sync>(
+    blocks: &[B],
     params: &NetworkParams,
     now: u64,
     signatures: Signatures,
 ) -> Result<ChainSummary, ChainError> {
-    let genesis = blocks.first().ok_or(ChainError::Empty)?;
+    let genesis: &Block = blocks.first().ok_or(ChainError::Empty)?.borrow();
     let expected = params.genesis_block();
     if genesis != &expected {
         return Err(ChainError::GenesisMismatch {
@@ -82,6 +84,7 @@ pub fn validate_chain_with(
         let failure = blocks[1..]
             .par_iter()
             .map(|block| {
+                let block: &Block = block.borrow();
                 verify_signatures(payments(block)).map_err(|error| ChainError::Block {
                     number: block.number(),
                     error,
@@ -94,6 +97,7 @@ pub fn validate_chain_with(
     }
     let mut ledger = Ledger::new(params);
     for block in &blocks[1..] {
+        let block: &Block = block.borrow();
         ledger
             .connect(block, params, now, Signatures::AlreadyVerified)
             .map_err(|error| ChainError::Block {

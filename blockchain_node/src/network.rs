@@ -28,7 +28,7 @@ use thiserror::Error;
 use tokio::sync::Semaphore;
 
 use crate::keys::KeyCache;
-use crate::node::{Adoption, Event, Node};
+use crate::node::{Adoption, Event, Node, StoredBlock};
 use crate::storage::Write;
 
 /// Most peers a node keeps.
@@ -427,7 +427,7 @@ impl Network {
             });
         }
         let mut outcomes: Vec<PeerOutcome> = Vec::with_capacity(peers.len());
-        let mut candidates: Vec<(String, Vec<Block>)> = Vec::new();
+        let mut candidates: Vec<(String, Vec<StoredBlock>)> = Vec::new();
         while let Some(joined) = fetches.join_next().await {
             let Ok((peer, fetched)) = joined else {
                 continue;
@@ -484,7 +484,7 @@ impl Network {
     /// Downloads one peer's chain: `None` when its status shows no more work than ours.
     /// Each page's payments are checked for their signatures on the blocking pool while
     /// the next page downloads, so the chain returned has every signature verified.
-    async fn fetch_chain(&self, peer: &str) -> Result<Option<Vec<Block>>, String> {
+    async fn fetch_chain(&self, peer: &str) -> Result<Option<Vec<StoredBlock>>, String> {
         let status: PeerStatus = self.get_json(&format!("{peer}/status")).await?;
         let ours = self.node.read().ledger.tip().work;
         if let Some(work) = status.work.as_deref().and_then(|w| w.parse::<u128>().ok())
@@ -498,7 +498,7 @@ impl Network {
                 status.height
             ));
         }
-        let mut pages: Vec<tokio::task::JoinHandle<Result<Vec<Block>, String>>> = Vec::new();
+        let mut pages: Vec<tokio::task::JoinHandle<Result<Vec<StoredBlock>, String>>> = Vec::new();
         let mut next: u64 = 0;
         loop {
             let from = next;
@@ -543,7 +543,8 @@ impl Network {
                     verify_signatures(payments)
                         .map_err(|e| format!("invalid chain: block {}: {e}", block.number()))?;
                 }
-                Ok(blocks)
+                // Serialized here, in parallel with the download, not when adopting.
+                Ok(blocks.into_iter().map(StoredBlock::new).collect())
             }));
             if next >= page.length {
                 break;
