@@ -238,9 +238,76 @@ impl<'de> Deserialize<'de> for Block {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::LazyLock;
+
+    use proptest::prelude::*;
+
     use super::*;
     use crate::amount::Amount;
     use crate::wallet::PrivateKey;
+
+    static KEYS: LazyLock<[PrivateKey; 2]> = LazyLock::new(|| {
+        let mut rng = rand::rng();
+        [
+            PrivateKey::generate(&mut rng, 1024).unwrap(),
+            PrivateKey::generate(&mut rng, 1024).unwrap(),
+        ]
+    });
+
+    /// A transaction from generated parts: a signed payment (value, optional nonce) or a mint.
+    fn transaction() -> impl Strategy<Value = Transaction> {
+        (
+            1u64..=Amount::MAX.units(),
+            proptest::option::of("[A-Za-z0-9_-]{1,64}"),
+            any::<bool>(),
+        )
+            .prop_map(|(units, nonce, mint)| {
+                let amount = Amount::from_units(units).unwrap();
+                if mint {
+                    Transaction::mint(
+                        KEYS[1].address().clone(),
+                        amount,
+                        nonce.as_deref().unwrap_or("m"),
+                    )
+                } else {
+                    Transaction::sign(
+                        &KEYS[0],
+                        KEYS[1].address(),
+                        &amount.to_string(),
+                        nonce.as_deref(),
+                    )
+                    .unwrap()
+                }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn transactions_round_trip_through_json(tx in transaction()) {
+            let text = serde_json::to_string(&tx).unwrap();
+            let back: Transaction = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(back.id(), tx.id());
+            prop_assert_eq!(back, tx);
+        }
+
+        #[test]
+        fn blocks_round_trip_through_json(
+            number in any::<u64>(),
+            timestamp in any::<u64>(),
+            nonce in any::<u64>(),
+            bits in 0u32..=64,
+            previous in any::<[u8; 32]>(),
+            transactions in proptest::collection::vec(transaction(), 0..6),
+        ) {
+            let block = Block::new(number, timestamp, Difficulty::new(bits).unwrap(), BlockHash(previous), transactions, nonce);
+            let text = serde_json::to_string(&block).unwrap();
+            let back: Block = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(back.hash(), block.hash());
+            prop_assert_eq!(back, block);
+        }
+    }
 
     #[test]
     fn template_hash_is_block_hash() {
