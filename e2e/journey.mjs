@@ -283,7 +283,7 @@ async function main() {
 
     await step("client: a bad amount gets a message naming the field, not a dialog", page, async () => {
       await fillTransaction(funded.public_key, funded.private_key, wallet.public_key, "abc");
-      await waitForText(page, "#transaction-error", "Amount \"abc\" is not");
+      await waitForText(page, "#transaction-error", "\"abc\" is not a plain decimal");
       expect(!(await page.locator("#confirm-dialog[open]").count()), "the dialog opened for a bad amount");
       expect((await page.getAttribute("#amount", "aria-invalid")) === "true", "the amount field is not marked invalid");
       await shot(page, "09-client-bad-amount");
