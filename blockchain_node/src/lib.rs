@@ -8,6 +8,7 @@ pub mod network;
 pub mod node;
 pub mod pool;
 pub mod storage;
+pub mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -209,11 +209,12 @@ impl Node {
         let miner = Self::miner_address(&storage, options)?;
         let snapshot = storage.snapshot()?;
 
+        let keys = crate::keys::KeyCache::default();
         let mut ledger = Ledger::new(&params);
         let mut blocks = vec![StoredBlock::new(genesis)];
         for (number, json) in snapshot.blocks.into_iter().skip(1) {
             let corrupt = |reason: String| OpenError::CorruptBlock { number, reason };
-            let block: Block = serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))?;
+            let block = crate::wire::parse_block(&json, &keys).map_err(corrupt)?;
             // Our own disk: signatures were checked before the block was stored.
             ledger
                 .connect(&block, &params, u64::MAX / 2, Signatures::AlreadyVerified)
@@ -252,7 +253,7 @@ impl Node {
             }),
             storage,
             chain_writer: tokio::sync::Mutex::new(()),
-            keys: crate::keys::KeyCache::default(),
+            keys,
             tip_generation: AtomicU64::new(0),
             mining: AtomicBool::new(false),
             mining_threads: options.mining_threads,
