@@ -3,9 +3,10 @@
 //! ```text
 //!  node event (tx / block) ──► announce to every peer (bounded, best effort)
 //!  POST /blocks from a peer ──► extends our tip? accept : resolve with that peer
-//!  timer, /nodes/resolve    ──► fetch every peer's chain at once (paged, size-capped,
-//!                               timed out; each page's signatures checked on the
-//!                               blocking pool while the next page downloads)
+//!  timer, /nodes/resolve    ──► fetch every peer's chain at once: find the last block
+//!                               it shares with us, then download what follows (paged,
+//!                               size-capped, timed out; each page's signatures checked
+//!                               on the blocking pool while the next page downloads)
 //!                               ──► most summed work first: Node::adopt_chain_with
 //!                                   (every other rule from genesis; most work wins)
 //! ```
@@ -31,6 +32,8 @@ use crate::storage::Write;
 pub const MAX_PEERS: usize = 64;
 /// Blocks asked for per `/chain` page.
 const PAGE_BLOCKS: u64 = 200;
+/// Blocks compared per request while looking for the last block a peer shares with us.
+const SEARCH_BLOCKS: u64 = 16;
 /// Largest response body read from a peer.
 const MAX_RESPONSE_BYTES: usize = 64 << 20;
 /// Most blocks downloaded from one peer in one round.
@@ -141,6 +144,13 @@ impl PeerOutcome {
 struct ChainPage {
     chain: Vec<crate::wire::WireBlock>,
     length: u64,
+}
+
+/// A peer's chain: our blocks up to the last one it shares with us, then its own, every
+/// signature verified.
+struct Fetched {
+    blocks: Vec<StoredBlock>,
+    downloaded: usize,
 }
 
 #[derive(Deserialize)]
@@ -350,8 +360,8 @@ impl Network {
                     let _slot = downloads.acquire_owned().await;
                     let started = std::time::Instant::now();
                     let fetched = network.fetch_chain(&peer).await;
-                    if let Ok(Some(blocks)) = &fetched {
-                        tracing::info!(%peer, blocks = blocks.len(), elapsed = ?started.elapsed(), "downloaded a chain");
+                    if let Ok(Some(chain)) = &fetched {
+                        tracing::info!(%peer, blocks = chain.downloaded, elapsed = ?started.elapsed(), "downloaded a chain");
                     }
                     fetched
                 })
@@ -361,19 +371,19 @@ impl Network {
             });
         }
         let mut outcomes: Vec<PeerOutcome> = Vec::with_capacity(peers.len());
-        let mut candidates: Vec<(String, Vec<StoredBlock>)> = Vec::new();
+        let mut candidates: Vec<(String, Fetched)> = Vec::new();
         while let Some(joined) = fetches.join_next().await {
             let Ok((peer, fetched)) = joined else {
                 continue;
             };
             match fetched {
-                Ok(Some(blocks)) => candidates.push((peer, blocks)),
+                Ok(Some(chain)) => candidates.push((peer, chain)),
                 Ok(None) => outcomes.push(PeerOutcome::not_more_work(peer)),
                 Err(reason) => outcomes.push(PeerOutcome::refused(peer, reason)),
             }
         }
-        candidates.sort_by_key(|(_, blocks)| std::cmp::Reverse(chain_work(blocks)));
-        for (peer, blocks) in candidates {
+        candidates.sort_by_key(|(_, chain)| std::cmp::Reverse(chain_work(&chain.blocks)));
+        for (peer, Fetched { blocks, downloaded }) in candidates {
             // What a chain claims in work costs nothing to sum; only a chain that would
             // win is worth validating.
             if chain_work(&blocks) <= self.node.read().ledger.tip().work {
@@ -395,7 +405,7 @@ impl Network {
                     reinjected,
                 }))) => PeerOutcome {
                     outcome: format!(
-                        "adopted its chain: height {height}, replaced blocks from {reorged_from}, {reinjected} transactions back to the pool; validated and stored in {:.2} s",
+                        "adopted its chain: height {height} ({downloaded} blocks downloaded), replaced blocks from {reorged_from}, {reinjected} transactions back to the pool; validated and stored in {:.2} s",
                         started.elapsed().as_secs_f64()
                     ),
                     adopted: true,
@@ -415,10 +425,11 @@ impl Network {
         outcomes
     }
 
-    /// Downloads one peer's chain: `None` when its status shows no more work than ours.
-    /// Each page's payments are checked for their signatures on the blocking pool while
-    /// the next page downloads, so the chain returned has every signature verified.
-    async fn fetch_chain(&self, peer: &str) -> Result<Option<Vec<StoredBlock>>, String> {
+    /// Downloads one peer's chain after the last block it shares with us: `None` when its
+    /// status shows no more work than ours. Each page's payments are checked for their
+    /// signatures on the blocking pool while the next page downloads, so the chain returned
+    /// (our blocks up to the fork, then the peer's) has every signature verified.
+    async fn fetch_chain(&self, peer: &str) -> Result<Option<Fetched>, String> {
         let status: PeerStatus = self.get_json(&format!("{peer}/status")).await?;
         let ours = self.node.read().ledger.tip().work;
         if let Some(work) = status.work.as_deref().and_then(|w| w.parse::<u128>().ok())
@@ -432,8 +443,16 @@ impl Network {
                 status.height
             ));
         }
+        let shared = self.common_ancestor(peer, status.height).await?;
+        let prefix: Vec<StoredBlock> = {
+            let state = self.node.read();
+            state.blocks[..=usize::try_from(shared)
+                .unwrap_or(usize::MAX)
+                .min(state.blocks.len() - 1)]
+                .to_vec()
+        };
         let mut pages: Vec<tokio::task::JoinHandle<Result<Vec<StoredBlock>, String>>> = Vec::new();
-        let mut next: u64 = 0;
+        let mut next: u64 = prefix.len() as u64;
         loop {
             let from = next;
             let page: ChainPage = self
@@ -484,14 +503,67 @@ impl Network {
                 break;
             }
         }
-        let mut blocks = Vec::with_capacity(usize::try_from(next).unwrap_or(0));
+        // Our own blocks up to the fork were verified when they joined our chain; the
+        // candidate is still validated whole, from genesis, before adoption.
+        let shared_blocks = prefix.len();
+        let mut blocks = prefix;
         for page in pages {
             blocks.extend(
                 page.await
                     .map_err(|e| format!("verification failed: {e}"))??,
             );
         }
-        Ok(Some(blocks))
+        let downloaded = blocks.len() - shared_blocks;
+        Ok(Some(Fetched { blocks, downloaded }))
+    }
+
+    /// The number of the highest block the peer shares with us. Compares the blocks' hashes
+    /// a few at a time down from the lower tip, stepping back twice as far each time, so a
+    /// peer a few blocks ahead costs one small request rather than its whole chain. A hash
+    /// a peer claims is only a hint: the chain it leads to is validated from genesis.
+    async fn common_ancestor(&self, peer: &str, peer_height: u64) -> Result<u64, String> {
+        let our_height = self.node.read().height();
+        let mut end = our_height.min(peer_height);
+        let mut step = SEARCH_BLOCKS;
+        loop {
+            let start = end.saturating_sub(SEARCH_BLOCKS - 1);
+            let page: ChainPage = self
+                .get_json(&format!(
+                    "{peer}/chain?from={start}&limit={}",
+                    end - start + 1
+                ))
+                .await?;
+            let state = self.node.read();
+            let mut shared = None;
+            for (i, wire) in page.chain.iter().enumerate() {
+                let number = start + i as u64;
+                if wire.block_number != number {
+                    return Err(format!(
+                        "asked for blocks from {start}, got block {} at position {i}",
+                        wire.block_number
+                    ));
+                }
+                let ours = state
+                    .blocks
+                    .get(usize::try_from(number).unwrap_or(usize::MAX));
+                if ours.is_some_and(|b| Some(b.block.hash()) == wire.hash) {
+                    shared = Some(number);
+                }
+            }
+            if let Some(number) = shared {
+                return Ok(number);
+            }
+            if start == 0 {
+                // A peer that names its hashes and matches none has another genesis; one
+                // that names none is downloaded whole and validated.
+                return match page.chain.first().and_then(|wire| wire.hash) {
+                    Some(_) => Err("shares no block with us: another network's genesis".into()),
+                    None => Ok(0),
+                };
+            }
+            end = start.saturating_sub(step);
+            step = step.saturating_mul(2);
+        }
     }
 
     /// A peer's block that does not extend our tip: it may be on a chain with more work.

@@ -27,7 +27,7 @@ pub struct WireBlock {
     previous_hash: BlockHash,
     difficulty: Difficulty,
     #[serde(default)]
-    hash: Option<BlockHash>,
+    pub hash: Option<BlockHash>,
 }
 
 impl WireBlock {

@@ -288,6 +288,20 @@ async fn a_partitioned_node_reorganizes_to_the_most_work_chain_and_reinjects_its
     assert_eq!(body["message"], "Our chain was replaced", "{body}");
     assert_eq!(body["tip_hash"], majority.as_str());
     assert_eq!(tip(&uc).await, majority);
+    // Only what follows the last shared block (block 1) was downloaded: blocks 2 to 4.
+    let from_a = body["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["peer"] == ua.as_str())
+        .unwrap();
+    assert!(
+        from_a["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("(3 blocks downloaded)"),
+        "{body}"
+    );
     let (_, block_2) = get_json(&format!("{uc}/blocks/2")).await;
     assert_ne!(
         block_2["hash"], forked["hash"],
