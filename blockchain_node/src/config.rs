@@ -30,8 +30,9 @@ pub struct Config {
     #[arg(long)]
     pub genesis: Option<PathBuf>,
 
-    /// Leading zero bits this node's blocks must have (at least the network's, which the
-    /// genesis file sets; the original's difficulty 2 is 8 here) [default: the network's].
+    /// The network's difficulty in leading zero bits of a block hash, overriding the genesis
+    /// file's. It is a network parameter: every node of a network must use the same value
+    /// (the original's difficulty 2 is 8 here) [default: the genesis file's, else 14].
     #[arg(long)]
     pub difficulty: Option<u32>,
 
