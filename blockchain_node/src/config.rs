@@ -45,6 +45,11 @@ pub struct Config {
     #[arg(long = "peer")]
     pub peers: Vec<String>,
 
+    /// The URL peers reach this node at, sent when it registers itself with them
+    /// [default: http://<host>:<port>; set it when binding to 0.0.0.0 or behind a proxy].
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+
     /// Mine continuously in the background while the pool holds transactions.
     #[arg(long)]
     pub mine: bool,

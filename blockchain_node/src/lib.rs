@@ -80,7 +80,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}:{}", config.host, config.port))?;
     let local = listener.local_addr()?;
-    network.set_self_url(format!("http://{local}"));
+    let public_url = match &config.public_url {
+        Some(url) => network::parse_peer_url(url).context("--public-url")?,
+        None => format!("http://{local}"),
+    };
+    network.set_self_url(public_url);
     tracing::info!(
         url = %format!("http://{local}"),
         data_dir = %dir.display(),

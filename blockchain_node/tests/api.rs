@@ -626,3 +626,37 @@ async fn a_full_pool_refuses_clearly_and_frees_up_after_a_block() {
         .unwrap();
     assert_eq!(post_form(&tx_url(&node), &pay(3)).await.0, 201);
 }
+
+/// A node registers itself with new peers under `--public-url` when given.
+#[tokio::test]
+async fn registration_back_uses_the_public_url() {
+    let a = NodeBuilder::new().arg("--sync-interval").arg("0").start();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let public = format!("http://localhost:{port}");
+    let b = NodeBuilder::new()
+        .port(port)
+        .arg("--sync-interval")
+        .arg("0")
+        .arg("--public-url")
+        .arg(public.clone())
+        .start();
+    let (status, _) = post_form(
+        &format!("{}/nodes/register", b.url),
+        &[("nodes", a.url.clone())],
+    )
+    .await;
+    assert_eq!(status, 201);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, peers) = get_json(&format!("{}/nodes/get", a.url)).await;
+        if peers["nodes"] == serde_json::json!([public]) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "A lists {peers}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
