@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use blockchain_core::{THE_BLOCKCHAIN, Transaction};
-use common::{NodeBuilder, VECTORS, WALLETS, client, form_of, get_json, post_form};
+use common::{NodeBuilder, VECTORS, WALLETS, client, entry_form, form_of, get_json, post_form};
 use serde_json::Value;
 
 fn tx_url(node: &common::NodeProcess) -> String {
@@ -16,12 +16,7 @@ fn tx_url(node: &common::NodeProcess) -> String {
 async fn vectors_are_accepted_once_when_funded_and_invalid_ones_refused() {
     let node = NodeBuilder::new().start();
     for entry in &VECTORS.valid {
-        let form = [
-            ("sender_address", entry.sender_address.clone()),
-            ("recipient_address", entry.recipient_address.clone()),
-            ("amount", entry.value.clone()),
-            ("signature", entry.signature.clone()),
-        ];
+        let form = entry_form(entry);
         let (status, body) = post_form(&tx_url(&node), &form).await;
         assert_eq!(status, 201, "{body}");
         assert_eq!(body["message"], "Transaction will be added to Block 1");
@@ -34,12 +29,7 @@ async fn vectors_are_accepted_once_when_funded_and_invalid_ones_refused() {
         );
     }
     for entry in &VECTORS.invalid {
-        let form = [
-            ("sender_address", entry.sender_address.clone()),
-            ("recipient_address", entry.recipient_address.clone()),
-            ("amount", entry.value.clone()),
-            ("signature", entry.signature.clone()),
-        ];
+        let form = entry_form(entry);
         let (status, body) = post_form(&tx_url(&node), &form).await;
         assert_eq!(status, 406, "{}: {body}", entry.why);
     }
@@ -58,12 +48,7 @@ async fn vectors_are_accepted_once_when_funded_and_invalid_ones_refused() {
         VECTORS.valid.len() + 1
     );
     let entry = &VECTORS.valid[0];
-    let form = [
-        ("sender_address", entry.sender_address.clone()),
-        ("recipient_address", entry.recipient_address.clone()),
-        ("amount", entry.value.clone()),
-        ("signature", entry.signature.clone()),
-    ];
+    let form = entry_form(entry);
     let (status, body) = post_form(&tx_url(&node), &form).await;
     assert_eq!(status, 406);
     assert!(
@@ -81,12 +66,7 @@ async fn unfunded_vectors_are_refused_as_overspends() {
         .genesis(r#"{"difficulty": 8}"#.into())
         .start();
     let entry = &VECTORS.valid[0];
-    let form = [
-        ("sender_address", entry.sender_address.clone()),
-        ("recipient_address", entry.recipient_address.clone()),
-        ("amount", entry.value.clone()),
-        ("signature", entry.signature.clone()),
-    ];
+    let form = entry_form(entry);
     let (status, body) = post_form(&tx_url(&node), &form).await;
     assert_eq!(status, 406);
     assert!(
@@ -307,54 +287,54 @@ async fn bad_input_gets_clear_4xx_and_the_node_keeps_running() {
         .unwrap();
     assert_eq!(response.status(), 413);
 
-    let raw = |method: reqwest::Method, path: &str| {
-        client().request(method, format!("{}{path}", node.url))
-    };
-    assert_eq!(
-        raw(reqwest::Method::GET, "/nope")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
-    assert_eq!(
-        raw(reqwest::Method::DELETE, "/chain")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        405
-    );
-    assert_eq!(
-        raw(reqwest::Method::GET, "/transactions/new")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        405
-    );
-    let text_plain = raw(reqwest::Method::POST, "/transactions/new")
-        .header("content-type", "text/plain")
-        .body("x");
-    assert_eq!(text_plain.send().await.unwrap().status(), 415);
-    let bad_json = raw(reqwest::Method::POST, "/transactions/new")
-        .header("content-type", "application/json")
-        .body("{");
-    assert_eq!(bad_json.send().await.unwrap().status(), 400);
-    assert_eq!(
-        get_json(&format!("{}/balance?address=beef", node.url))
-            .await
-            .0,
-        400
-    );
-    assert_eq!(get_json(&format!("{}/balance", node.url)).await.0, 400);
-    assert_eq!(get_json(&format!("{}/blocks/x", node.url)).await.0, 400);
-    assert_eq!(get_json(&format!("{}/blocks/99", node.url)).await.0, 404);
-    assert_eq!(
-        get_json(&format!("{}/transactions/xyz", node.url)).await.0,
-        400
-    );
+    use reqwest::Method;
+    let requests: [(Method, &str, Option<&str>, &str, u16); 12] = [
+        (Method::GET, "/nope", None, "", 404),
+        (Method::DELETE, "/chain", None, "", 405),
+        (Method::GET, "/transactions/new", None, "", 405),
+        (
+            Method::POST,
+            "/transactions/new",
+            Some("text/plain"),
+            "x",
+            415,
+        ),
+        (Method::POST, "/transactions/new", None, "", 415),
+        (
+            Method::POST,
+            "/transactions/new",
+            Some("application/json"),
+            "{",
+            400,
+        ),
+        (Method::GET, "/balance?address=beef", None, "", 400),
+        (Method::GET, "/balance", None, "", 400),
+        (Method::GET, "/blocks/x", None, "", 400),
+        (Method::GET, "/blocks/99", None, "", 404),
+        (Method::GET, "/transactions/xyz", None, "", 400),
+        (
+            Method::GET,
+            &format!("/transactions/{}", "ab".repeat(32)),
+            None,
+            "",
+            404,
+        ),
+    ];
+    for (method, path, content_type, body, expected) in requests {
+        let mut request = client()
+            .request(method.clone(), format!("{}{path}", node.url))
+            .body(body.to_owned());
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), expected, "{method} {path}");
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(
+            answer["error"].is_string(),
+            "{method} {path} names its error: {answer}"
+        );
+    }
 
     let register = format!("{}/nodes/register", node.url);
     for nodes in ["", "http://", "a,,b", "ftp://x:1", "127.0.0.1:5001,http://"] {

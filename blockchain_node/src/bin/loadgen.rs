@@ -170,9 +170,11 @@ fn verification_ceiling(txs: &[Transaction]) -> f64 {
     sample.len() as f64 / started.elapsed().as_secs_f64()
 }
 
-async fn post_all(
+/// Posts form bodies to the node's `/transactions/new` over `connections` keep-alive
+/// connections; returns the accepted count, sorted latencies and the elapsed time.
+async fn submit_all(
     client: &reqwest::Client,
-    url: &str,
+    node: &Node,
     bodies: Vec<String>,
     connections: usize,
 ) -> (usize, Vec<Duration>, Duration) {
@@ -180,7 +182,11 @@ async fn post_all(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let (queue, client, url) = (Arc::clone(&queue), client.clone(), url.to_owned());
+        let (queue, client, url) = (
+            Arc::clone(&queue),
+            client.clone(),
+            format!("{}/transactions/new", node.url),
+        );
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut accepted = 0;
@@ -237,20 +243,8 @@ async fn throughput(args: &Args, wallets: &[PrivateKey], client: &reqwest::Clien
         .iter()
         .map(form_body)
         .collect();
-    post_all(
-        client,
-        &format!("{}/transactions/new", node.url),
-        warm,
-        args.connections,
-    )
-    .await;
-    let (accepted, latencies, elapsed) = post_all(
-        client,
-        &format!("{}/transactions/new", node.url),
-        bodies,
-        args.connections,
-    )
-    .await;
+    submit_all(client, &node, warm, args.connections).await;
+    let (accepted, latencies, elapsed) = submit_all(client, &node, bodies, args.connections).await;
     let rate = accepted as f64 / elapsed.as_secs_f64();
     println!(
         "accepted     {accepted} of {} in {:.2} s",
@@ -279,13 +273,7 @@ async fn mine_latency(args: &Args, wallets: &[PrivateKey], client: &reqwest::Cli
             .iter()
             .map(form_body)
             .collect();
-        let (accepted, _, _) = post_all(
-            client,
-            &format!("{}/transactions/new", node.url),
-            bodies,
-            args.connections,
-        )
-        .await;
+        let (accepted, _, _) = submit_all(client, &node, bodies, args.connections).await;
         assert_eq!(accepted, 1000, "all accepted");
         let started = Instant::now();
         let response = client
@@ -318,13 +306,7 @@ async fn chain_latency(args: &Args, wallets: &[PrivateKey], client: &reqwest::Cl
     let all = sign_all(wallets, 2000, "chain");
     for (block, chunk) in all.chunks(40).enumerate() {
         let bodies = chunk.iter().map(form_body).collect();
-        let (accepted, _, _) = post_all(
-            client,
-            &format!("{}/transactions/new", node.url),
-            bodies,
-            args.connections,
-        )
-        .await;
+        let (accepted, _, _) = submit_all(client, &node, bodies, args.connections).await;
         assert_eq!(accepted, chunk.len());
         let response = client
             .post(format!("{}/mine", node.url))

@@ -216,6 +216,16 @@ pub fn form_of(tx: &Transaction) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// Form fields of a vector entry, as the original client posted it.
+pub fn entry_form(entry: &Entry) -> Vec<(&'static str, String)> {
+    vec![
+        ("sender_address", entry.sender_address.clone()),
+        ("recipient_address", entry.recipient_address.clone()),
+        ("amount", entry.value.clone()),
+        ("signature", entry.signature.clone()),
+    ]
+}
+
 pub async fn post_form(url: &str, form: &[(&str, String)]) -> (u16, Value) {
     let response = client().post(url).form(form).send().await.unwrap();
     let status = response.status().as_u16();
