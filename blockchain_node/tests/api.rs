@@ -5,7 +5,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use blockchain_core::{THE_BLOCKCHAIN, Transaction};
-use common::{NodeBuilder, VECTORS, WALLETS, client, entry_form, form_of, get_json, post_form};
+use common::{
+    NodeBuilder, VECTORS, WALLETS, client, entry_form, form_of, get_json, get_text, post_form,
+};
 use serde_json::Value;
 
 fn tx_url(node: &common::NodeProcess) -> String {
@@ -527,27 +529,13 @@ async fn chain_pages_and_pages_render() {
         .as_str()
         .unwrap()
         .to_owned();
-    let page = client()
-        .get(format!("{}/explorer/tx/{reward_id}", node.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&format!("{}/explorer/tx/{reward_id}", node.url)).await;
     assert!(page.contains("confirmed in block 1"));
     let miner = get_json(&format!("{}/status", node.url)).await.1["miner_address"]
         .as_str()
         .unwrap()
         .to_owned();
-    let page = client()
-        .get(format!("{}/explorer/address/{miner}", node.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&format!("{}/explorer/address/{miner}", node.url)).await;
     assert!(
         page.contains("this node&#39;s miner") || page.contains("this node's miner"),
         "{page}"

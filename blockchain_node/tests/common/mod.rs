@@ -238,3 +238,10 @@ pub async fn get_json(url: &str) -> (u16, Value) {
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
+
+/// A page's text; panics unless it answered 200.
+pub async fn get_text(url: &str) -> String {
+    let response = client().get(url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{url}");
+    response.text().await.unwrap()
+}
