@@ -101,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chain", get(api::chain))
         .route("/api/wallet", get(api::wallet))
         .route("/static/{*path}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
