@@ -262,7 +262,7 @@
     target.replaceChildren();
     if (values.length === 0) {
       const text = svg("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "chart-empty" });
-      text.textContent = "No blocks yet";
+      text.textContent = points.length ? "Not enough blocks yet" : "No blocks mined yet";
       target.append(text);
       return;
     }
@@ -297,7 +297,8 @@
   }
 
   function drawCharts() {
-    const blocks = chartBlocks;
+    // The genesis block's time is the network's fixed birthday, not a mining time.
+    const blocks = chartBlocks.filter((b) => b.block_number > 0);
     const interval = blocks.map((b, i) => ({ x: b.block_number, y: i === 0 ? null : b.timestamp - blocks[i - 1].timestamp }));
     const payments = blocks.map((b) => ({ x: b.block_number, y: b.payments }));
     // Work over the last (up to) ten blocks divided by the time they took: timestamps are
@@ -512,5 +513,5 @@
     }, 1200);
   });
 
-  if (dashboard) loadCharts();
+  if (dashboard && !("EventSource" in window)) loadCharts();
 })();
