@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use blockchain_core::{Difficulty, NetworkParams};
 
 pub use config::Config;
@@ -117,6 +118,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         node,
         network,
         shutdown,
+    });
+    // No Nagle delay: a dashboard's event that follows another small one would otherwise
+    // wait for the browser's delayed acknowledgement (up to 40 ms).
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set");
+        }
     });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! node events (broadcast, bounded) ──► one feed task per page ──► mpsc (bounded) ──► SSE
-//!   tx, block, reorg, mining,          coalesces bursts: at most one
-//!   peers, settings                    flush per MIN_GAP, the first at once
+//!   tx, block, reorg, mining,          blocks at once; other bursts coalesce
+//!   peers, settings                    into one flush per MIN_GAP
 //! ```
 //!
 //! A page that reads slowly fills its small channel; its feed task then waits, falls
@@ -149,9 +149,13 @@ async fn feed(app: AppState, out: mpsc::Sender<SseEvent>) {
     let mut last_flush = Instant::now();
     loop {
         let mut batch = Batch::default();
+        let mut urgent = false;
         tokio::select! {
             received = events.recv() => match received {
-                Ok(event) => batch.add(event),
+                Ok(event) => {
+                    urgent = matches!(event, Event::Block { .. } | Event::Reorg { .. });
+                    batch.add(event);
+                }
                 Err(RecvError::Lagged(_)) => batch.lagged = true,
                 Err(RecvError::Closed) => return,
             },
@@ -166,9 +170,11 @@ async fn feed(app: AppState, out: mpsc::Sender<SseEvent>) {
             () = out.closed() => return,
             _ = stop.changed() => return,
         }
-        // The first event after a quiet spell goes out at once; a burst waits out the gap
-        // and goes out as one flush.
-        tokio::time::sleep_until(last_flush + MIN_GAP).await;
+        // A block goes out at once, and so does the first event after a quiet spell; a
+        // burst of others waits out the gap and goes out as one flush.
+        if !urgent {
+            tokio::time::sleep_until(last_flush + MIN_GAP).await;
+        }
         loop {
             match events.try_recv() {
                 Ok(event) => batch.add(event),
