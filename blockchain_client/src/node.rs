@@ -268,20 +268,10 @@ impl NodeClient {
         query: &[(&str, &str)],
     ) -> Result<T, NodeError> {
         let url = self.endpoint(path);
-        let (status, bytes) = self
+        let answer = self
             .send(&url, self.http.get(url.clone()).query(query))
             .await?;
-        if !status.is_success() {
-            return Err(NodeError::Status {
-                url: url.to_string(),
-                status: status.as_u16(),
-                message: message_of(status, &bytes),
-            });
-        }
-        serde_json::from_slice(&bytes).map_err(|e| NodeError::BadBody {
-            url: url.to_string(),
-            reason: e.to_string(),
-        })
+        decode(&url, answer)
     }
 
     /// `GET /chain`, checked to have the node's shape.
@@ -333,18 +323,8 @@ impl NodeClient {
             .http
             .post(url.clone())
             .form(&[("reward_address", address)]);
-        let (status, bytes) = self.send(&url, request).await?;
-        if !status.is_success() {
-            return Err(NodeError::Status {
-                url: url.to_string(),
-                status: status.as_u16(),
-                message: message_of(status, &bytes),
-            });
-        }
-        serde_json::from_slice(&bytes).map_err(|e| NodeError::BadBody {
-            url: url.to_string(),
-            reason: e.to_string(),
-        })
+        let answer = self.send(&url, request).await?;
+        decode(&url, answer)
     }
 
     /// `POST /transactions/new` as a form, as the original page does.
@@ -366,6 +346,24 @@ impl NodeClient {
             body,
         })
     }
+}
+
+/// A successful answer's JSON; an error status as [`NodeError::Status`].
+fn decode<T: DeserializeOwned>(
+    url: &Url,
+    (status, bytes): (StatusCode, axum::body::Bytes),
+) -> Result<T, NodeError> {
+    if !status.is_success() {
+        return Err(NodeError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+            message: message_of(status, &bytes),
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|e| NodeError::BadBody {
+        url: url.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// A short description of an error answer: its JSON `error`/`message`, or its first line.

@@ -14,7 +14,7 @@
 
 use blockchain_core::{Address, Difficulty};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use thiserror::Error;
 
 /// Longest block interval accepted, in seconds (one day).
@@ -147,18 +147,19 @@ impl Settings {
     }
 
     /// Reads what [`Settings::to_json`] wrote, re-checked against today's limits (the
-    /// machine may have fewer cores now): what no longer fits falls back to its default.
+    /// machine may have fewer cores now): a field that no longer fits falls back to its
+    /// default, the others stay.
     pub fn from_stored(json: &[u8], limits: Limits) -> Settings {
-        let defaults = Settings::defaults(limits);
-        let Ok(value) = serde_json::from_slice::<Value>(json) else {
-            return defaults;
+        let mut settings = Settings::defaults(limits);
+        let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(json) else {
+            return settings;
         };
-        let Ok(patch) = SettingsPatch::parse(&value) else {
-            return defaults;
-        };
-        let mut settings = defaults.clone();
-        for one in patch.split() {
-            if let Ok(next) = settings.apply(&one, limits) {
+        for (name, value) in fields {
+            let one = Value::Object(Map::from_iter([(name, value)]));
+            if let Some(next) = SettingsPatch::parse(&one)
+                .ok()
+                .and_then(|patch| settings.apply(&patch, limits).ok())
+            {
                 settings = next;
             }
         }
@@ -220,43 +221,6 @@ impl SettingsPatch {
             }
         }
         Ok(patch)
-    }
-
-    /// One patch per field, so stored settings can be applied field by field.
-    fn split(&self) -> Vec<SettingsPatch> {
-        let mut out = Vec::new();
-        let none = SettingsPatch::default;
-        if self.background_mining.is_some() {
-            out.push(SettingsPatch {
-                background_mining: self.background_mining,
-                ..none()
-            });
-        }
-        if self.block_interval.is_some() {
-            out.push(SettingsPatch {
-                block_interval: self.block_interval,
-                ..none()
-            });
-        }
-        if self.reward_address.is_some() {
-            out.push(SettingsPatch {
-                reward_address: self.reward_address.clone(),
-                ..none()
-            });
-        }
-        if self.mining_threads.is_some() {
-            out.push(SettingsPatch {
-                mining_threads: self.mining_threads,
-                ..none()
-            });
-        }
-        if self.mining_difficulty.is_some() {
-            out.push(SettingsPatch {
-                mining_difficulty: self.mining_difficulty,
-                ..none()
-            });
-        }
-        out
     }
 
     pub fn is_empty(&self) -> bool {
