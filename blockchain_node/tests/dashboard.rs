@@ -345,3 +345,36 @@ async fn pages_name_an_icon_and_the_icon_is_served() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_event_stream_tells_of_reorganisations_and_blocks_from_peers() {
+    let a = NodeBuilder::new().start();
+    let b = NodeBuilder::new().start();
+    get_json(&format!("{}/mine", a.url)).await;
+    for _ in 0..2 {
+        get_json(&format!("{}/mine", b.url)).await;
+    }
+    let mut events = EventReader::open(&format!("{}/events", a.url)).await;
+    assert_eq!(events.next("status").await["height"], 1);
+
+    // b's chain has more work: a adopts it and says so.
+    post_form(
+        &format!("{}/nodes/register", a.url),
+        &[("nodes", b.url.clone())],
+    )
+    .await;
+    get_json(&format!("{}/nodes/resolve", a.url)).await;
+    let reorg = events.next("reorg").await;
+    assert_eq!(
+        (reorg["fork"].as_u64(), reorg["height"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let chain = events.next("chain").await;
+    assert_eq!(chain["blocks"].as_array().unwrap().len(), 3, "{chain}");
+
+    // A block b mines next reaches a's page as a block from a peer.
+    get_json(&format!("{}/mine", b.url)).await;
+    let block = events.next("block").await;
+    assert_eq!(block["block_number"], 3);
+    assert_eq!(block["origin"], "peer");
+}
