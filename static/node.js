@@ -171,6 +171,9 @@
       miner.dataset.address = status.miner_address;
       miner.replaceChildren(hexCell(status.miner_address));
     }
+    // The Mine form's reward address follows the node's until the user types another.
+    const field = $("reward-address");
+    if (field && !field.dataset.edited) field.value = status.miner_address;
     const balance = $("node-miner-balance");
     if (balance) {
       balance.textContent = "balance " + status.miner_balance;
@@ -287,6 +290,14 @@
         d += (d ? " L" : "M") + (left + i * step + step / 2).toFixed(1) + " " + y(p.y).toFixed(1);
       });
       target.append(svg("path", { d, class: "chart-line" }));
+      points.forEach((p, i) => {
+        if (p.y === null) return;
+        const dot = svg("circle", { cx: (left + i * step + step / 2).toFixed(1), cy: y(p.y).toFixed(1), r: 2.5, class: "chart-dot" });
+        const title = svg("title", {});
+        title.textContent = `block ${p.x}: ${si(p.y)}${unit}`;
+        dot.append(title);
+        target.append(dot);
+      });
     }
     const label = svg("text", { x: W - left, y: 10, "text-anchor": "end", class: "chart-label" });
     label.textContent = "max " + si(max) + unit;
@@ -381,6 +392,9 @@
 
   const mineForm = $("mine-form");
   if (mineForm) {
+    $("reward-address").addEventListener("input", (event) => {
+      event.target.dataset.edited = "true";
+    });
     mineForm.addEventListener("submit", async (event) => {
       event.preventDefault();
       const button = $("mine-button");
