@@ -1,8 +1,21 @@
 //! Whole-chain validation and chain comparison.
 //!
 //! A node adopts another chain only after replaying it from genesis with every rule, and
-//! only if it carries more cumulative work than its own: length alone proves nothing, and
-//! a claimed length proves less.
+//! only if it is better than its own by [`is_better_tip`]: more cumulative work (length
+//! alone proves nothing, and a claimed length proves less), or, at equal work, a lower tip
+//! hash.
+//!
+//! ## Why ties are broken by hash, not by arrival
+//!
+//! Bitcoin keeps the block it saw first when two tips carry equal work, and lets the next
+//! block settle it: someone is always mining there, so the next block comes within minutes.
+//! Here mining is on demand: two people may press **Mine** at the same moment and then
+//! nobody mines again for an hour, and under first-seen each node would keep its own block
+//! (and its neighbours whichever came first) for that hour. A rule that needs no more
+//! blocks must give every node the same answer from the same two tips, whatever the order
+//! in which they arrived: the lower tip hash wins. A node that holds the losing tip
+//! switches when it sees the winner, and announces it, so the network settles by itself.
+//! The hash cannot be chosen without redoing the proof of work, so nobody gains by it.
 
 use std::borrow::Borrow;
 
@@ -44,6 +57,21 @@ pub fn chain_work<B: Borrow<Block>>(blocks: &[B]) -> Work {
     blocks.iter().skip(1).fold(Work::default(), |work, b| {
         work.saturating_add(b.borrow().difficulty().work())
     })
+}
+
+/// A chain's tip as chains are compared: its cumulative work and its tip's hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TipRank {
+    pub work: Work,
+    pub hash: BlockHash,
+}
+
+/// Whether a chain ending in `theirs` should replace one ending in `ours`: more work wins;
+/// at equal work the lower tip hash wins (see the module doc); the same tip never replaces
+/// itself. A strict total order, so every node picks the same tip from the same set,
+/// whatever the order in which they arrive.
+pub fn is_better_tip(theirs: TipRank, ours: TipRank) -> bool {
+    (theirs.work, std::cmp::Reverse(theirs.hash)) > (ours.work, std::cmp::Reverse(ours.hash))
 }
 
 /// Validates `blocks` from genesis: the same genesis as `params`, then every block rule,
@@ -147,6 +175,52 @@ mod tests {
             blocks.push(block);
         }
         blocks
+    }
+
+    fn rank(work: u128, hash: u8) -> TipRank {
+        TipRank {
+            work: Work(work),
+            hash: BlockHash([hash; 32]),
+        }
+    }
+
+    #[test]
+    fn more_work_wins_and_a_tie_goes_to_the_lower_hash() {
+        assert!(
+            is_better_tip(rank(3, 9), rank(2, 1)),
+            "more work, higher hash"
+        );
+        assert!(!is_better_tip(rank(2, 1), rank(3, 9)));
+        assert!(is_better_tip(rank(2, 1), rank(2, 9)), "tie: lower hash");
+        assert!(!is_better_tip(rank(2, 9), rank(2, 1)));
+        assert!(!is_better_tip(rank(2, 5), rank(2, 5)), "never itself");
+    }
+
+    proptest::proptest! {
+        /// Whatever order the tips arrive in, a node that keeps the better one ends on the
+        /// same tip as every other node.
+        #[test]
+        fn any_arrival_order_ends_on_the_same_tip(
+            tips in proptest::collection::vec((0u128..4, 0u8..6), 1..12),
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let tips: Vec<TipRank> = tips.into_iter().map(|(w, h)| rank(w, h)).collect();
+            let settle = |order: &[TipRank]| {
+                order.iter().skip(1).fold(order[0], |kept, &seen| {
+                    if is_better_tip(seen, kept) { seen } else { kept }
+                })
+            };
+            let expected = settle(&tips);
+            let mut shuffled = tips.clone();
+            // A deterministic shuffle from the seed (Fisher-Yates with an LCG).
+            let mut state = seed;
+            for i in (1..shuffled.len()).rev() {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                shuffled.swap(i, (state >> 33) as usize % (i + 1));
+            }
+            proptest::prop_assert_eq!(settle(&shuffled), expected);
+            proptest::prop_assert!(tips.iter().all(|&t| !is_better_tip(t, expected)));
+        }
     }
 
     #[test]

@@ -18,9 +18,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use blockchain_core::Block;
-use blockchain_core::chain::chain_work;
+use blockchain_core::chain::{TipRank, chain_work, is_better_tip};
 use blockchain_core::ledger::{Signatures, verify_signatures};
+use blockchain_core::pow::Work;
+use blockchain_core::{Block, BlockHash};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio::sync::Semaphore;
@@ -124,10 +125,10 @@ pub struct PeerOutcome {
 }
 
 impl PeerOutcome {
-    fn not_more_work(peer: String) -> Self {
+    fn not_better(peer: String) -> Self {
         PeerOutcome {
             peer,
-            outcome: "no more work than ours".into(),
+            outcome: "no more work than ours (or an equal-work tip that loses the tie)".into(),
             adopted: false,
         }
     }
@@ -158,6 +159,16 @@ struct PeerStatus {
     height: u64,
     #[serde(default)]
     work: Option<String>,
+    #[serde(default)]
+    tip_hash: Option<String>,
+}
+
+/// How a downloaded chain ranks against ours.
+fn rank_of(blocks: &[StoredBlock]) -> TipRank {
+    TipRank {
+        work: chain_work(blocks),
+        hash: blocks.last().map(|b| b.block.hash()).unwrap_or_default(),
+    }
 }
 
 /// What this node has seen of a peer lately, for the Configure page and `/nodes/get`.
@@ -515,16 +526,25 @@ impl Network {
             };
             match fetched {
                 Ok(Some(chain)) => candidates.push((peer, chain)),
-                Ok(None) => outcomes.push(PeerOutcome::not_more_work(peer)),
+                Ok(None) => outcomes.push(PeerOutcome::not_better(peer)),
                 Err(reason) => outcomes.push(PeerOutcome::refused(peer, reason)),
             }
         }
-        candidates.sort_by_key(|(_, chain)| std::cmp::Reverse(chain_work(&chain.blocks)));
+        // Best first: each adoption raises the bar for the next.
+        candidates.sort_by(|(_, a), (_, b)| {
+            if is_better_tip(rank_of(&a.blocks), rank_of(&b.blocks)) {
+                std::cmp::Ordering::Less
+            } else if is_better_tip(rank_of(&b.blocks), rank_of(&a.blocks)) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        });
         for (peer, Fetched { blocks, downloaded }) in candidates {
             // What a chain claims in work costs nothing to sum; only a chain that would
             // win is worth validating.
-            if chain_work(&blocks) <= self.node.read().ledger.tip().work {
-                outcomes.push(PeerOutcome::not_more_work(peer));
+            if !is_better_tip(rank_of(&blocks), self.node.tip_rank()) {
+                outcomes.push(PeerOutcome::not_better(peer));
                 continue;
             }
             // Adoption runs to its end on its own task even if the round's time is up:
@@ -548,7 +568,7 @@ impl Network {
                     adopted: true,
                     peer,
                 },
-                Ok(Ok(Ok(Adoption::NotMoreWork))) => PeerOutcome::not_more_work(peer),
+                Ok(Ok(Ok(Adoption::NotBetter))) => PeerOutcome::not_better(peer),
                 Ok(Ok(Err(error))) => PeerOutcome::refused(peer, format!("invalid chain: {error}")),
                 Ok(Err(join)) => PeerOutcome::refused(peer, format!("validation failed: {join}")),
                 Err(_) => PeerOutcome::refused(
@@ -574,10 +594,21 @@ impl Network {
     async fn fetch_chain(&self, peer: &str) -> Result<Option<Fetched>, String> {
         let status: PeerStatus = self.get_json(&format!("{peer}/status")).await?;
         self.record_health(peer, |h| h.height = Some(status.height));
-        let ours = self.node.read().ledger.tip().work;
-        if let Some(work) = status.work.as_deref().and_then(|w| w.parse::<u128>().ok())
-            && work <= ours.0
-        {
+        // What the peer claims only decides whether to download; a peer that names no
+        // work or tip is downloaded and judged on what it serves.
+        if let (Some(work), Some(hash)) = (
+            status.work.as_deref().and_then(|w| w.parse::<u128>().ok()),
+            status
+                .tip_hash
+                .as_deref()
+                .and_then(|h| h.parse::<BlockHash>().ok()),
+        ) && !is_better_tip(
+            TipRank {
+                work: Work(work),
+                hash,
+            },
+            self.node.tip_rank(),
+        ) {
             return Ok(None);
         }
         if status.height >= MAX_CHAIN_BLOCKS {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use blockchain_core::chain::validate_chain_with;
+use blockchain_core::chain::{TipRank, is_better_tip, validate_chain_with};
 use blockchain_core::ledger::{
     BlockError, LedgerError, MAX_BLOCK_TRANSACTIONS, Signatures, check_contextual,
     reward_transaction, verify_signatures,
@@ -187,8 +187,9 @@ pub enum Adoption {
         reorged_from: u64,
         reinjected: usize,
     },
-    /// Valid, but not more work than ours.
-    NotMoreWork,
+    /// Valid, but not better than ours: less work, or equal work and a tip that loses the
+    /// tie (see `blockchain_core::chain::is_better_tip`).
+    NotBetter,
 }
 
 /// Settings that could not be changed.
@@ -741,8 +742,12 @@ impl Node {
         let _writer = self.chain_writer.lock().await;
         let (fork, orphans) = {
             let state = self.read();
-            if summary.work() <= state.ledger.tip().work {
-                return Ok(Adoption::NotMoreWork);
+            let theirs = TipRank {
+                work: summary.work(),
+                hash: summary.ledger.tip().hash,
+            };
+            if !is_better_tip(theirs, rank(&state.ledger)) {
+                return Ok(Adoption::NotBetter);
             }
             let fork = state
                 .blocks
@@ -832,6 +837,11 @@ impl Node {
         })
     }
 
+    /// Our tip as chains are compared.
+    pub fn tip_rank(&self) -> TipRank {
+        rank(&self.read().ledger)
+    }
+
     /// Where a transaction is: pending, in a block, or unknown.
     pub fn locate(&self, id: &TxId) -> Option<(Transaction, Option<u64>)> {
         let state = self.read();
@@ -842,6 +852,14 @@ impl Node {
         let block = &state.blocks.get(usize::try_from(number).ok()?)?.block;
         let tx = block.transactions().iter().find(|tx| tx.id() == *id)?;
         Some((tx.clone(), Some(number)))
+    }
+}
+
+fn rank(ledger: &Ledger) -> TipRank {
+    let tip = ledger.tip();
+    TipRank {
+        work: tip.work,
+        hash: tip.hash,
     }
 }
 
@@ -901,7 +919,7 @@ mod tests {
         assert_eq!(a.locate(&pay.id()).unwrap().1, None, "back to pending");
         assert!(matches!(
             a.adopt_chain(b_chain).await.unwrap(),
-            Adoption::NotMoreWork
+            Adoption::NotBetter
         ));
 
         drop(a);
