@@ -1,7 +1,13 @@
-// End-to-end journey in a real browser (Debian's headless Chromium through playwright-core):
-// a node whose genesis funds a known wallet, the wallet client pointing at it, and what a
-// person does with them — make a wallet, pay it, confirm, mine on the node's page, see the
-// balance, try an overspend and read the refusal.
+// End-to-end journeys in a real browser (Debian's headless Chromium through playwright-core).
+//
+// 1. A node whose genesis funds a known wallet, the wallet client pointing at it, and what a
+//    person does with them: make a wallet, pay it, confirm, mine on the node's page, see the
+//    balance, try an overspend and read the refusal.
+// 2. The first hour: a node started with no flags at all (no genesis, no miner address), and
+//    a newcomer who gets coins from the pages alone, pays a second wallet, mines from the
+//    dashboard, watches the dashboard follow blocks mined by someone else without a reload,
+//    changes a setting on Configure and finds it kept after a restart; with a console free of
+//    errors throughout.
 //
 // Usage (from the repository root, after `cargo build -p blockchain_node -p blockchain_client`):
 //
@@ -51,11 +57,11 @@ function freePort() {
 
 const children = [];
 
-function start(name, bin, args, dir) {
+function start(name, bin, args, dir, cwd) {
   if (!fs.existsSync(bin)) throw new Error(`${name} binary not found: ${bin} (build it first)`);
   const logPath = path.join(dir, `${name}.log`);
-  const log = fs.openSync(logPath, "w");
-  const child = spawn(bin, args, { stdio: ["ignore", log, log], env: { ...process.env, RUST_LOG: "info" } });
+  const log = fs.openSync(logPath, "a");
+  const child = spawn(bin, args, { cwd: cwd || dir, stdio: ["ignore", log, log], env: { ...process.env, RUST_LOG: "info" } });
   child.exitInfo = null;
   child.on("exit", (code, signal) => {
     child.exitInfo = { code, signal };
@@ -85,6 +91,17 @@ function stopAll() {
   for (const { child } of children) {
     if (!child.exitInfo) child.kill("SIGTERM");
   }
+}
+
+// Stops a process as an operator would (Ctrl-C: the node closes its event streams and
+// exits), or kills it after 10 s.
+async function stop(child) {
+  if (child.exitInfo) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGINT");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 function tail(file, lines = 25) {
@@ -176,142 +193,12 @@ async function main() {
     await Promise.all([waitHttp(`${nodeUrl}/chain`, node, "node"), waitHttp(`${clientUrl}/`, client, "client")]);
     console.log(`node ${nodeUrl}, client ${clientUrl}, screenshots in ${SHOTS}`);
 
-    context = await chromium.launchPersistentContext(path.join(tmp, "profile"), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
-    context.setDefaultTimeout(STEP_TIMEOUT);
+    context = await launch(path.join(tmp, "profile"));
     const page = context.pages()[0] || (await context.newPage());
     const pageErrors = [];
     page.on("pageerror", (err) => pageErrors.push(`${page.url()}: ${err.message}`));
-
-    let wallet = null;
-    const fillTransaction = async (from, key, to, amount) => {
-      await page.goto(`${clientUrl}/make/transaction`);
-      await page.getByLabel("Sender Address").fill(from);
-      await page.getByLabel("Sender Private Key").fill(key);
-      await page.getByLabel("Recipient Address").fill(to);
-      await page.getByLabel("Amount to Send").fill(amount);
-      await page.click("#generate-transaction");
-    };
-
-    await step("client: generate a wallet and see both keys with the warning", page, async () => {
-      await page.goto(`${clientUrl}/`);
-      await page.click("#generate-wallet");
-      await page.waitForFunction(() => document.getElementById("private-key").value.length > 0);
-      wallet = {
-        public_key: await page.inputValue("#public-key"),
-        private_key: await page.inputValue("#private-key"),
-      };
-      expect(/^30[0-9a-f]+$/.test(wallet.public_key), "the public key is not DER hex");
-      expect(wallet.public_key !== funded.public_key, "the new wallet is the funded one");
-      expect(await page.getByText("cannot be recovered").isVisible(), "the warning is not shown");
-      await shot(page, "01-client-wallet-generator");
-    });
-
-    await step("client: sign a payment from the funded wallet and see the confirmation dialog", page, async () => {
-      await fillTransaction(funded.public_key, funded.private_key, wallet.public_key, PAYMENT);
-      await page.waitForSelector("#confirm-dialog[open]");
-      expect((await page.innerText("#confirm-amount")) === PAYMENT, "the dialog shows another amount");
-      expect((await page.inputValue("#confirm-signature")).length === 256, "no 1024-bit signature in the dialog");
-      expect((await page.inputValue("#node-url")) === nodeUrl, "the dialog's node URL is not --node");
-      await shot(page, "02-client-confirm-dialog");
-    });
-
-    await step("client: confirm; the node accepts the transaction", page, async () => {
-      await page.click("#confirm-transaction");
-      const text = await waitForText(page, "#submit-result", "will be added to Block");
-      expect(await page.locator("#submit-result.success").isVisible(), `no success message: ${text}`);
-      await shot(page, "03-client-transaction-submitted");
-    });
-
-    await step("node: the Mine page lists the transaction as pending", page, async () => {
-      await page.goto(`${nodeUrl}/`);
-      await waitForText(page, "#pending-transactions", PAYMENT, { reload: true });
-      await shot(page, "04-node-mine-pending");
-    });
-
-    await step("node: click Mine; the transaction moves into the chain table", page, async () => {
-      await page.click("#mine-button");
-      await waitForText(page, "#chain-transactions", PAYMENT, { reload: true });
-      await shot(page, "05-node-mined");
-    });
-
-    await step("client: View Transactions lists the payment on the chain", page, async () => {
-      await page.goto(`${clientUrl}/view/transactions`);
-      expect((await page.inputValue("#view-node-url")) === nodeUrl, "the node URL is not --node");
-      await page.click("#view-transactions");
-      await waitForText(page, "#transactions-table tbody", PAYMENT);
-      const rows = await page.locator("#transactions-table tbody tr").count();
-      expect(rows >= 2, `expected the allocation and the payment, saw ${rows} rows`);
-      await shot(page, "06-client-view-transactions");
-    });
-
-    await step("client: the new wallet's balance is the payment", page, async () => {
-      await page.goto(`${clientUrl}/wallet`);
-      await page.getByLabel("Wallet Address").fill(wallet.public_key);
-      await page.click("#check-balance");
-      await page.waitForSelector("#balance-result:not([hidden])");
-      const balance = await page.innerText("#balance-confirmed");
-      expect(Number(balance) === Number(PAYMENT), `balance shows ${balance}, expected ${PAYMENT}`);
-      await waitForText(page, "#history-table tbody", "Received");
-      await shot(page, "07-client-wallet-balance");
-    });
-
-    await step("client: an overspend from the new wallet is refused in words on the page", page, async () => {
-      await fillTransaction(wallet.public_key, wallet.private_key, funded.public_key, OVERSPEND);
-      await page.waitForSelector("#confirm-dialog[open]");
-      await page.click("#confirm-transaction");
-      await page.waitForSelector("#submit-result.error");
-      const text = await page.innerText("#submit-result");
-      expect(text.includes("refused"), `no refusal: ${text}`);
-      const words = await page.innerText("#submit-result .refusal");
-      expect(words.trim().length > 10 && !/^HTTP \d+$/.test(words.trim()), `the refusal has no reason: ${words}`);
-      await shot(page, "08-client-overspend-refused");
-    });
-
-    await step("client: a bad amount gets a message naming the field, not a dialog", page, async () => {
-      await fillTransaction(funded.public_key, funded.private_key, wallet.public_key, "abc");
-      await waitForText(page, "#transaction-error", "\"abc\" is not a plain decimal");
-      expect(!(await page.locator("#confirm-dialog[open]").count()), "the dialog opened for a bad amount");
-      expect((await page.getAttribute("#amount", "aria-invalid")) === "true", "the amount field is not marked invalid");
-      await shot(page, "09-client-bad-amount");
-    });
-
-    await step("client: an unreachable node gets a clear message", page, async () => {
-      await page.goto(`${clientUrl}/view/transactions`);
-      await page.fill("#view-node-url", `http://127.0.0.1:${await freePort()}`);
-      await page.click("#view-transactions");
-      await waitForText(page, "#view-status", "reach the node");
-      await shot(page, "10-client-unreachable-node");
-    });
-
-    await step("client: pages fit a phone-width screen", page, async () => {
-      await page.setViewportSize({ width: 390, height: 844 });
-      for (const route of ["/", "/make/transaction", "/view/transactions", "/wallet"]) {
-        await page.goto(`${clientUrl}${route}`);
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-        expect(overflow <= 0, `${route} scrolls sideways by ${overflow}px at 390px wide`);
-      }
-      await page.goto(`${clientUrl}/make/transaction`);
-      await shot(page, "11-client-phone");
-      await page.setViewportSize({ width: 1280, height: 900 });
-    });
-
-    await step("no JavaScript errors on any page", page, async () => {
-      expect(pageErrors.length === 0, pageErrors.join("\n"));
-    });
+    await genesisJourney(page, pageErrors, { nodeUrl, clientUrl, funded });
+    await firstHour(context, tmp);
     ok = failed === 0;
   } catch (err) {
     failed += 1;
@@ -327,8 +214,321 @@ async function main() {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
   }
+  for (const line of figures) console.log(line);
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed === 0 ? 0 : 1;
+}
+
+const figures = [];
+
+function launch(profile) {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    viewport: { width: 1280, height: 900 },
+  }).then((context) => {
+    context.setDefaultTimeout(STEP_TIMEOUT);
+    return context;
+  });
+}
+
+async function genesisJourney(page, pageErrors, { nodeUrl, clientUrl, funded }) {
+  let wallet = null;
+  const fillTransaction = async (from, key, to, amount) => {
+    await page.goto(`${clientUrl}/make/transaction`);
+    await page.getByLabel("Sender Address").fill(from);
+    await page.getByLabel("Sender Private Key").fill(key);
+    await page.getByLabel("Recipient Address").fill(to);
+    await page.getByLabel("Amount to Send").fill(amount);
+    await page.click("#generate-transaction");
+  };
+
+  await step("client: generate a wallet and see both keys with the warning", page, async () => {
+    await page.goto(`${clientUrl}/`);
+    await page.click("#generate-wallet");
+    await page.waitForFunction(() => document.getElementById("private-key").value.length > 0);
+    wallet = {
+      public_key: await page.inputValue("#public-key"),
+      private_key: await page.inputValue("#private-key"),
+    };
+    expect(/^30[0-9a-f]+$/.test(wallet.public_key), "the public key is not DER hex");
+    expect(wallet.public_key !== funded.public_key, "the new wallet is the funded one");
+    expect(await page.getByText("cannot be recovered").isVisible(), "the warning is not shown");
+    await shot(page, "01-client-wallet-generator");
+  });
+
+  await step("client: sign a payment from the funded wallet and see the confirmation dialog", page, async () => {
+    await fillTransaction(funded.public_key, funded.private_key, wallet.public_key, PAYMENT);
+    await page.waitForSelector("#confirm-dialog[open]");
+    expect((await page.innerText("#confirm-amount")) === PAYMENT, "the dialog shows another amount");
+    expect((await page.inputValue("#confirm-signature")).length === 256, "no 1024-bit signature in the dialog");
+    expect((await page.inputValue("#node-url")) === nodeUrl, "the dialog's node URL is not --node");
+    await shot(page, "02-client-confirm-dialog");
+  });
+
+  await step("client: confirm; the node accepts the transaction", page, async () => {
+    await page.click("#confirm-transaction");
+    const text = await waitForText(page, "#submit-result", "will be added to Block");
+    expect(await page.locator("#submit-result.success").isVisible(), `no success message: ${text}`);
+    await shot(page, "03-client-transaction-submitted");
+  });
+
+  await step("node: the Mine page lists the transaction as pending", page, async () => {
+    await page.goto(`${nodeUrl}/`);
+    await waitForText(page, "#pending-transactions", PAYMENT, { reload: true });
+    await shot(page, "04-node-mine-pending");
+  });
+
+  await step("node: click Mine; the transaction moves into the chain table", page, async () => {
+    await page.click("#mine-button");
+    await waitForText(page, "#chain-transactions", PAYMENT, { reload: true });
+    await shot(page, "05-node-mined");
+  });
+
+  await step("client: View Transactions lists the payment on the chain", page, async () => {
+    await page.goto(`${clientUrl}/view/transactions`);
+    expect((await page.inputValue("#view-node-url")) === nodeUrl, "the node URL is not --node");
+    await page.click("#view-transactions");
+    await waitForText(page, "#transactions-table tbody", PAYMENT);
+    const rows = await page.locator("#transactions-table tbody tr").count();
+    expect(rows >= 2, `expected the allocation and the payment, saw ${rows} rows`);
+    await shot(page, "06-client-view-transactions");
+  });
+
+  await step("client: the new wallet's balance is the payment", page, async () => {
+    await page.goto(`${clientUrl}/wallet`);
+    await page.getByLabel("Wallet Address").fill(wallet.public_key);
+    await page.click("#check-balance");
+    await page.waitForSelector("#balance-result:not([hidden])");
+    const balance = await page.innerText("#balance-confirmed");
+    expect(Number(balance) === Number(PAYMENT), `balance shows ${balance}, expected ${PAYMENT}`);
+    await waitForText(page, "#history-table tbody", "Received");
+    await shot(page, "07-client-wallet-balance");
+  });
+
+  await step("client: an overspend from the new wallet is refused in words on the page", page, async () => {
+    await fillTransaction(wallet.public_key, wallet.private_key, funded.public_key, OVERSPEND);
+    await page.waitForSelector("#confirm-dialog[open]");
+    await page.click("#confirm-transaction");
+    await page.waitForSelector("#submit-result.error");
+    const text = await page.innerText("#submit-result");
+    expect(text.includes("refused"), `no refusal: ${text}`);
+    const words = await page.innerText("#submit-result .refusal");
+    expect(words.trim().length > 10 && !/^HTTP \d+$/.test(words.trim()), `the refusal has no reason: ${words}`);
+    await shot(page, "08-client-overspend-refused");
+  });
+
+  await step("client: a bad amount gets a message naming the field, not a dialog", page, async () => {
+    await fillTransaction(funded.public_key, funded.private_key, wallet.public_key, "abc");
+    await waitForText(page, "#transaction-error", "\"abc\" is not a plain decimal");
+    expect(!(await page.locator("#confirm-dialog[open]").count()), "the dialog opened for a bad amount");
+    expect((await page.getAttribute("#amount", "aria-invalid")) === "true", "the amount field is not marked invalid");
+    await shot(page, "09-client-bad-amount");
+  });
+
+  await step("client: an unreachable node gets a clear message", page, async () => {
+    await page.goto(`${clientUrl}/view/transactions`);
+    await page.fill("#view-node-url", `http://127.0.0.1:${await freePort()}`);
+    await page.click("#view-transactions");
+    await waitForText(page, "#view-status", "reach the node");
+    await shot(page, "10-client-unreachable-node");
+  });
+
+  await step("client: pages fit a phone-width screen", page, async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const route of ["/", "/make/transaction", "/view/transactions", "/wallet"]) {
+      await page.goto(`${clientUrl}${route}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow <= 0, `${route} scrolls sideways by ${overflow}px at 390px wide`);
+    }
+    await page.goto(`${clientUrl}/make/transaction`);
+    await shot(page, "11-client-phone");
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  await step("no JavaScript errors on any page", page, async () => {
+    expect(pageErrors.length === 0, pageErrors.join("\n"));
+  });
+}
+
+// ---- the first hour ---------------------------------------------------------------
+
+async function firstHour(context, tmp) {
+  const home = path.join(tmp, "first-hour");
+  fs.mkdirSync(home);
+  const [nodePort, clientPort] = [await freePort(), await freePort()];
+  const nodeUrl = `http://127.0.0.1:${nodePort}`;
+  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  // No flags but the port: the node's defaults (difficulty, data dir under ./data) as a
+  // newcomer meets them, in a directory of its own.
+  const startNode = () => start("first-hour-node", NODE_BIN, ["--port", String(nodePort)], tmp, home);
+  let node = startNode();
+  const client = start("first-hour-client", CLIENT_BIN, ["--port", String(clientPort), "--node", nodeUrl], tmp, home);
+  await Promise.all([waitHttp(`${nodeUrl}/status`, node, "node"), waitHttp(`${clientUrl}/`, client, "client")]);
+  console.log(`first hour: node ${nodeUrl} (no flags), client ${clientUrl}`);
+
+  const page = await context.newPage();
+  const dashboard = await context.newPage();
+  // Everything a person could see go wrong: script errors, console errors, failed loads.
+  // Only while the test has the node stopped may a page fail to reach it.
+  const problems = [];
+  let nodeStopped = false;
+  for (const p of [page, dashboard]) {
+    p.on("pageerror", (err) => problems.push(`${p.url()}: ${err.message}`));
+    p.on("console", (message) => {
+      if (message.type() !== "error") return;
+      if (nodeStopped && p.url().startsWith(nodeUrl) && /net::ERR_/.test(message.text())) return;
+      problems.push(`${p.url()}: console: ${message.text()}`);
+    });
+    p.on("response", (response) => {
+      if (response.status() >= 400) problems.push(`${p.url()}: ${response.status()} ${response.url()}`);
+    });
+  }
+  const wallets = [];
+  const PAY = "0.4";
+  let firstLoad = 0;
+
+  const generate = async () => {
+    await page.click("#generate-wallet");
+    await page.waitForFunction((known) => {
+      const value = document.getElementById("public-key").value;
+      return value.length > 0 && !known.includes(value);
+    }, wallets.map((w) => w.public_key));
+    const wallet = { public_key: await page.inputValue("#public-key"), private_key: await page.inputValue("#private-key") };
+    wallets.push(wallet);
+    return wallet;
+  };
+
+  await step("first hour: a new wallet gets coins from the page (Mine a block to this wallet)", page, async () => {
+    await page.goto(`${clientUrl}/`);
+    firstLoad = Date.now();
+    await page.selectOption("#key-bits", "1024");
+    await generate();
+    expect(await page.isVisible("#get-coins"), "no way to get coins is offered");
+    await page.click("#mine-to-wallet");
+    await waitForText(page, "#mine-to-result", "Balance now");
+    const balance = await page.innerText("#mined-balance");
+    expect(Number(balance) === 1, `the balance after one reward is ${balance}`);
+    await shot(page, "20-first-hour-coins");
+  });
+
+  await step("first hour: a second wallet, paid from the first on Make Transaction", page, async () => {
+    await generate();
+    const [a, b] = wallets;
+    await page.goto(`${clientUrl}/make/transaction`);
+    await page.getByLabel("Sender Address").fill(a.public_key);
+    await page.getByLabel("Sender Private Key").fill(a.private_key);
+    await page.getByLabel("Recipient Address").fill(b.public_key);
+    await page.getByLabel("Amount to Send").fill(PAY);
+    await page.click("#generate-transaction");
+    await page.waitForSelector("#confirm-dialog[open]");
+    await page.click("#confirm-transaction");
+    await waitForText(page, "#submit-result", "will be added to Block");
+    await shot(page, "21-first-hour-paid");
+  });
+
+  await step("first hour: the dashboard shows it pending and Mine confirms it, no reload", dashboard, async () => {
+    await dashboard.goto(`${nodeUrl}/`);
+    await waitForText(dashboard, "#live", "Live");
+    await dashboard.evaluate(() => {
+      window.stillTheSamePage = true;
+    });
+    await waitForText(dashboard, "#pending-transactions", PAY);
+    await dashboard.click("#mine-button");
+    await waitForText(dashboard, "#mine-result", "forged with 1 payment");
+    await waitForText(dashboard, "#chain-transactions", PAY);
+    await waitForText(dashboard, "#pending-transactions", "No pending transactions");
+    expect(await dashboard.evaluate(() => window.stillTheSamePage === true), "the dashboard reloaded");
+    figures.push(`figure: first page load to a confirmed payment: ${((Date.now() - firstLoad) / 1000).toFixed(1)} s`);
+    const b = wallets[1].public_key;
+    const { balance } = await (await fetch(`${nodeUrl}/balance?address=${b}`)).json();
+    expect(balance === PAY, `the second wallet holds ${balance}`);
+    await shot(dashboard, "22-first-hour-dashboard");
+  });
+
+  await step("first hour: a block mined by another client shows on the open dashboard at once", dashboard, async () => {
+    await dashboard.bringToFront();
+    const before = Number(await dashboard.innerText("#node-height"));
+    const latencies = [];
+    for (let round = 0; round < 5; round += 1) {
+      const response = await fetch(`${nodeUrl}/mine`, { method: "POST" });
+      const mined = await response.json();
+      expect(response.ok, `another client's /mine failed: ${JSON.stringify(mined)}`);
+      await dashboard.waitForFunction((n) => document.getElementById("node-height").textContent === String(n), mined.block_number);
+      await dashboard.waitForFunction(
+        (n) => [...document.querySelectorAll("#chain-transactions a")].some((a) => a.textContent === String(n)),
+        mined.block_number,
+      );
+      latencies.push(Number(await dashboard.evaluate(() => document.body.dataset.blockLatencyMs)));
+    }
+    expect(Number(await dashboard.innerText("#node-height")) === before + 5, "the height did not follow");
+    expect(await dashboard.evaluate(() => window.stillTheSamePage === true), "the dashboard reloaded");
+    expect(latencies.every((ms) => ms >= 0 && ms < 2000), `commit-to-page latencies: ${latencies}`);
+    latencies.sort((x, y) => x - y);
+    figures.push(`figure: block commit to dashboard message, ms (5 blocks): median ${latencies[2]}, max ${latencies[4]}`);
+    await shot(dashboard, "23-first-hour-live-blocks");
+  });
+
+  await step("first hour: Configure changes a setting, and a restarted node keeps it", dashboard, async () => {
+    await dashboard.goto(`${nodeUrl}/configure`);
+    await dashboard.fill("#mining_difficulty", "15");
+    await dashboard.fill("#block_interval", "2");
+    await dashboard.click("#settings-button");
+    await waitForText(dashboard, "#settings-result", "Saved");
+    nodeStopped = true;
+    await stop(node);
+    node = startNode();
+    await waitHttp(`${nodeUrl}/status`, node, "node");
+    // The open page's event stream reconnects by itself.
+    await waitForText(dashboard, "#live", "Live", { timeout: 20_000 });
+    nodeStopped = false;
+    await dashboard.reload();
+    expect((await dashboard.inputValue("#mining_difficulty")) === "15", "the difficulty was not kept");
+    expect((await dashboard.inputValue("#block_interval")) === "2", "the block interval was not kept");
+    await dashboard.goto(`${nodeUrl}/`);
+    await waitForText(dashboard, "#node-difficulty", "15");
+    await shot(dashboard, "24-first-hour-settings-kept");
+  });
+
+  await step("first hour: Configure adds a peer, shows its health live, and removes it", dashboard, async () => {
+    await dashboard.goto(`${nodeUrl}/configure`);
+    await dashboard.fill("#nodes", clientUrl.replace("http://", ""));
+    await dashboard.click("#register-button");
+    await waitForText(dashboard, "#peer-table", clientUrl);
+    await shot(dashboard, "25-first-hour-peer");
+    await dashboard.click(`[data-remove-peer="${clientUrl}"]`);
+    await waitForText(dashboard, "#peer-table", "No nodes yet");
+  });
+
+  await step("first hour: no errors in the browser console, no failed loads, no favicon 404", page, async () => {
+    for (const route of ["/", "/make/transaction", "/view/transactions", "/wallet"]) await page.goto(`${clientUrl}${route}`);
+    for (const route of ["/", "/configure"]) await page.goto(`${nodeUrl}${route}`);
+    expect(problems.length === 0, problems.join("\n"));
+  });
+
+  await step("first hour: a bad reward address on the dashboard is named, and nothing is mined", dashboard, async () => {
+    await dashboard.goto(`${nodeUrl}/`);
+    await waitForText(dashboard, "#live", "Live");
+    const height = await dashboard.innerText("#node-height");
+    await dashboard.fill("#reward-address", "not-a-key");
+    await dashboard.click("#mine-button");
+    await waitForText(dashboard, "#mine-result", "reward_address");
+    expect((await dashboard.getAttribute("#reward-address", "aria-invalid")) === "true", "the field is not marked");
+    expect((await dashboard.innerText("#node-height")) === height, "a block was mined anyway");
+    await shot(dashboard, "26-first-hour-bad-reward-address");
+  });
+  await page.close();
+  await dashboard.close();
 }
 
 process.on("SIGINT", () => {

@@ -18,6 +18,18 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-echo "node:   http://127.0.0.1:5000  (Mine dashboard)"
-echo "wallet: http://127.0.0.1:8080  (Wallet Generator, Make Transaction, View Transactions)"
+cat <<'EOF'
+
+  node:   http://127.0.0.1:5000  Mine dashboard (live), Configure
+  wallet: http://127.0.0.1:8080  Wallet Generator, Make Transaction, View Transactions, Wallet Balance
+
+  First steps:
+    1. Open http://127.0.0.1:8080 and press Generate Wallet. Keep the private key.
+    2. Press "Mine a block to this wallet": the node mines a block, and its reward is yours.
+    3. Generate a second wallet, then pay it on Make Transaction and press Confirm.
+    4. Open http://127.0.0.1:5000: the payment waits there; press Mine.
+
+  Ctrl-C stops both.
+
+EOF
 "$target/blockchain_client" --port 8080 --node http://127.0.0.1:5000

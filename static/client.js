@@ -158,6 +158,39 @@
     return url.replace(/\/+$/, "");
   }
 
+  // ---- Mine a block to a wallet (Wallet Generator, Wallet Balance) ------------------
+
+  // Asks the wallet app to have `node` mine a block paying `address`; shows the new
+  // balance in `box`. Returns whether it worked.
+  async function mineTo(address, node, button, box) {
+    setBusy(button, true);
+    showBox(box, "notice result", "Mining a block at " + node + "\u2026");
+    let response;
+    try {
+      response = await fetch("/api/mine", {
+        method: "POST",
+        body: new URLSearchParams({ address, node }),
+      });
+    } catch (err) {
+      setBusy(button, false);
+      showBox(box, "error result", "Cannot reach the wallet app: " + err.message);
+      return false;
+    }
+    const body = await readJson(response);
+    setBusy(button, false);
+    if (!response.ok) {
+      showBox(box, "error result", body.error || "The node could not mine.");
+      return false;
+    }
+    showBox(
+      box,
+      "success result",
+      el("p", {}, el("strong", { text: "Block " + body.block_number + " mined. " }), "Its reward of " + body.reward.value + " went to this wallet."),
+      el("p", {}, "Balance now ", el("strong", { id: "mined-balance", text: body.balance.balance }), body.balance.pending && body.balance.pending !== "0" ? " (pending " + body.balance.pending + ")" : ""),
+    );
+    return true;
+  }
+
   // ---- Wallet Generator ------------------------------------------------------------
 
   function initWalletGenerator() {
@@ -183,6 +216,8 @@
       $("private-key").value = body.private_key;
       $("check-balance-link").href = "/wallet?address=" + encodeURIComponent(body.public_key);
       result.hidden = false;
+      $("get-coins").hidden = false;
+      $("mine-to-result").hidden = true;
       status.className = "success result";
       status.textContent = "Wallet generated. Save both keys below.";
       $("keys-heading").focus();
@@ -191,6 +226,11 @@
     for (const button of document.querySelectorAll("[data-copy]")) {
       button.addEventListener("click", () => copyText($(button.dataset.copy).value, button));
     }
+
+    $("mine-to-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      mineTo($("public-key").value, $("mine-node-url").value, $("mine-to-wallet"), $("mine-to-result"));
+    });
 
     $("download-wallet").addEventListener("click", () => {
       const wallet = { private_key: $("private-key").value, public_key: $("public-key").value };
@@ -327,12 +367,17 @@
         showBox(result, "success result", ...items);
       } else {
         const words = body.error || body.message || "HTTP " + response.status;
-        showBox(
-          result,
-          "error result",
+        const items = [
           el("p", {}, el("strong", { text: "The node refused the transaction." })),
           el("p", { class: "refusal", text: sentence(words) }),
-        );
+        ];
+        if (/insufficient funds/i.test(words)) {
+          items.push(el("p", {}, "Need coins? ", el("a", {
+            href: "/wallet?address=" + encodeURIComponent(tx.sender_address),
+            text: "Open this wallet's balance and mine a block to it",
+          }), "."));
+        }
+        showBox(result, "error result", ...items);
       }
       result.setAttribute("tabindex", "-1");
       result.focus();
@@ -445,7 +490,12 @@
 
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      $("mine-to-result").hidden = true;
       lookUp();
+    });
+    $("mine-to-wallet").addEventListener("click", async () => {
+      const address = $("balance-address").value.trim();
+      if (await mineTo(address, $("balance-node-url").value, $("mine-to-wallet"), $("mine-to-result"))) lookUp();
     });
     if ($("balance-address").value.trim()) lookUp();
   }

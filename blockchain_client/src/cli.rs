@@ -59,6 +59,8 @@ pub enum Command {
     Balance(BalanceArgs),
     /// Print the transactions on a node's chain (or its pending pool with --pending).
     Transactions(TransactionsArgs),
+    /// Ask a node to mine a block whose reward pays a wallet (how to get coins).
+    Mine(MineArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -144,6 +146,19 @@ pub struct BalanceArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct MineArgs {
+    /// The node that mines.
+    #[arg(long, default_value = DEFAULT_NODE, value_name = "URL")]
+    pub node: String,
+    /// The wallet address (public key hex) the block's reward pays.
+    #[arg(long, value_name = "HEX")]
+    pub to: String,
+    /// Blocks to mine, one after another.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub blocks: u32,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct TransactionsArgs {
     /// The node to ask.
     #[arg(long, default_value = DEFAULT_NODE, value_name = "URL")]
@@ -177,6 +192,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Some(Command::Send(args)) => send(&args).await,
             Some(Command::Balance(args)) => balance(&args).await,
             Some(Command::Transactions(args)) => transactions(&args).await,
+            Some(Command::Mine(args)) => mine(&args).await,
         }
     });
     match result {
@@ -336,6 +352,23 @@ async fn balance(args: &BalanceArgs) -> anyhow::Result<()> {
     let address = blockchain_core::Address::parse_field(args.address.trim(), "address")?;
     let node = node_client(&args.node)?;
     print_json(&node.balance(address.as_hex()).await?);
+    Ok(())
+}
+
+async fn mine(args: &MineArgs) -> anyhow::Result<()> {
+    let address = blockchain_core::Address::parse_field(args.to.trim(), "to")?;
+    let node = node_client(&args.node)?;
+    let mut blocks = Vec::new();
+    for _ in 0..args.blocks {
+        let mined = node.mine_to(address.as_hex()).await?;
+        blocks.push(json!({
+            "block_number": mined.block_number,
+            "hash": mined.hash,
+            "reward": mined.reward,
+        }));
+    }
+    let balance = node.balance(address.as_hex()).await?;
+    print_json(&json!({ "blocks": blocks, "balance": balance }));
     Ok(())
 }
 

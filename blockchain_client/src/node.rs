@@ -279,6 +279,21 @@ pub struct BalanceAnswer {
     pub pending: String,
 }
 
+/// A block a node mined on request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MinedAnswer {
+    pub block_number: u64,
+    pub hash: String,
+    pub transactions: Vec<Value>,
+    pub reward: MinedReward,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MinedReward {
+    pub address: String,
+    pub value: String,
+}
+
 /// What a node said to a submitted transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubmitAnswer {
@@ -432,20 +447,10 @@ impl NodeClient {
         query: &[(&str, &str)],
     ) -> Result<T, NodeError> {
         let url = self.endpoint(path);
-        let (status, bytes) = self
+        let answer = self
             .send(&url, self.http.get(url.clone()).query(query))
             .await?;
-        if !status.is_success() {
-            return Err(NodeError::Status {
-                url: url.to_string(),
-                status: status.as_u16(),
-                message: message_of(status, &bytes),
-            });
-        }
-        serde_json::from_slice(&bytes).map_err(|e| NodeError::BadBody {
-            url: url.to_string(),
-            reason: e.to_string(),
-        })
+        decode(&url, answer)
     }
 
     /// `GET /chain`, checked to have the node's shape.
@@ -485,6 +490,22 @@ impl NodeClient {
         self.get("balance", &[("address", address)]).await
     }
 
+    /// `POST /mine` with `reward_address`: the node mines one block (pending payments
+    /// included) whose reward pays `address`, as regtest's `generatetoaddress` does.
+    ///
+    /// # Errors
+    /// A [`NodeError`]; a node that mines no reward to an address answers without
+    /// `reward` and is reported as a [`NodeError::BadBody`].
+    pub async fn mine_to(&self, address: &str) -> Result<MinedAnswer, NodeError> {
+        let url = self.endpoint("mine");
+        let request = self
+            .http
+            .post(url.clone())
+            .form(&[("reward_address", address)]);
+        let answer = self.send(&url, request).await?;
+        decode(&url, answer)
+    }
+
     /// `POST /transactions/new` as a form, as the original page does.
     ///
     /// # Errors
@@ -504,6 +525,24 @@ impl NodeClient {
             body,
         })
     }
+}
+
+/// A successful answer's JSON; an error status as [`NodeError::Status`].
+fn decode<T: DeserializeOwned>(
+    url: &Url,
+    (status, bytes): (StatusCode, axum::body::Bytes),
+) -> Result<T, NodeError> {
+    if !status.is_success() {
+        return Err(NodeError::Status {
+            url: url.to_string(),
+            status: status.as_u16(),
+            message: message_of(status, &bytes),
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|e| NodeError::BadBody {
+        url: url.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// A short description of an error answer: its JSON `error`/`message`, or its first line.

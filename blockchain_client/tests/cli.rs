@@ -252,6 +252,42 @@ async fn balance_and_transactions_read_the_node() {
 }
 
 #[tokio::test]
+async fn mine_asks_the_node_for_blocks_that_pay_the_wallet() {
+    let vectors = vectors();
+    let me = vectors["wallets"][0]["public_key"].as_str().unwrap();
+    let (node, _) = spawn_fake_node(me).await;
+
+    let output = run(args(&[
+        "mine", "--node", &node, "--to", me, "--blocks", "2",
+    ]))
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mined = stdout_json(&output);
+    let blocks = mined["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 2);
+    assert_eq!(
+        blocks[0]["reward"]["address"], me,
+        "the node was sent the wallet"
+    );
+    assert_eq!(mined["balance"]["balance"], "95");
+
+    let output = run(args(&["mine", "--node", &node, "--to", "nope"])).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("to is not hexadecimal"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(args(&["mine", "--node", &dead_url().await, "--to", me])).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("cannot reach the node"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
 async fn help_warns_before_binding_beyond_loopback() {
     let output = run(args(&["--help"])).await;
     assert!(output.status.success());

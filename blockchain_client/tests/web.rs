@@ -265,6 +265,32 @@ async fn chain_and_wallet_lookups_go_through_to_the_node() {
 }
 
 #[tokio::test]
+async fn api_mine_has_the_node_mine_to_the_wallet_and_names_a_bad_address() {
+    let vectors = vectors();
+    let me = vectors["wallets"][0]["public_key"].as_str().unwrap();
+    let (node, _) = spawn_fake_node(me).await;
+    let client = spawn_client(&node).await;
+
+    let (status, body) = post_form(&format!("{client}/api/mine"), &[("address", me)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["block_number"], 3);
+    assert_eq!(body["reward"]["address"], me);
+    assert_eq!(body["balance"]["balance"], "95");
+
+    let (status, body) = post_form(&format!("{client}/api/mine"), &[("address", "zz")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "address");
+
+    let dead = dead_url().await;
+    let (status, body) = post_form(
+        &format!("{client}/api/mine"),
+        &[("address", me), ("node", &dead)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+}
+
+#[tokio::test]
 async fn the_default_node_comes_from_the_command_line() {
     let vectors = vectors();
     let me = vectors["wallets"][0]["public_key"].as_str().unwrap();

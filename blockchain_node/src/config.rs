@@ -4,7 +4,10 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use blockchain_core::Address;
 use clap::Parser;
+
+use crate::settings::{SettingError, SettingsPatch};
 
 /// A blockchain miner node: verifies and pools transactions, mines blocks with proof of
 /// work, stores its chain in an embedded database and converges with its peers on the
@@ -36,8 +39,9 @@ pub struct Config {
     #[arg(long)]
     pub difficulty: Option<u32>,
 
-    /// Address (public key hex) that receives this node's mining rewards. Without it the
-    /// node creates a wallet once, keeps it in the data directory and shows its address.
+    /// Address (public key hex) that receives this node's mining rewards (a run-time
+    /// setting, kept across restarts; Configure changes it too). Without it the rewards go
+    /// to a wallet the node creates once and keeps in the data directory.
     #[arg(long)]
     pub miner_address: Option<String>,
 
@@ -50,13 +54,15 @@ pub struct Config {
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
 
-    /// Mine continuously in the background while the pool holds transactions.
+    /// Mine continuously in the background while the pool holds transactions (a run-time
+    /// setting, kept across restarts: Configure turns it off again).
     #[arg(long)]
     pub mine: bool,
 
-    /// With --mine: the fewest seconds between two blocks this node mines.
-    #[arg(long, default_value_t = 5.0)]
-    pub block_interval: f64,
+    /// With --mine: the fewest seconds between two blocks this node mines [default: 5, or
+    /// as last configured].
+    #[arg(long)]
+    pub block_interval: Option<f64>,
 
     /// Seconds between automatic consensus rounds with peers (0 disables them).
     #[arg(long, default_value_t = 30.0)]
@@ -66,9 +72,15 @@ pub struct Config {
     #[arg(long, default_value_t = 100_000)]
     pub pool_capacity: usize,
 
-    /// Mining threads [default: one per core].
+    /// Mining threads [default: one per core, or as last configured].
     #[arg(long)]
     pub mining_threads: Option<usize>,
+
+    /// Difficulty (bits) of the blocks this node mines: at least the network's. A harder
+    /// block carries more work, so it wins a tie [default: the network's, or as last
+    /// configured].
+    #[arg(long)]
+    pub mining_difficulty: Option<u32>,
 }
 
 impl Config {
@@ -78,17 +90,35 @@ impl Config {
             .unwrap_or_else(|| PathBuf::from("data").join(format!("node-{}", self.port)))
     }
 
-    pub fn block_interval(&self) -> Duration {
-        Duration::from_secs_f64(self.block_interval.max(0.0))
-    }
-
     pub fn sync_interval(&self) -> Option<Duration> {
         (self.sync_interval > 0.0).then(|| Duration::from_secs_f64(self.sync_interval))
     }
 
-    pub fn mining_threads(&self) -> usize {
-        self.mining_threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1)
+    /// The settings flags given on the command line; they override the stored ones.
+    ///
+    /// # Errors
+    /// A malformed `--miner-address`, named.
+    pub fn settings_patch(&self) -> Result<SettingsPatch, SettingError> {
+        let reward_address = match &self.miner_address {
+            Some(hex) => Some(Some(
+                Address::parse_field(hex.trim(), "miner_address").map_err(|e| SettingError {
+                    field: "miner-address",
+                    message: e.to_string(),
+                })?,
+            )),
+            None => None,
+        };
+        Ok(SettingsPatch {
+            background_mining: self.mine.then_some(true),
+            block_interval: self.block_interval,
+            reward_address,
+            mining_threads: self.mining_threads,
+            mining_difficulty: self.mining_difficulty,
+        })
     }
+}
+
+/// The machine's cores: the most mining threads worth running.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -7,6 +7,7 @@ pub mod mining;
 pub mod network;
 pub mod node;
 pub mod pool;
+pub mod settings;
 pub mod storage;
 pub mod wire;
 
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use blockchain_core::{Difficulty, NetworkParams};
 
 pub use config::Config;
@@ -65,8 +67,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let dir = config.data_dir();
     let options = NodeOptions {
         pool_capacity: config.pool_capacity,
-        mining_threads: config.mining_threads(),
-        miner_address: config.miner_address.clone(),
+        max_threads: config::cores(),
+        settings: config.settings_patch()?,
     };
     let node = {
         let dir = dir.clone();
@@ -90,7 +92,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         data_dir = %dir.display(),
         genesis = %node.read().blocks[0].block.hash(),
         difficulty = node.params.difficulty.bits(),
-        miner = %node.miner.short(),
+        reward_address = %node.reward_address().short(),
         "node listening"
     );
     // A line for scripts and tests that start the node on port 0.
@@ -109,38 +111,63 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if let Some(every) = config.sync_interval() {
         tokio::spawn(Arc::clone(&network).sync_periodically(every));
     }
-    if config.mine {
-        tokio::spawn(mine_in_background(
-            Arc::clone(&node),
-            config.block_interval(),
-        ));
-    }
+    tokio::spawn(mine_in_background(Arc::clone(&node)));
 
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
     let app = http::router(http::AppState {
         node,
         network,
-        background_mining: config.mine,
+        shutdown,
+    });
+    // No Nagle delay: a dashboard's event that follows another small one would otherwise
+    // wait for the browser's delayed acknowledgement (up to 40 ms).
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set");
+        }
     });
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
+            let _ = stop.send(true);
         })
         .await?;
     Ok(())
 }
 
-/// `--mine`: a block whenever the pool holds transactions, at most one per `interval`.
-async fn mine_in_background(node: Arc<Node>, interval: Duration) {
+/// Background mining (`--mine`, or switched on at run time): a block whenever the pool
+/// holds transactions, at most one per block interval. Follows the settings as they change.
+async fn mine_in_background(node: Arc<Node>) {
+    let mut last_block: Option<tokio::time::Instant> = None;
     loop {
-        let waiting = node.pool_changed.notified();
-        if node.read().pool.is_empty() {
-            waiting.await;
+        let settings_changed = node.settings_changed.notified();
+        let pool_changed = node.pool_changed.notified();
+        let settings = node.settings();
+        if !settings.background_mining {
+            settings_changed.await;
             continue;
         }
-        let started = tokio::time::Instant::now();
-        if let Err(error) = node.mine().await {
+        let interval = Duration::from_secs_f64(settings.block_interval);
+        if let Some(last) = last_block
+            && last.elapsed() < interval
+        {
+            // Wait out the interval, unless the operator shortens it meanwhile.
+            tokio::select! {
+                () = tokio::time::sleep_until(last + interval) => {}
+                () = settings_changed => {}
+            }
+            continue;
+        }
+        if node.read().pool.is_empty() {
+            tokio::select! {
+                () = pool_changed => {}
+                () = settings_changed => {}
+            }
+            continue;
+        }
+        last_block = Some(tokio::time::Instant::now());
+        if let Err(error) = node.mine(None).await {
             tracing::error!(%error, "background mining failed");
         }
-        tokio::time::sleep_until(started + interval).await;
     }
 }

@@ -20,11 +20,13 @@ pub enum SearchEnd {
 }
 
 /// Searches the whole nonce space with `threads` threads until a nonce meets
-/// `difficulty` or `cancel()` returns true.
+/// `difficulty` or `cancel()` returns true, adding the nonces tried to `tries` as it goes
+/// (a chunk at a time) so a dashboard can show the hash rate.
 pub fn search(
     template: &PowTemplate,
     difficulty: Difficulty,
     threads: usize,
+    tries: &AtomicU64,
     cancel: &(dyn Fn() -> bool + Sync),
 ) -> Result<u64, SearchEnd> {
     let threads = threads.max(1) as u64;
@@ -41,11 +43,13 @@ pub fn search(
                         return;
                     }
                     if let Some(hit) = template.search(difficulty, start, threads, CHUNK) {
+                        tries.fetch_add((hit - start) / threads + 1, Ordering::Relaxed);
                         if !found.swap(true, Ordering::AcqRel) {
                             nonce.store(hit, Ordering::Release);
                         }
                         return;
                     }
+                    tries.fetch_add(CHUNK, Ordering::Relaxed);
                     start = match start.checked_add(step) {
                         Some(next) => next,
                         None => return,
@@ -71,9 +75,12 @@ mod tests {
     fn finds_a_valid_nonce_with_several_threads_and_stops_on_cancel() {
         let template = PowTemplate::new(&[3u8; 96]);
         let difficulty = Difficulty::new(14).unwrap();
-        let nonce = search(&template, difficulty, 3, &|| false).unwrap();
+        let tries = AtomicU64::new(0);
+        let nonce = search(&template, difficulty, 3, &tries, &|| false).unwrap();
         assert!(difficulty.is_met_by(&template.hash(nonce)));
-        let cancelled = search(&template, Difficulty::MAX, 2, &|| true);
+        // Every thread counts what it tried; the finder at least up to its nonce.
+        assert!(tries.load(Ordering::Relaxed) > nonce / 3, "{tries:?}");
+        let cancelled = search(&template, Difficulty::MAX, 2, &tries, &|| true);
         assert_eq!(cancelled, Err(SearchEnd::Cancelled));
     }
 }

@@ -14,9 +14,9 @@
 //! A peer is never trusted: what it claims (length, work) only decides whether to
 //! download; what it serves is validated from genesis before anything changes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use blockchain_core::Block;
 use blockchain_core::chain::chain_work;
@@ -160,10 +160,30 @@ struct PeerStatus {
     work: Option<String>,
 }
 
+/// What this node has seen of a peer lately, for the Configure page and `/nodes/get`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PeerHealth {
+    pub url: String,
+    /// Its height at the last status it gave.
+    pub height: Option<u64>,
+    /// When it last answered (Unix seconds).
+    pub last_contact: Option<u64>,
+    /// The round-trip time of its last answer.
+    pub rtt_ms: Option<f64>,
+    /// What the last consensus round with it did.
+    pub last_sync: Option<String>,
+    /// Requests that failed since it last answered.
+    pub failures: u32,
+    pub last_error: Option<String>,
+    /// Answered the last request sent to it (true until one fails).
+    pub reachable: bool,
+}
+
 /// The node's peers and its client for talking to them.
 pub struct Network {
     node: Arc<Node>,
     peers: RwLock<BTreeSet<String>>,
+    health: RwLock<HashMap<String, PeerHealth>>,
     client: reqwest::Client,
     /// This node's own URL, sent to peers so they register us back.
     self_url: RwLock<Option<String>>,
@@ -194,6 +214,7 @@ impl Network {
         Arc::new(Network {
             node,
             peers: RwLock::new(stored_peers.into_iter().collect()),
+            health: RwLock::new(HashMap::new()),
             client,
             self_url: RwLock::new(None),
             in_flight: Arc::new(Semaphore::new(MAX_ANNOUNCEMENTS_IN_FLIGHT)),
@@ -223,6 +244,110 @@ impl Network {
             .iter()
             .cloned()
             .collect()
+    }
+
+    /// Every peer with what we know of its health, in URL order.
+    pub fn peer_health(&self) -> Vec<PeerHealth> {
+        let health = self
+            .health
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.peers()
+            .into_iter()
+            .map(|url| {
+                health.get(&url).cloned().unwrap_or(PeerHealth {
+                    url,
+                    reachable: true,
+                    ..PeerHealth::default()
+                })
+            })
+            .collect()
+    }
+
+    /// Notes an answer from `peer` (or its failure); tells the dashboards when the peer
+    /// became reachable or unreachable.
+    fn record_contact(&self, peer: &str, result: Result<Duration, &str>) {
+        let changed = {
+            let mut health = self
+                .health
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !self
+                .peers
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(peer)
+            {
+                return;
+            }
+            let entry = health.entry(peer.to_owned()).or_insert_with(|| PeerHealth {
+                url: peer.to_owned(),
+                reachable: true,
+                ..PeerHealth::default()
+            });
+            let was = entry.reachable;
+            match result {
+                Ok(rtt) => {
+                    entry.last_contact = Some(crate::node::now());
+                    entry.rtt_ms = Some(rtt.as_secs_f64() * 1000.0);
+                    entry.failures = 0;
+                    entry.reachable = true;
+                }
+                Err(error) => {
+                    entry.failures = entry.failures.saturating_add(1);
+                    entry.last_error = Some(error.to_owned());
+                    entry.reachable = false;
+                }
+            }
+            was != entry.reachable
+        };
+        if changed {
+            self.node.publish(Event::Peers);
+        }
+    }
+
+    fn record_health(&self, peer: &str, update: impl FnOnce(&mut PeerHealth)) {
+        let mut health = self
+            .health
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(entry) = health.get_mut(peer) {
+            update(entry);
+        }
+    }
+
+    /// Forgets a peer, durably. Returns whether it was one.
+    ///
+    /// # Errors
+    /// A malformed URL, or storage.
+    pub async fn remove(&self, text: &str) -> Result<bool, RegisterError> {
+        let url = parse_peer_url(text).map_err(|e| RegisterError::Url(1, e))?;
+        if !self.peers().contains(&url) {
+            return Ok(false);
+        }
+        self.node
+            .storage()
+            .commit(vec![Write::RemovePeer(url.clone())])
+            .await?;
+        self.peers
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&url);
+        self.health
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&url);
+        tracing::info!(peer = %url, "removed a peer");
+        self.node.publish(Event::Peers);
+        Ok(true)
+    }
+
+    /// Asks a peer for its status now, to fill in its health.
+    pub async fn check(self: &Arc<Self>, peer: &str) {
+        if let Ok(status) = self.get_json::<PeerStatus>(&format!("{peer}/status")).await {
+            self.record_health(peer, |h| h.height = Some(status.height));
+            self.node.publish(Event::Peers);
+        }
     }
 
     /// Adds peers (durably) and asks each new one to register us back.
@@ -267,6 +392,11 @@ impl Network {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .extend(new.iter().cloned());
             tracing::info!(peers = ?new, "registered peers");
+            self.node.publish(Event::Peers);
+            for peer in &new {
+                let (network, peer) = (Arc::clone(self), peer.clone());
+                tokio::spawn(async move { network.check(&peer).await });
+            }
             if let Some(me) = me {
                 for peer in &new {
                     let (client, peer, me) = (self.client.clone(), peer.clone(), me.clone());
@@ -300,7 +430,8 @@ impl Network {
             };
             let (path, body) = match &event {
                 Event::Transaction(tx) => ("transactions/new", serde_json::to_vec(&tx.to_json())),
-                Event::Block(block) => ("blocks", serde_json::to_vec(&**block)),
+                Event::Block { block, .. } => ("blocks", serde_json::to_vec(&**block)),
+                _ => continue,
             };
             let Ok(body) = body else { continue };
             let body = bytes::Bytes::from(body);
@@ -315,10 +446,16 @@ impl Network {
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .header("x-peer", self.self_url().unwrap_or_default())
                     .body(body.clone());
+                let network = Arc::clone(&self);
                 tokio::spawn(async move {
                     let _permit = permit;
-                    if let Err(error) = request.send().await {
-                        tracing::debug!(%peer, %error, "announcement failed");
+                    let started = Instant::now();
+                    match request.send().await {
+                        Ok(_) => network.record_contact(&peer, Ok(started.elapsed())),
+                        Err(error) => {
+                            tracing::debug!(%peer, %error, "announcement failed");
+                            network.record_contact(&peer, Err(&format!("unreachable: {error}")));
+                        }
                     }
                 });
             }
@@ -422,6 +559,11 @@ impl Network {
             outcomes.push(outcome);
         }
         outcomes.sort_by(|a, b| a.peer.cmp(&b.peer));
+        for outcome in &outcomes {
+            let text = outcome.outcome.clone();
+            self.record_health(&outcome.peer, |h| h.last_sync = Some(text));
+        }
+        self.node.publish(Event::Peers);
         outcomes
     }
 
@@ -431,6 +573,7 @@ impl Network {
     /// (our blocks up to the fork, then the peer's) has every signature verified.
     async fn fetch_chain(&self, peer: &str) -> Result<Option<Fetched>, String> {
         let status: PeerStatus = self.get_json(&format!("{peer}/status")).await?;
+        self.record_health(peer, |h| h.height = Some(status.height));
         let ours = self.node.read().ledger.tip().work;
         if let Some(work) = status.work.as_deref().and_then(|w| w.parse::<u128>().ok())
             && work <= ours.0
@@ -581,19 +724,33 @@ impl Network {
         });
     }
 
+    /// GETs JSON from a peer, noting in its health whether and how fast it answered.
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, String> {
-        let mut response = self
-            .client
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| format!("unreachable: {e}"))?;
+        let peer = url
+            .find("://")
+            .and_then(|scheme| {
+                url[scheme + 3..]
+                    .find('/')
+                    .map(|path| &url[..scheme + 3 + path])
+            })
+            .unwrap_or(url);
+        let started = Instant::now();
+        let sent = self.client.get(url).send().await;
+        let mut response = match sent {
+            Ok(response) => {
+                self.record_contact(peer, Ok(started.elapsed()));
+                response
+            }
+            Err(e) => {
+                let error = format!("unreachable: {e}");
+                self.record_contact(peer, Err(&error));
+                return Err(error);
+            }
+        };
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             // Every path asked here is part of the protocol: a peer without it is no node
             // of ours (an original tutorial node has no `/status`, for one).
-            let path = url
-                .split_once("://")
-                .map_or(url, |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]));
+            let path = &url[peer.len()..];
             return Err(format!(
                 "answered 404 Not Found to GET {path}: not a node of this protocol (an original \
                  tutorial node cannot be a peer)"

@@ -6,9 +6,9 @@
 //! together and in order. Transactions enter the pool under the `RwLock` alone and are
 //! acknowledged once the group committer has them on disk.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use blockchain_core::chain::validate_chain_with;
 use blockchain_core::ledger::{
@@ -17,8 +17,8 @@ use blockchain_core::ledger::{
 };
 use blockchain_core::transaction::check_stateless;
 use blockchain_core::{
-    Address, Block, BlockHash, ChainError, Ledger, NetworkParams, PrivateKey, Transaction, TxError,
-    TxId,
+    Address, Block, BlockHash, ChainError, Difficulty, Ledger, NetworkParams, PrivateKey,
+    Transaction, TxError, TxId,
 };
 use bytes::Bytes;
 use thiserror::Error;
@@ -26,6 +26,7 @@ use tokio::sync::{Notify, broadcast};
 
 use crate::mining::{self, SearchEnd};
 use crate::pool::{PendingPool, PoolFull};
+use crate::settings::{Limits, SettingError, Settings, SettingsPatch};
 use crate::storage::{Storage, StorageError, Write};
 
 /// Seconds since the Unix epoch, by this node's clock.
@@ -33,6 +34,14 @@ pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// Milliseconds since the Unix epoch: when an event happened, for dashboards that show
+/// how fresh they are.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// A block with its JSON, serialized once when it joins the chain and served from then on.
@@ -77,13 +86,74 @@ impl ChainState {
     }
 }
 
-/// What the node tells the network layer.
+/// What the node tells the network layer and the dashboards.
 #[derive(Debug, Clone)]
 pub enum Event {
     /// A transaction entered the pool from a client or a peer.
     Transaction(Transaction),
-    /// A block joined the chain (mined here or received).
-    Block(Arc<Block>),
+    /// A block joined the chain (mined here or received), durably at `at_ms`.
+    Block {
+        block: Arc<Block>,
+        origin: Origin,
+        at_ms: u64,
+    },
+    /// Another chain with more work replaced ours from block `fork` on.
+    Reorg {
+        fork: u64,
+        height: u64,
+        reinjected: usize,
+        at_ms: u64,
+    },
+    /// A proof-of-work search started or ended.
+    Mining,
+    /// Peers were added or removed, or one's health changed.
+    Peers,
+    /// The operator changed a setting.
+    Settings,
+}
+
+/// Where a block came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    Mined,
+    Peer,
+    Sync,
+}
+
+/// A proof-of-work search in progress, for dashboards.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MiningProgress {
+    pub block_number: u64,
+    pub difficulty: u32,
+    pub elapsed_ms: u64,
+    pub tries: u64,
+    /// Tries per second so far.
+    pub hash_rate: f64,
+    /// Tries a block at this difficulty needs on average (2^difficulty).
+    pub expected_tries: f64,
+}
+
+struct Search {
+    block_number: u64,
+    difficulty: Difficulty,
+    started: Instant,
+    tries: Arc<AtomicU64>,
+}
+
+impl Search {
+    fn progress(&self) -> MiningProgress {
+        let elapsed = self.started.elapsed();
+        let tries = self.tries.load(Ordering::Relaxed);
+        MiningProgress {
+            block_number: self.block_number,
+            difficulty: self.difficulty.bits(),
+            elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            tries,
+            hash_rate: tries as f64 / elapsed.as_secs_f64().max(1e-6),
+            expected_tries: 2f64.powi(i32::try_from(self.difficulty.bits()).unwrap_or(64)),
+        }
+    }
 }
 
 /// A refused transaction.
@@ -121,6 +191,15 @@ pub enum Adoption {
     NotMoreWork,
 }
 
+/// Settings that could not be changed.
+#[derive(Debug, Error)]
+pub enum UpdateError {
+    #[error(transparent)]
+    Invalid(#[from] SettingError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
 /// A chain that could not be adopted.
 #[derive(Debug, Error)]
 pub enum AdoptError {
@@ -141,8 +220,8 @@ pub enum OpenError {
     OtherNetwork { stored: String, expected: BlockHash },
     #[error("stored block {number} is unreadable or invalid: {reason}")]
     CorruptBlock { number: u64, reason: String },
-    #[error("--miner-address: {0}")]
-    MinerAddress(blockchain_core::KeyError),
+    #[error("--{}: {}", .0.field.replace('_', "-"), .0.message)]
+    Setting(SettingError),
     #[error("stored miner wallet is unreadable: {0}")]
     MinerWallet(blockchain_core::KeyError),
 }
@@ -151,28 +230,40 @@ pub enum OpenError {
 #[derive(Debug, Clone)]
 pub struct NodeOptions {
     pub pool_capacity: usize,
-    pub mining_threads: usize,
-    pub miner_address: Option<String>,
+    /// Mining threads at most (the machine's cores).
+    pub max_threads: usize,
+    /// Settings given on the command line: they override the stored ones, and are stored.
+    pub settings: SettingsPatch,
 }
 
 pub struct Node {
     pub params: NetworkParams,
-    pub miner: Address,
+    /// The node's own wallet, created once and kept in the data dir: where rewards go
+    /// unless the operator names another address.
+    pub wallet: Address,
     state: RwLock<ChainState>,
     storage: Storage,
     chain_writer: tokio::sync::Mutex<()>,
     pub keys: crate::keys::KeyCache,
     /// Bumped on every tip change; a running proof-of-work search watches it.
     tip_generation: AtomicU64,
-    mining: AtomicBool,
-    mining_threads: usize,
+    /// Searches running now (a Mine click and the background miner may overlap).
+    searches: AtomicUsize,
+    search: Mutex<Option<Search>>,
+    /// How the last search that found a block went.
+    last_search: Mutex<Option<MiningProgress>>,
+    settings: RwLock<Settings>,
+    limits: Limits,
     /// Woken when the pool gains a transaction.
     pub pool_changed: Notify,
+    /// Woken when a setting changes.
+    pub settings_changed: Notify,
     events: broadcast::Sender<Event>,
 }
 
 const META_GENESIS: &str = "genesis_hash";
 const META_MINER_KEY: &str = "miner_private_key";
+const META_SETTINGS: &str = "settings";
 
 impl Node {
     /// Opens the node's database in `dir`, creating the chain from `params` on first use,
@@ -206,7 +297,12 @@ impl Node {
                 },
             ])?,
         }
-        let miner = Self::miner_address(&storage, options)?;
+        let wallet = Self::own_wallet(&storage)?;
+        let limits = Limits {
+            max_threads: options.max_threads.max(1),
+            network_difficulty: params.difficulty,
+        };
+        let settings = Self::restore_settings(&storage, options, limits)?;
         let snapshot = storage.snapshot()?;
 
         let keys = crate::keys::KeyCache::default();
@@ -245,7 +341,7 @@ impl Node {
         let (events, _) = broadcast::channel(4096);
         Ok(Node {
             params,
-            miner,
+            wallet,
             state: RwLock::new(ChainState {
                 blocks,
                 ledger,
@@ -255,19 +351,43 @@ impl Node {
             chain_writer: tokio::sync::Mutex::new(()),
             keys,
             tip_generation: AtomicU64::new(0),
-            mining: AtomicBool::new(false),
-            mining_threads: options.mining_threads,
+            searches: AtomicUsize::new(0),
+            search: Mutex::new(None),
+            last_search: Mutex::new(None),
+            settings: RwLock::new(settings),
+            limits,
             pool_changed: Notify::new(),
+            settings_changed: Notify::new(),
             events,
         })
     }
 
-    /// The reward address: given, or the node's own wallet, created once and kept in the
-    /// database (the user asked for a mining node; its key never leaves the data dir).
-    fn miner_address(storage: &Storage, options: &NodeOptions) -> Result<Address, OpenError> {
-        if let Some(hex) = &options.miner_address {
-            return Address::from_hex(hex.trim()).map_err(OpenError::MinerAddress);
+    /// The stored settings (defaults on first use) with the command line's applied on top;
+    /// stored again when the command line changed them.
+    fn restore_settings(
+        storage: &Storage,
+        options: &NodeOptions,
+        limits: Limits,
+    ) -> Result<Settings, OpenError> {
+        let stored = match storage.meta(META_SETTINGS)? {
+            Some(json) => Settings::from_stored(&json, limits),
+            None => Settings::defaults(limits),
+        };
+        let settings = stored
+            .apply(&options.settings, limits)
+            .map_err(OpenError::Setting)?;
+        if settings != stored || storage.meta(META_SETTINGS)?.is_none() {
+            storage.commit_blocking(vec![Write::PutMeta {
+                key: META_SETTINGS,
+                value: serde_json::to_vec(&settings.to_json()).expect("settings serialize"),
+            }])?;
         }
+        Ok(settings)
+    }
+
+    /// The node's own wallet, created once and kept in the database (the user asked for a
+    /// mining node; its key never leaves the data dir).
+    fn own_wallet(storage: &Storage) -> Result<Address, OpenError> {
         if let Some(stored) = storage.meta(META_MINER_KEY)? {
             let text = String::from_utf8_lossy(&stored);
             return PrivateKey::from_hex(&text)
@@ -305,8 +425,70 @@ impl Node {
         self.events.subscribe()
     }
 
+    /// Tells the network layer and the dashboards about `event`.
+    pub fn publish(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+
     pub fn is_mining(&self) -> bool {
-        self.mining.load(Ordering::Relaxed)
+        self.searches.load(Ordering::Relaxed) > 0
+    }
+
+    /// The search in progress, if any.
+    pub fn mining_progress(&self) -> Option<MiningProgress> {
+        self.search
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(Search::progress)
+    }
+
+    /// How the last search that found a block went: tries, time, hash rate.
+    pub fn last_search(&self) -> Option<MiningProgress> {
+        self.last_search
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Where this node's rewards go now: the operator's choice, or its own wallet.
+    pub fn reward_address(&self) -> Address {
+        self.settings()
+            .reward_address
+            .unwrap_or_else(|| self.wallet.clone())
+    }
+
+    /// Checks `patch`, stores the resulting settings, then applies them.
+    ///
+    /// # Errors
+    /// [`UpdateError::Invalid`] naming the field out of range (nothing changes), or storage.
+    pub async fn update_settings(&self, patch: &SettingsPatch) -> Result<Settings, UpdateError> {
+        let next = self.settings().apply(patch, self.limits)?;
+        self.storage
+            .commit(vec![Write::PutMeta {
+                key: META_SETTINGS,
+                value: serde_json::to_vec(&next.to_json()).expect("settings serialize"),
+            }])
+            .await?;
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = next.clone();
+        tracing::info!(settings = %next.to_json(), "settings changed");
+        self.settings_changed.notify_waiters();
+        self.publish(Event::Settings);
+        Ok(next)
     }
 
     /// Validates a transaction and, if the rules allow it, makes it durable in the pool.
@@ -343,27 +525,48 @@ impl Node {
     ///
     /// # Errors
     /// A storage failure, or (a bug) a block our own rules refuse.
-    pub async fn mine(self: &Arc<Self>) -> Result<Arc<Block>, ConnectError> {
-        self.mining.store(true, Ordering::Relaxed);
-        let result = self.mine_inner().await;
-        self.mining.store(false, Ordering::Relaxed);
+    ///
+    /// The reward goes to `reward_to` when given (as `generatetoaddress` in Bitcoin Core's
+    /// regtest), else to the configured reward address.
+    pub async fn mine(
+        self: &Arc<Self>,
+        reward_to: Option<Address>,
+    ) -> Result<Arc<Block>, ConnectError> {
+        self.searches.fetch_add(1, Ordering::AcqRel);
+        self.publish(Event::Mining);
+        let result = self.mine_inner(reward_to).await;
+        if self.searches.fetch_sub(1, Ordering::AcqRel) == 1 {
+            *self
+                .search
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        }
+        self.publish(Event::Mining);
         result
     }
 
-    async fn mine_inner(self: &Arc<Self>) -> Result<Arc<Block>, ConnectError> {
+    async fn mine_inner(
+        self: &Arc<Self>,
+        reward_to: Option<Address>,
+    ) -> Result<Arc<Block>, ConnectError> {
         loop {
             let generation = self.tip_generation.load(Ordering::Acquire);
+            let settings = self.settings();
+            let reward_to = reward_to
+                .clone()
+                .or(settings.reward_address)
+                .unwrap_or_else(|| self.wallet.clone());
             let candidate = {
                 let state = self.read();
                 let tip = &state.tip().block;
                 let number = tip.number() + 1;
                 let mut transactions = state.pool.oldest(MAX_BLOCK_TRANSACTIONS - 1);
-                transactions.push(reward_transaction(&self.miner, &self.params, number));
+                transactions.push(reward_transaction(&reward_to, &self.params, number));
                 let timestamp = now().max(tip.timestamp());
                 Block::new(
                     number,
                     timestamp,
-                    self.params.difficulty,
+                    settings.mining_difficulty.max(self.params.difficulty),
                     tip.hash(),
                     transactions,
                     0,
@@ -372,15 +575,33 @@ impl Node {
             let node = Arc::clone(self);
             let template = candidate.header().pow_template();
             let difficulty = candidate.difficulty();
+            let tries = Arc::new(AtomicU64::new(0));
+            *self
+                .search
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Search {
+                block_number: candidate.number(),
+                difficulty,
+                started: Instant::now(),
+                tries: Arc::clone(&tries),
+            });
+            let threads = settings.mining_threads;
             let found = tokio::task::spawn_blocking(move || {
-                mining::search(&template, difficulty, node.mining_threads, &|| {
+                mining::search(&template, difficulty, threads, &tries, &|| {
                     node.tip_generation.load(Ordering::Relaxed) != generation
                 })
             })
             .await
             .expect("the search does not panic");
             let block = match found {
-                Ok(nonce) => candidate.with_nonce(nonce),
+                Ok(nonce) => {
+                    *self
+                        .last_search
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        self.mining_progress();
+                    candidate.with_nonce(nonce)
+                }
                 Err(SearchEnd::Cancelled | SearchEnd::Exhausted) => continue,
             };
             match self.connect(block, Origin::Mined).await {
@@ -453,6 +674,7 @@ impl Node {
             }
         };
         self.tip_generation.fetch_add(1, Ordering::AcqRel);
+        let at_ms = now_ms();
         tracing::info!(
             number = block.number(),
             transactions = block.transactions().len(),
@@ -473,7 +695,11 @@ impl Node {
                 }
             });
         }
-        let _ = self.events.send(Event::Block(Arc::clone(&block)));
+        self.publish(Event::Block {
+            block: Arc::clone(&block),
+            origin,
+            at_ms,
+        });
         Ok(block)
     }
 
@@ -577,8 +803,19 @@ impl Node {
             stored_ms = stored.as_millis() as u64,
             "adopted a chain with more work"
         );
+        let at_ms = now_ms();
+        self.publish(Event::Reorg {
+            fork: fork as u64,
+            height,
+            reinjected: reinjected.len(),
+            at_ms,
+        });
         let tip = Arc::clone(&self.read().tip().block);
-        let _ = self.events.send(Event::Block(tip));
+        self.publish(Event::Block {
+            block: tip,
+            origin: Origin::Sync,
+            at_ms,
+        });
         // Orphans back in our pool go on to peers too: they may be the only node that
         // ever saw them.
         let count = reinjected.len();
@@ -608,22 +845,16 @@ impl Node {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Origin {
-    Mined,
-    Peer,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use blockchain_core::{Amount, Difficulty};
+    use blockchain_core::Amount;
 
     fn options() -> NodeOptions {
         NodeOptions {
             pool_capacity: 100,
-            mining_threads: 2,
-            miner_address: None,
+            max_threads: 2,
+            settings: SettingsPatch::default(),
         }
     }
 
@@ -647,13 +878,13 @@ mod tests {
             a.submit(pay.clone()).await,
             Err(SubmitError::Ledger(LedgerError::AlreadyPending { .. }))
         ));
-        let mined = a.mine().await.unwrap();
+        let mined = a.mine(None).await.unwrap();
         assert_eq!(mined.transactions().len(), 2);
         assert!(a.read().pool.is_empty());
 
         // b mines two empty blocks: more work; a adopts them and gets `pay` back in its pool.
-        b.mine().await.unwrap();
-        b.mine().await.unwrap();
+        b.mine(None).await.unwrap();
+        b.mine(None).await.unwrap();
         let b_chain: Vec<Block> = b.read().blocks.iter().map(|s| (*s.block).clone()).collect();
         let adoption = a.adopt_chain(b_chain.clone()).await.unwrap();
         assert!(

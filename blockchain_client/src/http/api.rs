@@ -213,3 +213,34 @@ pub async fn wallet(
     let (balance, chain, pool) = tokio::try_join!(node.balance(hex), node.chain(), node.pool())?;
     Ok(Json(wallet_view(hex, balance, &chain, &pool.transactions)))
 }
+
+#[derive(Deserialize)]
+pub struct MineForm {
+    node: Option<String>,
+    #[serde(default)]
+    address: String,
+}
+
+/// `POST /api/mine` (form `address`, optional `node`): asks the node to mine a block
+/// whose reward pays `address`, then reads the wallet's new balance. How a newcomer gets
+/// coins from the pages alone.
+pub async fn mine(
+    State(state): State<AppState>,
+    form: Result<Form<MineForm>, FormRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Form(form) = form?;
+    let address = Address::parse_field(form.address.trim(), "address").map_err(|e| FieldError {
+        field: "address",
+        message: e.to_string(),
+    })?;
+    let node = state.node(form.node.as_deref())?;
+    let mined = node.mine_to(address.as_hex()).await?;
+    let balance = node.balance(address.as_hex()).await?;
+    Ok(Json(serde_json::json!({
+        "message": format!("Block {} mined; its reward of {} went to this wallet", mined.block_number, mined.reward.value),
+        "block_number": mined.block_number,
+        "hash": mined.hash,
+        "reward": mined.reward,
+        "balance": balance,
+    })))
+}

@@ -30,3 +30,8 @@ pub async fn serve(Path(path): Path<String>, request_headers: HeaderMap) -> Resp
     )
         .into_response()
 }
+
+/// Browsers ask for `/favicon.ico` where a page names no icon (JSON answers, errors).
+pub async fn favicon(request_headers: HeaderMap) -> Response {
+    serve(Path("favicon.svg".to_owned()), request_headers).await
+}

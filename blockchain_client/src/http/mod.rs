@@ -10,6 +10,7 @@
 //! | `GET /wallet[?address=]` | a wallet's balance and history |
 //! | `GET /api/chain?node=` | the node's `/chain`, fetched by this server |
 //! | `GET /api/wallet?node=&address=` | balance, pending and history of one address |
+//! | `POST /api/mine` | form `address`, `node` → the node mines a block paying `address` |
 //! | `GET /static/*` | embedded assets |
 
 mod api;
@@ -100,7 +101,9 @@ pub fn router(state: AppState) -> Router {
         .route("/generate/transaction", post(api::generate_transaction))
         .route("/api/chain", get(api::chain))
         .route("/api/wallet", get(api::wallet))
+        .route("/api/mine", post(api::mine))
         .route("/static/{*path}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

@@ -15,6 +15,7 @@ use super::AppState;
 #[template(path = "client/index.html")]
 pub struct WalletGeneratorPage {
     active: &'static str,
+    node_url: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -45,9 +46,10 @@ pub struct NotFoundPage {
     active: &'static str,
 }
 
-pub async fn wallet_generator() -> WalletGeneratorPage {
+pub async fn wallet_generator(State(state): State<AppState>) -> WalletGeneratorPage {
     WalletGeneratorPage {
         active: "generator",
+        node_url: state.default_node_text(),
     }
 }
 

@@ -102,9 +102,28 @@ pub async fn spawn_fake_node(address: &str) -> (String, FakeNode) {
             }),
         )
         .route("/transactions/new", post(submit))
+        .route("/mine", post(mine))
         .with_state(fake.clone());
     let addr = spawn(app, "/chain").await;
     (format!("http://{addr}"), fake)
+}
+
+/// Mines "block 3", paying the `reward_address` it was sent (as our node does).
+async fn mine(Form(form): Form<HashMap<String, String>>) -> (StatusCode, Json<Value>) {
+    let Some(address) = form.get("reward_address") else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"message": "Bad request", "error": "no reward_address"})),
+        );
+    };
+    (
+        StatusCode::OK,
+        Json(
+            json!({"message": "New Block Forged", "block_number": 3, "hash": "03",
+                    "transactions": [fake_tx("THE BLOCKCHAIN", address, "1", "t5")],
+                    "reward": {"address": address, "value": "1"}}),
+        ),
+    )
 }
 
 async fn submit(

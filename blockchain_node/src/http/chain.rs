@@ -163,22 +163,77 @@ pub async fn balance(
 
 /// `GET /status`: what a dashboard or a peer wants to know first.
 pub async fn status(State(app): State<AppState>) -> Json<serde_json::Value> {
+    Json(status_json(&app))
+}
+
+/// The node at a glance: chain, pool, peers, mining and the settings that shape it. Also
+/// the dashboards' `status` event.
+pub fn status_json(app: &AppState) -> serde_json::Value {
     let peers = app.network.peers();
+    let settings = app.node.settings();
+    let reward_address = app.node.reward_address();
     let state = app.node.read();
     let tip = state.ledger.tip();
-    Json(json!({
+    json!({
         "network": app.node.params.network,
         "height": tip.number,
         "length": state.blocks.len(),
         "tip_hash": tip.hash.to_string(),
+        "tip_timestamp": state.tip().block.timestamp(),
         "genesis_hash": state.ledger.genesis_hash().to_string(),
         "work": tip.work.to_string(),
         "difficulty": app.node.params.difficulty.bits(),
         "reward": app.node.params.reward,
         "pool_size": state.pool.len(),
         "peers": peers,
-        "miner_address": app.node.miner.as_hex(),
-        "miner_balance": state.ledger.balance(&app.node.miner),
+        "miner_address": reward_address.as_hex(),
+        "miner_balance": state.ledger.balance(&reward_address),
+        "wallet_address": app.node.wallet.as_hex(),
         "mining": app.node.is_mining(),
-    }))
+        "mining_progress": app.node.mining_progress(),
+        "last_search": app.node.last_search(),
+        "background_mining": settings.background_mining,
+        "block_interval": settings.block_interval,
+        "mining_threads": settings.mining_threads,
+        "mining_difficulty": settings.mining_difficulty.bits(),
+        "at_ms": crate::node::now_ms(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RecentQuery {
+    limit: Option<usize>,
+}
+
+/// Most blocks `/stats/blocks` describes at once.
+const MAX_STATS_BLOCKS: usize = 1000;
+
+/// `GET /stats/blocks?limit=N`: the newest N blocks (default 60), oldest first, as the
+/// dashboard's charts need them: number, time, difficulty, transaction counts.
+pub async fn recent(
+    State(app): State<AppState>,
+    Query(query): Query<RecentQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let limit = query.limit.unwrap_or(60);
+    if !(1..=MAX_STATS_BLOCKS).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be 1 to {MAX_STATS_BLOCKS}, not {limit}"
+        )));
+    }
+    let state = app.node.read();
+    let from = state.blocks.len().saturating_sub(limit);
+    let blocks: Vec<serde_json::Value> = state.blocks[from..]
+        .iter()
+        .map(|stored| {
+            let block = &stored.block;
+            json!({
+                "block_number": block.number(),
+                "timestamp": block.timestamp(),
+                "difficulty": block.difficulty().bits(),
+                "transactions": block.transactions().len(),
+                "payments": block.transactions().iter().filter(|tx| !tx.is_mint()).count(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "blocks": blocks })))
 }

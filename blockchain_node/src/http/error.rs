@@ -14,6 +14,11 @@ pub enum ApiError {
     MissingField(&'static str),
     /// A field or parameter is malformed: 400.
     BadRequest(String),
+    /// A setting is out of range: 400 with the field's name, for forms to mark it.
+    Setting {
+        field: &'static str,
+        message: String,
+    },
     /// A transaction breaks a rule: 406, the original's "Invalid Transaction!".
     InvalidTransaction(String),
     /// A block breaks a rule: 422.
@@ -37,6 +42,11 @@ impl IntoResponse for ApiError {
                 format!("missing field: {field}"),
             ),
             ApiError::BadRequest(error) => (StatusCode::BAD_REQUEST, "Bad request", error),
+            ApiError::Setting { field, message } => {
+                let body =
+                    Json(json!({ "message": "Invalid setting", "error": message, "field": field }));
+                return (StatusCode::BAD_REQUEST, body).into_response();
+            }
             ApiError::InvalidTransaction(error) => {
                 (StatusCode::NOT_ACCEPTABLE, "Invalid Transaction!", error)
             }

@@ -45,16 +45,7 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = request
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let content_type = content_type(&request);
         match content_type.as_str() {
             "application/x-www-form-urlencoded" => {
                 let body = body(request, state).await?;
@@ -125,6 +116,39 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
             ))),
         }
     }
+}
+
+/// A body as a JSON object: JSON as sent (numbers and booleans kept), a form's fields as
+/// strings. For routes whose fields are not all text.
+///
+/// # Errors
+/// As [`Fields`]: a malformed body or an unsupported content type, in words.
+pub async fn object(request: Request) -> Result<serde_json::Value, ApiError> {
+    if content_type(&request) == "application/json" {
+        let body = body(request, &()).await?;
+        return serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("body is not valid JSON: {e}")));
+    }
+    let Fields(fields) = Fields::from_request(request, &()).await?;
+    Ok(serde_json::Value::Object(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect(),
+    ))
+}
+
+fn content_type(request: &Request) -> String {
+    request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 async fn body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {

@@ -3,10 +3,12 @@
 
 mod chain;
 mod error;
+mod events;
 mod fields;
 mod mine;
 mod nodes;
 mod pages;
+mod settings;
 mod transactions;
 
 use std::sync::Arc;
@@ -36,8 +38,8 @@ const BLOCK_BODY_LIMIT: usize = 48 << 20;
 pub struct AppState {
     pub node: Arc<Node>,
     pub network: Arc<Network>,
-    /// Whether `--mine` runs a background miner.
-    pub background_mining: bool,
+    /// Turns true when the node shuts down: long-lived streams end then.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 #[derive(RustEmbed)]
@@ -54,7 +56,10 @@ pub fn router(state: AppState) -> Router {
         .route("/blocks/{number}", get(chain::block))
         .route("/balance", get(chain::balance))
         .route("/status", get(chain::status))
+        .route("/stats/blocks", get(chain::recent))
+        .route("/settings", get(settings::get).post(settings::update))
         .route("/nodes/register", post(nodes::register))
+        .route("/nodes/remove", post(nodes::remove))
         .route("/nodes/get", get(nodes::list))
         .route("/nodes/resolve", get(nodes::resolve).post(nodes::resolve))
         .route("/", get(pages::mine))
@@ -63,13 +68,18 @@ pub fn router(state: AppState) -> Router {
         .route("/explorer/tx/{id}", get(pages::transaction))
         .route("/explorer/address/{address}", get(pages::address))
         .route("/static/{*path}", get(asset))
+        .route("/favicon.ico", get(favicon))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ));
-    // Mining may take long at a high difficulty: no request timeout there.
-    let mining = Router::new().route("/mine", get(mine::mine).post(mine::mine));
+    // Mining may take long at a high difficulty, and the event stream lasts as long as
+    // its page: no request timeout there.
+    let mining = Router::new()
+        .route("/mine", get(mine::mine).post(mine::mine))
+        .route("/events", get(events::events))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
     let blocks = Router::new()
         .route("/blocks", post(chain::announce))
         .layer(DefaultBodyLimit::max(BLOCK_BODY_LIMIT));
@@ -119,6 +129,11 @@ async fn asset(uri: Uri) -> Response {
         }
         None => ApiError::NotFound(format!("no asset {path}")).into_response(),
     }
+}
+
+/// Browsers ask for `/favicon.ico` on pages (and JSON answers) that name no icon.
+async fn favicon() -> Response {
+    asset(Uri::from_static("/static/favicon.svg")).await
 }
 
 async fn not_found(method: Method, uri: Uri) -> ApiError {

@@ -31,9 +31,29 @@ pub async fn register(State(app): State<AppState>, fields: Fields) -> Result<Res
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// `GET /nodes/get`.
+/// `GET /nodes/get`: the original's `nodes` (URLs), and each peer's health.
 pub async fn list(State(app): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({ "nodes": app.network.peers() }))
+    Json(json!({ "nodes": app.network.peers(), "peers": app.network.peer_health() }))
+}
+
+/// `POST /nodes/remove`: form or JSON field `node`, a registered peer's URL.
+pub async fn remove(State(app): State<AppState>, fields: Fields) -> Result<Response, ApiError> {
+    let node = fields.require("node")?;
+    let removed = app.network.remove(node).await.map_err(|e| match e {
+        RegisterError::Storage(e) => {
+            tracing::error!(error = %e, "peer removal not stored");
+            ApiError::Storage
+        }
+        other => ApiError::BadRequest(format!("node: {other}")),
+    })?;
+    if !removed {
+        return Err(ApiError::NotFound(format!(
+            "{} is not a peer of this node",
+            node.trim()
+        )));
+    }
+    let body = json!({ "message": "Node removed", "total_nodes": app.network.peers() });
+    Ok((StatusCode::OK, Json(body)).into_response())
 }
 
 /// `GET /nodes/resolve`: consensus with every peer now, within a bounded time.

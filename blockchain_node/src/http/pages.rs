@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::error::ApiError;
+use crate::network::PeerHealth;
 
 /// Blocks per page of the chain table.
 const BLOCKS_PER_PAGE: usize = 20;
@@ -53,6 +54,24 @@ impl TxRow {
     }
 }
 
+/// 16384 as "16,384".
+fn with_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Unix seconds as "2026-11-21 19:30:00 UTC", or "never".
+pub fn format_optional_time(unix: Option<u64>) -> String {
+    unix.map_or_else(|| "never".to_owned(), format_time)
+}
+
 fn format_time(unix: u64) -> String {
     let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix);
     humantime::format_rfc3339_seconds(time)
@@ -65,27 +84,46 @@ pub struct NodePanel {
     pub network: String,
     pub height: u64,
     pub difficulty: u32,
+    pub mining_difficulty: u32,
+    /// Tries a block at the mining difficulty needs on average, written out.
+    pub expected_tries: String,
     pub reward: String,
+    /// Where this node's rewards go now.
     pub miner: Hex,
     pub miner_balance: String,
-    pub peers: Vec<String>,
+    /// The node's own wallet (the default reward address).
+    pub wallet: Hex,
+    pub peers: Vec<PeerHealth>,
     pub mining: bool,
+    pub background_mining: bool,
+    pub block_interval: f64,
+    pub mining_threads: usize,
+    pub max_threads: usize,
     pub pool_size: usize,
     pub tip: Hex,
 }
 
 fn panel(app: &AppState) -> NodePanel {
-    let peers = app.network.peers();
+    let peers = app.network.peer_health();
+    let settings = app.node.settings();
+    let reward_address = app.node.reward_address();
     let state = app.node.read();
     NodePanel {
         network: app.node.params.network.clone(),
         height: state.height(),
         difficulty: app.node.params.difficulty.bits(),
+        mining_difficulty: settings.mining_difficulty.bits(),
+        expected_tries: with_thousands(1u64 << settings.mining_difficulty.bits().min(63)),
         reward: app.node.params.reward.to_string(),
-        miner: Hex::of(app.node.miner.as_hex()),
-        miner_balance: state.ledger.balance(&app.node.miner).to_string(),
+        miner: Hex::of(reward_address.as_hex()),
+        miner_balance: state.ledger.balance(&reward_address).to_string(),
+        wallet: Hex::of(app.node.wallet.as_hex()),
         peers,
-        mining: app.node.is_mining() || app.background_mining,
+        mining: app.node.is_mining(),
+        background_mining: settings.background_mining,
+        block_interval: settings.block_interval,
+        mining_threads: settings.mining_threads,
+        max_threads: app.node.limits().max_threads,
         pool_size: state.pool.len(),
         tip: Hex::of(&state.tip().block.hash().to_string()),
     }
@@ -282,7 +320,7 @@ pub async fn address(
         pending_in: pending_in.to_string(),
         pending_out: pending_out.to_string(),
         history,
-        is_miner: address == app.node.miner,
+        is_miner: address == app.node.wallet,
         address: Hex::of(address.as_hex()),
     })
 }
