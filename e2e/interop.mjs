@@ -453,9 +453,13 @@ async function main() {
   process.exitCode = failed === 0 ? 0 : 1;
 }
 
-process.on("SIGINT", () => {
-  stopAll();
-  process.exit(130);
-});
+// The apps stop with this script however it ends (an error, a closed pipe, a signal).
+process.on("exit", stopAll);
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]]) {
+  process.on(signal, () => {
+    stopAll();
+    process.exit(code);
+  });
+}
 
 await main();
