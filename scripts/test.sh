@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the workspace's unit and integration tests (real node processes on
-# ephemeral loopback ports), then the browser journey in headless Debian Chromium.
+# ephemeral loopback ports), then the browser journey and the interop journey (the original
+# tutorial's apps with ours) in headless Debian Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
@@ -20,6 +21,11 @@ if [ ! -d e2e/node_modules/playwright-core ]; then
   (cd e2e && npm ci --no-audit --no-fund)
 fi
 
+# Interop: the original tutorial's apps, unmodified from ../shared/reference, in a Python
+# environment made (or reused) under the target dir; the interop tests fail without it.
+ORIGINAL_PYTHON="$(bash scripts/original-venv.sh)"
+export ORIGINAL_PYTHON
+
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$log"
   rust_passed=$(grep -Eo '[0-9]+ tests? run: [0-9]+ passed' "$log" | tail -1 | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+')
@@ -31,5 +37,7 @@ fi
 cargo build -p blockchain_node -p blockchain_client
 node e2e/journey.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
 browser_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
+node e2e/interop.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" "$ORIGINAL_PYTHON" 2>&1 | tee "$log"
+interop_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 
-echo "tests: $((rust_passed + browser_passed)) passed, 0 failed"
+echo "tests: $((rust_passed + browser_passed + interop_passed)) passed, 0 failed"

@@ -255,38 +255,58 @@
     const confirmButton = $("confirm-transaction");
     const confirmError = $("confirm-error");
     const result = $("submit-result");
+    const nodeWarning = $("confirm-node-warning");
     let signed = null;
+    // The node URL the signature was made for: the server signs for the kind of node there.
+    let signedFor = null;
 
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      clearInvalid(form);
-      formError.hidden = true;
-      setBusy(button, true);
+    // Signs the form for the node in the dialog's URL field; shows the dialog on success.
+    async function signFor(node, errorBox) {
+      const fields = new URLSearchParams(new FormData(form));
+      fields.set("node_url", node);
       let response;
       try {
-        response = await fetch("/generate/transaction", {
-          method: "POST",
-          body: new URLSearchParams(new FormData(form)),
-        });
+        response = await fetch("/generate/transaction", { method: "POST", body: fields });
       } catch (err) {
-        setBusy(button, false);
-        showBox(formError, "error", "Cannot reach the wallet app: " + err.message);
-        return;
+        showBox(errorBox, "error", "Cannot reach the wallet app: " + err.message);
+        return false;
       }
       const body = await readJson(response);
-      setBusy(button, false);
       if (!response.ok) {
-        showBox(formError, "error", body.error || "The transaction could not be signed.");
-        markInvalid(body.field);
-        return;
+        showBox(errorBox, "error", body.error || "The transaction could not be signed.");
+        markInvalid(body.field === "node" ? "node-url" : body.field);
+        return false;
       }
       signed = body;
+      signedFor = node;
       const tx = body.transaction;
       $("confirm-sender").textContent = tx.sender_address;
       $("confirm-recipient").textContent = tx.recipient_address;
       $("confirm-amount").textContent = tx.value;
       $("confirm-nonce").textContent = tx.nonce || "(none)";
       $("confirm-signature").value = body.signature;
+      const warning = body.node && body.node.warning;
+      nodeWarning.textContent = warning || "";
+      nodeWarning.hidden = !warning;
+      return true;
+    }
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearInvalid(form);
+      formError.hidden = true;
+      setBusy(button, true);
+      const ok = await signFor(nodeBase($("node-url").value), formError);
+      setBusy(button, false);
+      if (!ok) {
+        const nodeField = $("node-url");
+        if (nodeField.getAttribute("aria-invalid")) {
+          // A bad node URL typed in an earlier dialog: back to the default, to fix there.
+          nodeField.value = nodeField.defaultValue;
+          nodeField.removeAttribute("aria-invalid");
+        }
+        return;
+      }
       confirmError.hidden = true;
       setBusy(confirmButton, false);
       dialog.showModal();
@@ -299,6 +319,17 @@
       event.preventDefault();
       if (!signed) return;
       const node = nodeBase($("node-url").value);
+      if (node !== signedFor) {
+        // Another node may need another signature: sign again, and let the person check.
+        confirmError.hidden = true;
+        setBusy(confirmButton, true);
+        const ok = await signFor(node, confirmError);
+        setBusy(confirmButton, false);
+        if (ok) {
+          showBox(confirmError, "notice", "Signed again for " + node + ". Check the details and confirm.");
+        }
+        return;
+      }
       const tx = signed.transaction;
       const fields = new URLSearchParams({
         sender_address: tx.sender_address,

@@ -20,7 +20,7 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use crate::http::{AppState, serve};
-use crate::node::{NodeClient, http_client, parse_node_url};
+use crate::node::{NodeClient, NodeKind, http_client, parse_node_url};
 use crate::signing::{self, NonceChoice, SignRequest};
 
 /// The node a client talks to unless told otherwise.
@@ -51,7 +51,9 @@ pub enum Command {
     Wallet(WalletCommand),
     /// Sign a payment and print it as the web app's /generate/transaction does.
     Sign(SignArgs),
-    /// Sign a payment and submit it to a node; exits non-zero if the node refuses it.
+    /// Sign a payment and submit it to a node; exits non-zero if the node refuses it. For
+    /// an original tutorial node (told from its answers) it signs the original message
+    /// without a nonce and warns that such a node does not stop replays.
     Send(SendArgs),
     /// Print a wallet's balance on a node.
     Balance(BalanceArgs),
@@ -293,13 +295,20 @@ fn read_private_key(source: &KeySource) -> anyhow::Result<Zeroizing<String>> {
     Ok(Zeroizing::new(trimmed.to_owned()))
 }
 
-fn sign(args: &SignArgs) -> anyhow::Result<signing::SignedTransaction> {
-    let private_key = read_private_key(&args.key)?;
-    let nonce = match (&args.nonce, args.no_nonce) {
+fn nonce_choice(args: &SignArgs) -> NonceChoice {
+    match (&args.nonce, args.no_nonce) {
         (_, true) => NonceChoice::Without,
         (Some(nonce), false) => NonceChoice::Given(nonce.clone()),
         (None, false) => NonceChoice::Random,
-    };
+    }
+}
+
+fn sign(args: &SignArgs) -> anyhow::Result<signing::SignedTransaction> {
+    sign_with(args, nonce_choice(args))
+}
+
+fn sign_with(args: &SignArgs, nonce: NonceChoice) -> anyhow::Result<signing::SignedTransaction> {
+    let private_key = read_private_key(&args.key)?;
     let request = SignRequest {
         sender: args.sender.as_deref(),
         private_key: &private_key,
@@ -309,9 +318,28 @@ fn sign(args: &SignArgs) -> anyhow::Result<signing::SignedTransaction> {
     Ok(signing::sign(request, nonce)?)
 }
 
+/// Signs for the kind of node `--node` is (see [`NodeClient::kind`]) and submits. An
+/// original tutorial node gets the original three-field signature and a warning on stderr.
 async fn send(args: &SendArgs) -> anyhow::Result<()> {
     let node = node_client(&args.node)?;
-    let signed = sign(&args.sign)?;
+    let kind = node.kind().await?;
+    let nonce = match kind {
+        NodeKind::Ours => nonce_choice(&args.sign),
+        NodeKind::Original { style } => {
+            if args.sign.nonce.is_some() {
+                bail!(
+                    "--nonce: the node at {} is an original tutorial node, which verifies only \
+                     the three-field message; leave out --nonce",
+                    node.base()
+                );
+            }
+            if let Some(warning) = kind.warning(node.base()) {
+                eprintln!("warning: {warning}");
+            }
+            NonceChoice::ForOriginalNode(style)
+        }
+    };
+    let signed = sign_with(&args.sign, nonce)?;
     let answer = node.submit(&signed).await?;
     print_json(&answer.body);
     if !answer.accepted() {

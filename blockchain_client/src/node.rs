@@ -4,6 +4,12 @@
 //! is added, as the original node does for peers) or a URL with a path prefix. Failures are
 //! told apart — refused connection, timeout, an answer that is not the node's JSON — so the
 //! page can say which.
+//!
+//! A node is this project's or the original tutorial's, told apart by what it answers
+//! ([`NodeClient::kind`]): ours answers `GET /status` with its JSON; the original has no
+//! `/status` and its `/chain` carries neither `work` nor block hashes. An original node
+//! verifies only the three-field message, in the style its Python prints, and stops no
+//! replays; the client signs for it accordingly and says so.
 
 use std::time::Duration;
 
@@ -15,6 +21,7 @@ use thiserror::Error;
 use url::Url;
 
 use blockchain_core::TransactionJson;
+use blockchain_core::message::MessageStyle;
 
 use crate::signing::SignedTransaction;
 
@@ -90,6 +97,15 @@ pub enum NodeError {
     },
     #[error("the node at {url} answered something that is not a node's JSON: {reason}")]
     BadBody { url: String, reason: String },
+    #[error(
+        "the node at {url} answers neither as a node of this project (GET /status: {status}) \
+         nor as an original tutorial node (GET /chain: {chain})"
+    )]
+    Unrecognised {
+        url: String,
+        status: String,
+        chain: String,
+    },
 }
 
 impl NodeError {
@@ -129,14 +145,108 @@ fn root_cause(error: &reqwest::Error) -> String {
     cause.to_string()
 }
 
+/// Which kind of node a URL leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A node of this project: it checks balances and refuses replays.
+    Ours,
+    /// The original tutorial's node: it verifies the three-field message as `style` (the
+    /// way the Python it runs on prints an ordered mapping) and nothing else.
+    Original { style: MessageStyle },
+}
+
+impl NodeKind {
+    /// `"ours"` or `"original"`, as the web app's JSON says it.
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeKind::Ours => "ours",
+            NodeKind::Original { .. } => "original",
+        }
+    }
+
+    /// What the user must know before paying through this node, if anything.
+    pub fn warning(self, url: &Url) -> Option<String> {
+        match self {
+            NodeKind::Ours => None,
+            NodeKind::Original { .. } => Some(format!(
+                "The node at {url} is an original tutorial node: it checks signatures only. It \
+                 does not stop replays (anyone who sees this payment can submit it again, and \
+                 that node takes it again) and keeps no balances. The payment is signed as the \
+                 original client signs it, without a nonce, because that node accepts nothing \
+                 else."
+            )),
+        }
+    }
+}
+
+/// The message style an original node verifies, from its `Server` header
+/// (`Werkzeug/3.1.3 Python/3.12.1`): Python 3.12 and later print an ordered mapping in the
+/// new style. Without a version, the tutorial's Python 3.6 style.
+pub fn style_of_server(server: Option<&str>) -> MessageStyle {
+    let version = server.and_then(|text| {
+        text.split_whitespace()
+            .find_map(|product| product.strip_prefix("Python/"))
+    });
+    let mut numbers = version
+        .unwrap_or("")
+        .split('.')
+        .map(|n| n.parse::<u32>().ok());
+    match (numbers.next().flatten(), numbers.next().flatten()) {
+        (Some(major), Some(minor)) if (major, minor) >= (3, 12) => MessageStyle::Python312,
+        _ => MessageStyle::Classic,
+    }
+}
+
 /// A transaction as a node shows it, in a block or in the pool: the wire form plus the
-/// node's id.
+/// node's id. An original node's block reward has a number as its value; it is read as
+/// that number's text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "WireTransaction")]
 pub struct NodeTransaction {
     #[serde(flatten)]
     pub fields: TransactionJson,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireTransaction {
+    sender_address: String,
+    recipient_address: String,
+    #[serde(deserialize_with = "value_text")]
+    value: String,
+    #[serde(default)]
+    nonce: Option<String>,
+    #[serde(default)]
+    signature: String,
+    #[serde(default)]
+    id: Option<String>,
+}
+
+impl From<WireTransaction> for NodeTransaction {
+    fn from(wire: WireTransaction) -> Self {
+        NodeTransaction {
+            fields: TransactionJson {
+                sender_address: wire.sender_address,
+                recipient_address: wire.recipient_address,
+                value: wire.value,
+                nonce: wire.nonce,
+                signature: wire.signature,
+            },
+            id: wire.id,
+        }
+    }
+}
+
+/// A value as text: a string as it is, a number as JSON writes it.
+fn value_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    match Value::deserialize(deserializer)? {
+        Value::String(text) => Ok(text),
+        Value::Number(number) => Ok(number.to_string()),
+        other => Err(serde::de::Error::custom(format!(
+            "value must be a string or a number, not {other}"
+        ))),
+    }
 }
 
 /// A block as a node shows it; only the fields the client uses.
@@ -250,16 +360,85 @@ impl NodeClient {
         url: &Url,
         request: reqwest::RequestBuilder,
     ) -> Result<(StatusCode, axum::body::Bytes), NodeError> {
+        let (status, _, bytes) = self.send_reading_server(url, request).await?;
+        Ok((status, bytes))
+    }
+
+    /// As [`NodeClient::send`], with the answer's `Server` header.
+    async fn send_reading_server(
+        &self,
+        url: &Url,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, Option<String>, axum::body::Bytes), NodeError> {
         let response = request
             .send()
             .await
             .map_err(|e| NodeError::from_reqwest(url, &e))?;
         let status = response.status();
+        let server = response
+            .headers()
+            .get(reqwest::header::SERVER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let bytes = response
             .bytes()
             .await
             .map_err(|e| NodeError::from_reqwest(url, &e))?;
-        Ok((status, bytes))
+        Ok((status, server, bytes))
+    }
+
+    /// Tells which kind of node this is from what it answers: ours answers `GET /status`
+    /// with its JSON; an original node answers 404 there, and its `/chain` has no `work` and
+    /// no block hashes.
+    ///
+    /// # Errors
+    /// A [`NodeError`]: unreachable, or [`NodeError::Unrecognised`] when neither fits.
+    pub async fn kind(&self) -> Result<NodeKind, NodeError> {
+        let url = self.endpoint("status");
+        let (status, server, bytes) = self
+            .send_reading_server(&url, self.http.get(url.clone()))
+            .await?;
+        let json = serde_json::from_slice::<Value>(&bytes).ok();
+        if status.is_success()
+            && json
+                .as_ref()
+                .is_some_and(|v| v.get("height").is_some() && v.get("tip_hash").is_some())
+        {
+            return Ok(NodeKind::Ours);
+        }
+        let status_said = if status.is_success() {
+            "answered without a height and tip hash".to_owned()
+        } else {
+            format!("answered {status}")
+        };
+        let chain_url = self.endpoint("chain");
+        let (chain_status, chain_server, chain_bytes) = self
+            .send_reading_server(&chain_url, self.http.get(chain_url.clone()))
+            .await?;
+        let unrecognised = |chain: String| NodeError::Unrecognised {
+            url: self.base.to_string(),
+            status: status_said.clone(),
+            chain,
+        };
+        if !chain_status.is_success() {
+            return Err(unrecognised(format!("answered {chain_status}")));
+        }
+        let chain: Value = serde_json::from_slice(&chain_bytes)
+            .map_err(|e| unrecognised(format!("not JSON: {e}")))?;
+        let blocks = chain
+            .get("chain")
+            .and_then(Value::as_array)
+            .filter(|_| chain.get("length").is_some_and(Value::is_u64))
+            .ok_or_else(|| unrecognised("no \"chain\" list with a \"length\"".into()))?;
+        if chain.get("work").is_some() || blocks.iter().any(|b| b.get("hash").is_some()) {
+            return Err(unrecognised(
+                "a chain with work and block hashes, as this project's node serves".into(),
+            ));
+        }
+        let server = server.or(chain_server);
+        Ok(NodeKind::Original {
+            style: style_of_server(server.as_deref()),
+        })
     }
 
     async fn get<T: DeserializeOwned>(
@@ -420,6 +599,50 @@ mod tests {
         ));
         assert_eq!(parse_node_url("http://u:p@x/"), Err(NodeUrlError::Extra));
         assert_eq!(parse_node_url("http://x/?a=1"), Err(NodeUrlError::Extra));
+    }
+
+    #[test]
+    fn the_python_version_decides_the_message_style() {
+        let cases = [
+            (Some("Werkzeug/3.1.3 Python/3.11.7"), MessageStyle::Classic),
+            (Some("Werkzeug/0.14.1 Python/3.6.1"), MessageStyle::Classic),
+            (
+                Some("Werkzeug/3.1.3 Python/3.12.1"),
+                MessageStyle::Python312,
+            ),
+            (
+                Some("Werkzeug/3.1.9 Python/3.13.0"),
+                MessageStyle::Python312,
+            ),
+            (Some("Werkzeug/3.1.9 Python/4.0"), MessageStyle::Python312),
+            (Some("gunicorn"), MessageStyle::Classic),
+            (Some("Python/x.y"), MessageStyle::Classic),
+            (None, MessageStyle::Classic),
+        ];
+        for (server, style) in cases {
+            assert_eq!(style_of_server(server), style, "{server:?}");
+        }
+    }
+
+    #[test]
+    fn an_original_reward_with_a_number_value_is_read() {
+        let json =
+            r#"{"recipient_address": "65adb62c", "sender_address": "THE BLOCKCHAIN", "value": 1}"#;
+        let tx: NodeTransaction = serde_json::from_str(json).unwrap();
+        assert_eq!(tx.fields.value, "1");
+        assert_eq!(tx.fields.signature, "");
+        let ours = r#"{"recipient_address": "r", "sender_address": "s", "value": "2.5", "nonce": "n", "signature": "ab", "id": "i"}"#;
+        let tx: NodeTransaction = serde_json::from_str(ours).unwrap();
+        assert_eq!(tx.fields.value, "2.5");
+        assert_eq!(tx.id.as_deref(), Some("i"));
+        let back = serde_json::to_value(&tx).unwrap();
+        assert_eq!(back["nonce"], "n");
+        assert!(
+            serde_json::from_str::<NodeTransaction>(
+                r#"{"recipient_address": "r", "sender_address": "s", "value": [1]}"#
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! `recipient_address`, `amount`, `nonce`) so the page can point at it, and never contains
 //! the private key.
 
+use blockchain_core::message::MessageStyle;
 use blockchain_core::{Address, PrivateKey, Transaction, TxParseError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -22,6 +23,9 @@ pub enum NonceChoice {
     /// No nonce: the original client's three-field message, signed byte for byte as it does.
     /// Such a transaction can be made only once between two wallets for a given amount.
     Without,
+    /// No nonce, for an original tutorial node: the three-field message in the style that
+    /// node's Python prints it ([`MessageStyle::Classic`] is [`NonceChoice::Without`]).
+    ForOriginalNode(MessageStyle),
 }
 
 /// What a person asks to sign. The sender is optional on the command line (it defaults to
@@ -127,10 +131,11 @@ pub fn sign(request: SignRequest<'_>, nonce: NonceChoice) -> Result<SignedTransa
             "recipient_address is the sender's own address; pay another wallet",
         ));
     }
-    let nonce = match nonce {
-        NonceChoice::Random => Some(random_nonce()),
-        NonceChoice::Given(nonce) => Some(nonce),
-        NonceChoice::Without => None,
+    let (nonce, style) = match nonce {
+        NonceChoice::Random => (Some(random_nonce()), MessageStyle::Classic),
+        NonceChoice::Given(nonce) => (Some(nonce), MessageStyle::Classic),
+        NonceChoice::Without => (None, MessageStyle::Classic),
+        NonceChoice::ForOriginalNode(style) => (None, style),
     };
     let tx = Transaction::sign(&key, &recipient, request.amount.trim(), nonce.as_deref()).map_err(
         |e| match e {
@@ -139,7 +144,10 @@ pub fn sign(request: SignRequest<'_>, nonce: NonceChoice) -> Result<SignedTransa
             other => FieldError::new("transaction", other.to_string()),
         },
     )?;
-    let json = tx.to_json();
+    let mut json = tx.to_json();
+    if style != MessageStyle::Classic {
+        json.signature = hex::encode(key.sign(tx.message(style).as_bytes()));
+    }
     Ok(SignedTransaction {
         signature: json.signature,
         transaction: UnsignedTransaction {
@@ -237,6 +245,29 @@ mod tests {
             NonceChoice::Given("no spaces".into()),
         );
         assert_eq!(err.unwrap_err().field, "nonce");
+    }
+
+    #[test]
+    fn original_nodes_get_the_message_their_python_prints() {
+        let (alice, bob) = (key(), key());
+        let secret = alice.to_hex();
+        let (a, b) = (alice.address().as_hex(), bob.address().as_hex());
+        let sign_as = |choice| sign(request(a, &secret, b, "3"), choice).unwrap();
+        let classic = sign_as(NonceChoice::ForOriginalNode(MessageStyle::Classic));
+        assert_eq!(classic, sign_as(NonceChoice::Without));
+        let new_style = sign_as(NonceChoice::ForOriginalNode(MessageStyle::Python312));
+        assert_eq!(new_style.transaction, classic.transaction);
+        assert_eq!(new_style.transaction.nonce, None);
+        let tx = Transaction::sign(&alice, bob.address(), "3", None).unwrap();
+        for (signed, style) in [
+            (&classic, MessageStyle::Classic),
+            (&new_style, MessageStyle::Python312),
+        ] {
+            let message = tx.message(style);
+            let signature = hex::decode(&signed.signature).unwrap();
+            assert!(alice.address().verifies(message.as_bytes(), &signature));
+        }
+        assert_ne!(classic.signature, new_style.signature);
     }
 
     #[test]

@@ -778,6 +778,15 @@ impl Network {
                 return Err(error);
             }
         };
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            // Every path asked here is part of the protocol: a peer without it is no node
+            // of ours (an original tutorial node has no `/status`, for one).
+            let path = &url[peer.len()..];
+            return Err(format!(
+                "answered 404 Not Found to GET {path}: not a node of this protocol (an original \
+                 tutorial node cannot be a peer)"
+            ));
+        }
         if !response.status().is_success() {
             return Err(format!("answered {}", response.status()));
         }

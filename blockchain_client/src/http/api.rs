@@ -11,6 +11,7 @@ use zeroize::Zeroize;
 
 use super::{ApiError, AppState};
 use crate::history::{WalletView, wallet_view};
+use crate::node::NodeKind;
 use crate::signing::{self, FieldError, NonceChoice, SignRequest, SignedTransaction};
 
 #[derive(Deserialize)]
@@ -57,8 +58,9 @@ pub async fn new_wallet(
     Ok(Json(wallet))
 }
 
-/// The original form, plus an optional nonce: empty for a random one, or `no_nonce` set to
-/// sign the original three-field message.
+/// The original form, plus an optional nonce (empty for a random one, or `no_nonce` set to
+/// sign the original three-field message) and an optional `node_url`: the node the payment
+/// will go to, which decides how it is signed.
 #[derive(Deserialize)]
 pub struct TransactionForm {
     #[serde(default)]
@@ -73,6 +75,8 @@ pub struct TransactionForm {
     nonce: String,
     #[serde(default)]
     no_nonce: String,
+    #[serde(default)]
+    node_url: String,
 }
 
 impl Drop for TransactionForm {
@@ -93,18 +97,82 @@ impl TransactionForm {
     }
 }
 
-/// `POST /generate/transaction`: signs the form and forgets the key.
+/// The `/generate/transaction` answer: the original's `signature` and `transaction`, and,
+/// when the form named a node, what kind of node it is.
+#[derive(Serialize)]
+pub struct GeneratedTransaction {
+    #[serde(flatten)]
+    signed: SignedTransaction,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<NodeCheck>,
+}
+
+/// What the client found at the node a payment is signed for.
+#[derive(Serialize)]
+pub struct NodeCheck {
+    url: String,
+    /// `ours`, `original`, or `unknown` when the node could not be checked.
+    kind: &'static str,
+    /// What the user must read before confirming.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<String>,
+}
+
+/// `POST /generate/transaction`: signs the form and forgets the key. With a `node_url`, it
+/// first asks that node what it is: for an original tutorial node it signs the original
+/// three-field message and warns that such a node stops no replays; a node it cannot
+/// check gets our signature (with a nonce) and a note saying so.
 pub async fn generate_transaction(
+    State(state): State<AppState>,
     form: Result<Form<TransactionForm>, FormRejection>,
-) -> Result<Json<SignedTransaction>, ApiError> {
+) -> Result<Json<GeneratedTransaction>, ApiError> {
     let Form(form) = form?;
+    let mut nonce = form.nonce_choice();
+    let node = if form.node_url.trim().is_empty() {
+        None
+    } else {
+        let client = state.node(Some(&form.node_url))?;
+        let url = client.base().clone();
+        let check = match client.kind().await {
+            Ok(kind) => {
+                if let NodeKind::Original { style } = kind {
+                    if let NonceChoice::Given(_) = nonce {
+                        return Err(FieldError {
+                            field: "nonce",
+                            message: format!(
+                                "nonce: the node at {url} is an original tutorial node, which \
+                                 verifies only the three-field message; leave the nonce empty"
+                            ),
+                        }
+                        .into());
+                    }
+                    nonce = NonceChoice::ForOriginalNode(style);
+                }
+                NodeCheck {
+                    url: url.to_string(),
+                    kind: kind.name(),
+                    warning: kind.warning(&url),
+                }
+            }
+            Err(error) => NodeCheck {
+                url: url.to_string(),
+                kind: "unknown",
+                warning: Some(format!(
+                    "Could not tell what kind of node this is: {error}. The payment is signed \
+                     for a node of this project (with a nonce)."
+                )),
+            },
+        };
+        Some(check)
+    };
     let request = SignRequest {
         sender: Some(&form.sender_address),
         private_key: &form.sender_private_key,
         recipient: &form.recipient_address,
         amount: &form.amount,
     };
-    Ok(Json(signing::sign(request, form.nonce_choice())?))
+    let signed = signing::sign(request, nonce)?;
+    Ok(Json(GeneratedTransaction { signed, node }))
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@
 //! | `GET /` | Wallet Generator page |
 //! | `GET /wallet/new[?bits=N]` | `{"private_key", "public_key"}` |
 //! | `GET /make/transaction` | the payment form and its confirmation dialog |
-//! | `POST /generate/transaction` | form → `{"signature", "transaction"}`; the browser then posts it to the node |
+//! | `POST /generate/transaction` | form → `{"signature", "transaction"}`, plus `"node"` (its kind, a warning) when the form names `node_url`; the browser then posts it to the node |
 //! | `GET /view/transactions` | a node's chain as a table |
 //! | `GET /wallet[?address=]` | a wallet's balance and history |
 //! | `GET /api/chain?node=` | the node's `/chain`, fetched by this server |

@@ -90,7 +90,9 @@ pub async fn spawn_fake_node(address: &str) -> (String, FakeNode) {
         ]
     });
     let pool = json!({"transactions": [fake_tx(ALICE, &me, "2", "t4")]});
+    let status = json!({"height": 1, "tip_hash": "02", "work": "512", "difficulty": 8});
     let app = Router::new()
+        .route("/status", get(move || async move { Json(status) }))
         .route("/chain", get(move || async move { Json(chain) }))
         .route("/transactions/get", get(move || async move { Json(pool) }))
         .route(

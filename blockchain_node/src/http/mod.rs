@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, StatusCode, Uri, header};
+use axum::http::{HeaderName, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rust_embed::RustEmbed;
@@ -89,15 +89,28 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
-        .layer(
-            CorsLayer::new()
-                .allow_origin(Any)
-                .allow_methods([Method::GET, Method::POST])
-                .allow_headers([header::CONTENT_TYPE]),
-        )
+        .layer(cors())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
         }).on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)))
+}
+
+/// CORS for the wallet pages that post to the node from another origin: any origin, no
+/// credentials, so a page can do nothing a plain form could not. Besides `Content-Type`,
+/// the preflight accepts the request headers browsers' pages set for these routes: the
+/// original tutorial's Make Transaction page sends `Access-Control-Allow-Origin` as a
+/// *request* header, and jQuery may add `X-Requested-With`.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderName::from_static("x-requested-with"),
+        ])
+        .max_age(Duration::from_secs(600))
 }
 
 async fn asset(uri: Uri) -> Response {
