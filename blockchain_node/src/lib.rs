@@ -108,6 +108,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         });
     }
     tokio::spawn(Arc::clone(&network).announce_events());
+    tokio::spawn(Arc::clone(&network).retry_unreachable());
     if let Some(every) = config.sync_interval() {
         tokio::spawn(Arc::clone(&network).sync_periodically(every));
     }

@@ -188,6 +188,22 @@ pub struct PeerHealth {
     pub last_error: Option<String>,
     /// Answered the last request sent to it (true until one fails).
     pub reachable: bool,
+    /// An unreachable peer is left alone until then (announcements skip it), and then
+    /// asked for its status again; each failure doubles the wait, up to [`MAX_BACKOFF`].
+    #[serde(skip)]
+    pub retry_at: Option<Instant>,
+    /// Seconds until that retry, for people.
+    pub retry_in_s: Option<u64>,
+}
+
+/// Longest wait before an unreachable peer is tried again.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// How often the node looks for unreachable peers due for another try.
+const RETRY_CHECK: Duration = Duration::from_secs(1);
+
+/// The wait after `failures` failures in a row: 1 s, 2 s, 4 s, … up to [`MAX_BACKOFF`].
+fn backoff(failures: u32) -> Duration {
+    Duration::from_secs(1u64 << failures.saturating_sub(1).min(6)).min(MAX_BACKOFF)
 }
 
 /// The node's peers and its client for talking to them.
@@ -263,16 +279,74 @@ impl Network {
             .health
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
         self.peers()
             .into_iter()
             .map(|url| {
-                health.get(&url).cloned().unwrap_or(PeerHealth {
+                let mut entry = health.get(&url).cloned().unwrap_or(PeerHealth {
                     url,
                     reachable: true,
                     ..PeerHealth::default()
-                })
+                });
+                entry.retry_in_s = entry
+                    .retry_at
+                    .map(|at| at.saturating_duration_since(now).as_secs());
+                entry
             })
             .collect()
+    }
+
+    /// Peers not waiting out a backoff: the ones worth announcing to now.
+    fn reachable_peers(&self) -> Vec<String> {
+        let health = self
+            .health
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        self.peers()
+            .into_iter()
+            .filter(|peer| {
+                health
+                    .get(peer)
+                    .and_then(|h| h.retry_at)
+                    .is_none_or(|at| at <= now)
+            })
+            .collect()
+    }
+
+    /// Tries unreachable peers again when their backoff ends, so a peer that comes back
+    /// is marked healthy within seconds; runs until the node stops.
+    pub async fn retry_unreachable(self: Arc<Self>) {
+        let mut ticker = tokio::time::interval(RETRY_CHECK);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            ticker.tick().await;
+            let due: Vec<String> = {
+                let now = Instant::now();
+                let mut health = self
+                    .health
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                health
+                    .values_mut()
+                    .filter(|h| h.retry_at.is_some_and(|at| at <= now))
+                    .map(|h| {
+                        // One try at a time: the answer sets the next retry.
+                        h.retry_at = Some(now + MAX_BACKOFF);
+                        h.url.clone()
+                    })
+                    .collect()
+            };
+            for peer in due {
+                let network = Arc::clone(&self);
+                tokio::spawn(async move {
+                    // Back again: whichever of us fell behind meanwhile catches up.
+                    if network.check(&peer).await {
+                        network.resolve_in_background(Some(peer));
+                    }
+                });
+            }
+        }
     }
 
     /// Notes an answer from `peer` (or its failure); tells the dashboards when the peer
@@ -303,11 +377,13 @@ impl Network {
                     entry.rtt_ms = Some(rtt.as_secs_f64() * 1000.0);
                     entry.failures = 0;
                     entry.reachable = true;
+                    entry.retry_at = None;
                 }
                 Err(error) => {
                     entry.failures = entry.failures.saturating_add(1);
                     entry.last_error = Some(error.to_owned());
                     entry.reachable = false;
+                    entry.retry_at = Some(Instant::now() + backoff(entry.failures));
                 }
             }
             was != entry.reachable
@@ -354,11 +430,14 @@ impl Network {
     }
 
     /// Asks a peer for its status now, to fill in its health.
-    pub async fn check(self: &Arc<Self>, peer: &str) {
-        if let Ok(status) = self.get_json::<PeerStatus>(&format!("{peer}/status")).await {
-            self.record_health(peer, |h| h.height = Some(status.height));
-            self.node.publish(Event::Peers);
-        }
+    /// Returns whether it answered.
+    pub async fn check(self: &Arc<Self>, peer: &str) -> bool {
+        let Ok(status) = self.get_json::<PeerStatus>(&format!("{peer}/status")).await else {
+            return false;
+        };
+        self.record_health(peer, |h| h.height = Some(status.height));
+        self.node.publish(Event::Peers);
+        true
     }
 
     /// Adds peers (durably) and asks each new one to register us back.
@@ -406,7 +485,9 @@ impl Network {
             self.node.publish(Event::Peers);
             for peer in &new {
                 let (network, peer) = (Arc::clone(self), peer.clone());
-                tokio::spawn(async move { network.check(&peer).await });
+                tokio::spawn(async move {
+                    network.check(&peer).await;
+                });
             }
             if let Some(me) = me {
                 for peer in &new {
@@ -446,7 +527,9 @@ impl Network {
             };
             let Ok(body) = body else { continue };
             let body = bytes::Bytes::from(body);
-            for peer in self.peers() {
+            // A peer waiting out a backoff is skipped: it would hold a slot for its whole
+            // timeout while the others wait; the timer's resolve catches it up later.
+            for peer in self.reachable_peers() {
                 let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
                     tracing::debug!(%peer, "announcement dropped: too many in flight");
                     continue;
@@ -602,14 +685,20 @@ impl Network {
                 .tip_hash
                 .as_deref()
                 .and_then(|h| h.parse::<BlockHash>().ok()),
-        ) && !is_better_tip(
-            TipRank {
+        ) {
+            let theirs = TipRank {
                 work: Work(work),
                 hash,
-            },
-            self.node.tip_rank(),
-        ) {
-            return Ok(None);
+            };
+            let ours = self.node.tip_rank();
+            if !is_better_tip(theirs, ours) {
+                if is_better_tip(ours, theirs) {
+                    // The peer holds a worse tip, perhaps the loser of a tie it never saw
+                    // the winner of: offer it ours, and it resolves with us.
+                    self.offer_tip(peer);
+                }
+                return Ok(None);
+            }
         }
         if status.height >= MAX_CHAIN_BLOCKS {
             return Err(format!(
@@ -738,6 +827,26 @@ impl Network {
             end = start.saturating_sub(step);
             step = step.saturating_mul(2);
         }
+    }
+
+    /// Announces our tip to one peer (in the background, best effort).
+    fn offer_tip(&self, peer: &str) {
+        let tip = Arc::clone(&self.node.read().tip().block);
+        let Ok(body) = serde_json::to_vec(&*tip) else {
+            return;
+        };
+        let request = self
+            .client
+            .post(format!("{peer}/blocks"))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("x-peer", self.self_url().unwrap_or_default())
+            .body(body);
+        let peer = peer.to_owned();
+        tokio::spawn(async move {
+            if let Err(error) = request.send().await {
+                tracing::debug!(%peer, %error, "tip not offered");
+            }
+        });
     }
 
     /// A peer's block that does not extend our tip: it may be on a chain with more work.

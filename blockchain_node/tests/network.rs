@@ -255,9 +255,15 @@ async fn a_partitioned_node_reorganizes_to_the_most_work_chain_and_reinjects_its
     mine(&ua).await;
     wait_same_tip(&[&ua, &ub, &c.url]).await;
 
-    // C goes down; A and B advance three blocks without it.
+    // C goes down and A and B forget it (otherwise they would notice it come back and
+    // catch it up by themselves); they advance three blocks without it.
     let mut c = c;
     c.kill();
+    for node in [&ua, &ub] {
+        let (code, body) =
+            post_form(&format!("{node}/nodes/remove"), &[("node", c.url.clone())]).await;
+        assert_eq!(code, 200, "{body}");
+    }
     for _ in 0..3 {
         mine(&ua).await;
     }
@@ -885,4 +891,118 @@ async fn transactions_and_blocks_propagate_once_without_resolve() {
     both.sort();
     assert_eq!(spy.announcers("/transactions/new"), both);
     assert_eq!(spy.announcers("/blocks"), both);
+}
+
+/// The tip every node should settle on among competing ones: the lower hash (equal work).
+fn lowest(hashes: &[&Value]) -> String {
+    hashes
+        .iter()
+        .map(|m| m["hash"].as_str().unwrap().to_owned())
+        .min()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_blocks_mined_at_once_settle_on_every_node_without_another_block() {
+    let nodes: Vec<NodeProcess> = (0..3).map(|_| quiet_node().start()).collect();
+    let urls: Vec<&str> = nodes.iter().map(|n| n.url.as_str()).collect();
+    // A line: the middle node hears both miners, each miner only the middle one.
+    register(urls[1], &[urls[0], urls[2]]).await;
+    wait_for("the line to link up", || async {
+        (peers(urls[0]).await.len() == 1 && peers(urls[2]).await.len() == 1).then_some(())
+    })
+    .await;
+
+    for round in 1..=3u64 {
+        let (a, c) = tokio::join!(mine(urls[0]), mine(urls[2]));
+        assert_eq!(a["block_number"], round, "{a}");
+        assert_eq!(c["block_number"], round, "{c}");
+        let winner = lowest(&[&a, &c]);
+        let settled = wait_same_tip(&urls).await;
+        assert_eq!(settled, winner, "round {round}: the lower hash wins");
+        for url in &urls {
+            assert_eq!(height(url).await, round, "no further block was needed");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sparse_network_settles_after_a_burst_of_simultaneous_mining() {
+    let nodes: Vec<NodeProcess> = (0..10).map(|_| quiet_node().start()).collect();
+    let urls: Vec<&str> = nodes.iter().map(|n| n.url.as_str()).collect();
+    // Each node links to two earlier ones, picked by a fixed pseudo-random sequence.
+    let mut state: u64 = 7;
+    let mut next = |below: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize % below
+    };
+    for i in 1..urls.len() {
+        let mut earlier = vec![urls[next(i)]];
+        let second = urls[next(i)];
+        if !earlier.contains(&second) {
+            earlier.push(second);
+        }
+        register(urls[i], &earlier).await;
+    }
+    for round in 1..=2u64 {
+        // Four miners at the same moment, each its own request in flight.
+        let mut miners = tokio::task::JoinSet::new();
+        for i in [0, 3, 6, 9] {
+            let url = urls[i].to_owned();
+            miners.spawn(async move { mine(&url).await });
+        }
+        let mined = miners.join_all().await;
+        let refs: Vec<&Value> = mined.iter().collect();
+        let winner = lowest(&refs);
+        assert_eq!(wait_same_tip(&urls).await, winner, "round {round}");
+        for url in &urls {
+            assert_eq!(height(url).await, round);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_peer_that_stops_answering_is_marked_unreachable_and_healthy_again_when_back() {
+    let a = quiet_node().start();
+    let b = quiet_node().start();
+    register(&a.url, &[&b.url]).await;
+    let health = |node: &str| {
+        let node = node.to_owned();
+        async move {
+            let (_, list) = get_json(&format!("{node}/nodes/get")).await;
+            list["peers"][0].clone()
+        }
+    };
+    wait_for("b healthy", || async {
+        (health(&a.url).await["height"] == 0).then_some(())
+    })
+    .await;
+
+    // b goes away: a's next contact fails and marks it, and it stays listed.
+    let b_url = b.url.clone();
+    let b = b.restart_later();
+    mine(&a.url).await;
+    let down = wait_for("b marked unreachable", || async {
+        let h = health(&a.url).await;
+        (h["reachable"] == false).then_some(h)
+    })
+    .await;
+    assert_eq!(down["url"], b_url.as_str(), "never dropped silently");
+    assert!(down["failures"].as_u64().unwrap() >= 1, "{down}");
+    assert!(
+        down["last_error"].as_str().unwrap().contains("unreachable"),
+        "{down}"
+    );
+
+    // Back on the same address: a notices by itself (its retry), and they catch up.
+    let b = b.start();
+    let up = wait_for("b healthy again", || async {
+        let h = health(&a.url).await;
+        (h["reachable"] == true).then_some(h)
+    })
+    .await;
+    assert!(up["rtt_ms"].is_number(), "{up}");
+    wait_same_tip(&[&a.url, &b.url]).await;
 }

@@ -99,11 +99,7 @@ pub async fn announce(
             .into_response());
     }
     if !extends {
-        let peer = headers
-            .get("x-peer")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|p| crate::network::parse_peer_url(p).ok());
-        app.network.resolve_in_background(peer);
+        app.network.resolve_in_background(sender(&headers));
         return Ok((
             StatusCode::ACCEPTED,
             Json(json!({ "message": "Block does not extend our tip; resolving" })),
@@ -117,10 +113,21 @@ pub async fn announce(
         )
             .into_response()),
         Err(ConnectError::Block(blockchain_core::BlockError::WrongPreviousHash { .. } | blockchain_core::BlockError::WrongNumber { .. })) => {
-            Ok((StatusCode::ACCEPTED, Json(json!({ "message": "Tip moved meanwhile; ignored" }))).into_response())
+            // Another block took the tip meanwhile (two blocks at the same height arrived
+            // together): this one may still win the tie, so compare chains with its sender.
+            app.network.resolve_in_background(sender(&headers));
+            Ok((StatusCode::ACCEPTED, Json(json!({ "message": "Tip moved meanwhile; resolving" }))).into_response())
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The announcing peer, as it names itself.
+fn sender(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-peer")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|p| crate::network::parse_peer_url(p).ok())
 }
 
 #[derive(Deserialize)]

@@ -168,28 +168,54 @@ fn start_node(
 
 impl NodeProcess {
     /// Kills the process (SIGKILL) and starts it again on the same data dir and port.
-    pub fn restart(mut self, args: &[String]) -> NodeProcess {
+    pub fn restart(self, args: &[String]) -> NodeProcess {
+        self.restart_later().start_with(args)
+    }
+
+    /// Kills the process (SIGKILL); the node can be started again later, on the same data
+    /// dir and port.
+    pub fn restart_later(mut self) -> StoppedNode {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
         let port: u16 = self.url.rsplit(':').next().unwrap().parse().unwrap();
-        let dir = self._dir.take();
-        let (data_dir, genesis) = (self.data_dir.clone(), self.genesis.clone());
-        drop(self);
-        // The port was ours a moment ago; retry briefly if the kernel has not released it.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let probe = std::net::TcpListener::bind(("127.0.0.1", port));
-            if probe.is_ok() || Instant::now() > deadline {
-                break;
-            }
-            std::thread::yield_now();
+        StoppedNode {
+            port,
+            data_dir: self.data_dir.clone(),
+            genesis: self.genesis.clone(),
+            dir: self._dir.take(),
         }
-        start_node(&data_dir, &genesis, port, args, dir)
     }
 
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A node killed by [`NodeProcess::restart_later`], its data dir kept.
+pub struct StoppedNode {
+    port: u16,
+    data_dir: PathBuf,
+    genesis: PathBuf,
+    dir: Option<tempfile::TempDir>,
+}
+
+impl StoppedNode {
+    pub fn start(self) -> NodeProcess {
+        self.start_with(&[])
+    }
+
+    pub fn start_with(self, args: &[String]) -> NodeProcess {
+        // The port was ours a moment ago; retry briefly if the kernel has not released it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let probe = std::net::TcpListener::bind(("127.0.0.1", self.port));
+            if probe.is_ok() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        start_node(&self.data_dir, &self.genesis, self.port, args, self.dir)
     }
 }
 
