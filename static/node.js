@@ -339,7 +339,12 @@
         "tr",
         {},
         el("td", {}, el("a", { class: "mono", href: peer.url + "/", text: peer.url })),
-        el("td", {}, el("span", { class: peer.reachable ? "badge in" : "badge out", text: peer.reachable ? "reachable" : "unreachable" })),
+        el(
+          "td",
+          {},
+          el("span", { class: peer.reachable ? "badge in" : "badge out", title: peer.last_error || "", text: peer.reachable ? "reachable" : "unreachable" }),
+          peer.reachable || peer.retry_in_s === null ? null : el("span", { class: "muted", text: ` retry in ${peer.retry_in_s} s` }),
+        ),
         el("td", { class: "num", text: peer.height === null ? "\u2014" : String(peer.height) }),
         el("td", { text: peer.last_contact === null ? "never" : utc(peer.last_contact) }),
         el("td", { class: "num", text: peer.rtt_ms === null ? "\u2014" : peer.rtt_ms.toFixed(1) + " ms" }),
