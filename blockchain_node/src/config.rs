@@ -72,6 +72,11 @@ pub struct Config {
     #[arg(long, default_value_t = 100_000)]
     pub pool_capacity: usize,
 
+    /// The most pending transactions one sender may have, so no wallet can fill the pool
+    /// [default: a tenth of --pool-capacity].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub pool_sender_limit: Option<u64>,
+
     /// Mining threads [default: one per core, or as last configured].
     #[arg(long)]
     pub mining_threads: Option<usize>,
@@ -92,6 +97,13 @@ impl Config {
 
     pub fn sync_interval(&self) -> Option<Duration> {
         (self.sync_interval > 0.0).then(|| Duration::from_secs_f64(self.sync_interval))
+    }
+
+    pub fn pool_sender_limit(&self) -> usize {
+        self.pool_sender_limit.map_or_else(
+            || crate::pool::PendingPool::default_sender_limit(self.pool_capacity),
+            |n| usize::try_from(n).unwrap_or(usize::MAX),
+        )
     }
 
     /// The settings flags given on the command line; they override the stored ones.

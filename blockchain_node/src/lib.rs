@@ -67,6 +67,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let dir = config.data_dir();
     let options = NodeOptions {
         pool_capacity: config.pool_capacity,
+        sender_limit: config.pool_sender_limit(),
         max_threads: config::cores(),
         settings: config.settings_patch()?,
     };

@@ -25,7 +25,7 @@ use thiserror::Error;
 use tokio::sync::{Notify, broadcast};
 
 use crate::mining::{self, SearchEnd};
-use crate::pool::{PendingPool, PoolFull};
+use crate::pool::{PendingPool, PoolError};
 use crate::settings::{Limits, SettingError, Settings, SettingsPatch};
 use crate::storage::{Storage, StorageError, Write};
 
@@ -164,7 +164,7 @@ pub enum SubmitError {
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error(transparent)]
-    PoolFull(#[from] PoolFull),
+    Pool(#[from] PoolError),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -231,6 +231,8 @@ pub enum OpenError {
 #[derive(Debug, Clone)]
 pub struct NodeOptions {
     pub pool_capacity: usize,
+    /// Most pending transactions one sender may have.
+    pub sender_limit: usize,
     /// Mining threads at most (the machine's cores).
     pub max_threads: usize,
     /// Settings given on the command line: they override the stored ones, and are stored.
@@ -322,7 +324,7 @@ impl Node {
             });
         }
 
-        let mut pool = PendingPool::new(options.pool_capacity);
+        let mut pool = PendingPool::new(options.pool_capacity, options.sender_limit);
         let mut stale = Vec::new();
         for (seq, json) in snapshot.pool {
             match serde_json::from_slice::<Transaction>(&json) {
@@ -871,6 +873,7 @@ mod tests {
     fn options() -> NodeOptions {
         NodeOptions {
             pool_capacity: 100,
+            sender_limit: 100,
             max_threads: 2,
             settings: SettingsPatch::default(),
         }

@@ -9,28 +9,37 @@
 //!
 //! The pool does not validate; the node does, with the core rules, before `insert`. The
 //! pool only keeps order (first come, first mined), the sum each sender already spends
-//! (so a balance cannot be promised twice) and its capacity.
+//! (so a balance cannot be promised twice), its capacity, and each sender's share of it:
+//! no sender holds more than `sender_limit` places (as geth's per-account slots), so one
+//! funded wallet cannot fill the pool and lock everyone else out until the next block.
 
 use std::collections::{BTreeMap, HashMap};
 
 use blockchain_core::transaction::check_stateless;
 use blockchain_core::{Address, Amount, Ledger, PendingView, Transaction, TxId};
 
-/// The pool is full; the transaction was not taken.
+/// Why the pool did not take a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the pending pool is full ({capacity} transactions); try again after the next block")]
-pub struct PoolFull {
-    pub capacity: usize,
+pub enum PoolError {
+    #[error("the pending pool is full ({capacity} transactions); try again after the next block")]
+    Full { capacity: usize },
+    #[error(
+        "this sender already has {limit} pending transactions, the most one sender may have in this node's pool; try again after the next block"
+    )]
+    SenderFull { limit: usize },
 }
 
 /// Pending transactions in arrival order. Each has a sequence number, its storage key.
 #[derive(Debug)]
 pub struct PendingPool {
     capacity: usize,
+    sender_limit: usize,
     next_seq: u64,
     by_seq: BTreeMap<u64, Transaction>,
     seq_of: HashMap<TxId, u64>,
     spends: HashMap<Address, Amount>,
+    /// Pending transactions per sender.
+    counts: HashMap<Address, usize>,
 }
 
 impl PendingView for PendingPool {
@@ -43,14 +52,22 @@ impl PendingView for PendingPool {
 }
 
 impl PendingPool {
-    pub fn new(capacity: usize) -> Self {
+    /// A pool of `capacity` transactions of which one sender may hold `sender_limit`.
+    pub fn new(capacity: usize, sender_limit: usize) -> Self {
         PendingPool {
             capacity,
+            sender_limit: sender_limit.max(1),
             next_seq: 0,
             by_seq: BTreeMap::new(),
             seq_of: HashMap::new(),
             spends: HashMap::new(),
+            counts: HashMap::new(),
         }
+    }
+
+    /// The default share of one sender: a tenth of the pool.
+    pub fn default_sender_limit(capacity: usize) -> usize {
+        (capacity / 10).max(1)
     }
 
     pub fn len(&self) -> usize {
@@ -64,11 +81,18 @@ impl PendingPool {
     /// Adds a transaction the node has validated against this pool; returns its sequence.
     ///
     /// # Errors
-    /// [`PoolFull`] at capacity.
-    pub fn insert(&mut self, tx: Transaction) -> Result<u64, PoolFull> {
+    /// [`PoolError`] at capacity, or when the sender holds its whole share.
+    pub fn insert(&mut self, tx: Transaction) -> Result<u64, PoolError> {
         if self.by_seq.len() >= self.capacity {
-            return Err(PoolFull {
+            return Err(PoolError::Full {
                 capacity: self.capacity,
+            });
+        }
+        if let Some(sender) = tx.sender().wallet()
+            && self.counts.get(sender).copied().unwrap_or(0) >= self.sender_limit
+        {
+            return Err(PoolError::SenderFull {
+                limit: self.sender_limit,
             });
         }
         let seq = self.next_seq;
@@ -85,6 +109,7 @@ impl PendingPool {
                 .checked_add(tx.amount())
                 .unwrap_or(Amount::MAX);
             self.spends.insert(sender.clone(), spent);
+            *self.counts.entry(sender.clone()).or_default() += 1;
         }
         self.seq_of.insert(tx.id(), seq);
         self.by_seq.insert(seq, tx);
@@ -103,6 +128,12 @@ impl PendingPool {
                 self.spends.remove(sender);
             } else {
                 self.spends.insert(sender.clone(), left);
+            }
+            if let Some(count) = self.counts.get_mut(sender) {
+                *count -= 1;
+                if *count == 0 {
+                    self.counts.remove(sender);
+                }
             }
         }
         Some(seq)
@@ -145,6 +176,7 @@ impl PendingPool {
         let entries = std::mem::take(&mut self.by_seq);
         self.seq_of.clear();
         self.spends.clear();
+        self.counts.clear();
         let mut dropped = Vec::new();
         for (seq, tx) in entries {
             if blockchain_core::ledger::check_contextual(&tx, ledger, self).is_ok() {
@@ -194,13 +226,13 @@ mod tests {
             PrivateKey::generate(&mut rng, 1024).unwrap(),
             PrivateKey::generate(&mut rng, 1024).unwrap(),
         );
-        let mut pool = PendingPool::new(2);
+        let mut pool = PendingPool::new(2, 2);
         let t1 = Transaction::sign(&a, b.address(), "3", Some("1")).unwrap();
         let t2 = Transaction::sign(&a, b.address(), "4", Some("2")).unwrap();
         let t3 = Transaction::sign(&a, b.address(), "5", Some("3")).unwrap();
         pool.insert(t1.clone()).unwrap();
         pool.insert(t2.clone()).unwrap();
-        assert_eq!(pool.insert(t3), Err(PoolFull { capacity: 2 }));
+        assert_eq!(pool.insert(t3), Err(PoolError::Full { capacity: 2 }));
         assert_eq!(
             pool.pending_spend(a.address()),
             Amount::from_coins(7).unwrap()
@@ -218,5 +250,32 @@ mod tests {
         assert_eq!(dropped.len(), 1);
         assert!(pool.is_empty());
         assert_eq!(pool.pending_spend(a.address()), Amount::ZERO);
+    }
+
+    #[test]
+    fn no_sender_holds_more_than_its_share_and_a_block_frees_it() {
+        let mut rng = rand::rng();
+        let (a, b) = (
+            PrivateKey::generate(&mut rng, 1024).unwrap(),
+            PrivateKey::generate(&mut rng, 1024).unwrap(),
+        );
+        let pay = |from: &PrivateKey, n: u32| {
+            Transaction::sign(from, b.address(), "1", Some(&n.to_string())).unwrap()
+        };
+        let mut pool = PendingPool::new(10, 2);
+        let first = pay(&a, 1);
+        pool.insert(first.clone()).unwrap();
+        pool.insert(pay(&a, 2)).unwrap();
+        assert_eq!(
+            pool.insert(pay(&a, 3)),
+            Err(PoolError::SenderFull { limit: 2 })
+        );
+        // Others are unaffected.
+        pool.insert(pay(&b, 4)).unwrap();
+        // A confirmed transaction frees its sender's place.
+        pool.remove(&first.id()).unwrap();
+        pool.insert(pay(&a, 5)).unwrap();
+        assert_eq!(PendingPool::default_sender_limit(100_000), 10_000);
+        assert_eq!(PendingPool::default_sender_limit(5), 1);
     }
 }

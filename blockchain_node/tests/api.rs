@@ -574,7 +574,12 @@ async fn background_mining_confirms_pending_transactions_only() {
 
 #[tokio::test]
 async fn a_full_pool_refuses_clearly_and_frees_up_after_a_block() {
-    let node = NodeBuilder::new().arg("--pool-capacity").arg("2").start();
+    let node = NodeBuilder::new()
+        .arg("--pool-capacity")
+        .arg("2")
+        .arg("--pool-sender-limit")
+        .arg("2")
+        .start();
     let (alice, bob) = (&WALLETS[0].key, &WALLETS[1].key);
     let pay = |n: u32| {
         form_of(&Transaction::sign(alice, bob.address(), "1", Some(&format!("full{n}"))).unwrap())
@@ -627,4 +632,43 @@ async fn registration_back_uses_the_public_url() {
         assert!(Instant::now() < deadline, "A lists {peers}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// One sender cannot crowd out the others: past its share of the pool it gets a 429 that
+/// names the limit, others are unaffected, and a block frees its share.
+#[tokio::test]
+async fn no_sender_fills_the_pool_and_a_block_frees_its_share() {
+    let node = NodeBuilder::new().arg("--pool-capacity").arg("30").start();
+    let (alice, bob, carol) = (&WALLETS[0].key, &WALLETS[1].key, &WALLETS[2].key);
+    let pay = |from: &blockchain_core::PrivateKey, n: u32| {
+        form_of(&Transaction::sign(from, carol.address(), "1", Some(&format!("fair{n}"))).unwrap())
+    };
+    // A tenth of 30 by default.
+    for n in 0..3 {
+        assert_eq!(post_form(&tx_url(&node), &pay(alice, n)).await.0, 201);
+    }
+    let (status, body) = post_form(&tx_url(&node), &pay(alice, 3)).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("3 pending transactions"),
+        "the limit is named: {body}"
+    );
+    assert_eq!(
+        post_form(&tx_url(&node), &pay(bob, 4)).await.0,
+        201,
+        "others unaffected"
+    );
+    client()
+        .post(format!("{}/mine", node.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        post_form(&tx_url(&node), &pay(alice, 3)).await.0,
+        201,
+        "freed by the block"
+    );
 }

@@ -29,6 +29,8 @@ pub enum ApiError {
     TooLarge(String),
     /// The pool is full: 503 with Retry-After.
     Busy(String),
+    /// The sender holds its whole share of the pool: 429.
+    TooManyPending(String),
     /// The disk failed; details are in the log.
     Storage,
 }
@@ -62,6 +64,9 @@ impl IntoResponse for ApiError {
                 "Unsupported media type",
                 error,
             ),
+            ApiError::TooManyPending(error) => {
+                (StatusCode::TOO_MANY_REQUESTS, "Invalid Transaction!", error)
+            }
             ApiError::Busy(error) => {
                 let body = Json(json!({ "message": "Busy", "error": error }));
                 return (
@@ -86,7 +91,12 @@ impl From<SubmitError> for ApiError {
         match error {
             SubmitError::Invalid(e) => ApiError::InvalidTransaction(e.to_string()),
             SubmitError::Ledger(e) => ApiError::InvalidTransaction(e.to_string()),
-            SubmitError::PoolFull(e) => ApiError::Busy(e.to_string()),
+            SubmitError::Pool(e @ crate::pool::PoolError::Full { .. }) => {
+                ApiError::Busy(e.to_string())
+            }
+            SubmitError::Pool(e @ crate::pool::PoolError::SenderFull { .. }) => {
+                ApiError::TooManyPending(e.to_string())
+            }
             SubmitError::Storage(e) => {
                 tracing::error!(error = %e, "transaction not stored");
                 ApiError::Storage
