@@ -22,6 +22,7 @@ pub mod chain;
 pub mod genesis;
 pub mod ledger;
 pub mod message;
+pub mod origin;
 pub mod pow;
 pub mod transaction;
 pub mod wallet;

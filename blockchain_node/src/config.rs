@@ -54,6 +54,24 @@ pub struct Config {
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
 
+    /// An origin whose pages may use the operator's routes (mine, peers, settings), besides
+    /// this node's own pages; repeat for several. Other sites' pages get a 403 there.
+    #[arg(
+        long = "allow-origin",
+        value_name = "ORIGIN",
+        default_values_t = [
+            "http://127.0.0.1:8080".to_owned(),
+            "http://localhost:8080".to_owned(),
+        ]
+    )]
+    pub allow_origins: Vec<String>,
+
+    /// A host name this node answers to besides IP addresses, localhost and the
+    /// --public-url's host (requests naming others get a 403: a guard against DNS
+    /// rebinding); repeat for several.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
+
     /// Mine continuously in the background while the pool holds transactions (a run-time
     /// setting, kept across restarts: Configure turns it off again).
     #[arg(long)]

@@ -87,7 +87,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Some(url) => network::parse_peer_url(url).context("--public-url")?,
         None => format!("http://{local}"),
     };
-    network.set_self_url(public_url);
+    network.set_self_url(public_url.clone());
     tracing::info!(
         url = %format!("http://{local}"),
         data_dir = %dir.display(),
@@ -116,10 +116,20 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tokio::spawn(mine_in_background(Arc::clone(&node)));
 
     let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let mut hosts = config.allow_hosts.clone();
+    if let Some(host) = url::Url::parse(&public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+    {
+        hosts.push(host);
+    }
+    let guard =
+        http::guard::Guard::new(&hosts, &config.allow_origins).map_err(anyhow::Error::msg)?;
     let app = http::router(http::AppState {
         node,
         network,
         shutdown,
+        guard: Arc::new(guard),
     });
     // No Nagle delay: a dashboard's event that follows another small one would otherwise
     // wait for the browser's delayed acknowledgement (up to 40 ms).

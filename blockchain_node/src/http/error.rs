@@ -24,6 +24,8 @@ pub enum ApiError {
     /// A block breaks a rule: 422.
     InvalidBlock(String),
     NotFound(String),
+    /// A request from a site, or under a host name, this node does not trust: 403.
+    Forbidden(String),
     UnsupportedMediaType(String),
     /// The body is over the route's size limit: 413.
     TooLarge(String),
@@ -56,6 +58,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "Invalid block", error)
             }
             ApiError::NotFound(error) => (StatusCode::NOT_FOUND, "Not found", error),
+            ApiError::Forbidden(error) => (StatusCode::FORBIDDEN, "Forbidden", error),
             ApiError::TooLarge(error) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "Request too large", error)
             }

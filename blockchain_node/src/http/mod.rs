@@ -5,6 +5,7 @@ mod chain;
 mod error;
 mod events;
 mod fields;
+pub mod guard;
 mod mine;
 mod nodes;
 mod pages;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub network: Arc<Network>,
     /// Turns true when the node shuts down: long-lived streams end then.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// The host names and origins this node trusts.
+    pub guard: Arc<guard::Guard>,
 }
 
 #[derive(RustEmbed)]
@@ -48,6 +51,9 @@ struct Assets;
 
 /// Builds the application: the original API, our additions, pages and assets.
 pub fn router(state: AppState) -> Router {
+    // The operator's routes (they mine, change peers or settings) refuse other sites' pages.
+    let operator =
+        axum::middleware::from_fn_with_state(Arc::clone(&state.guard), guard::operator_only);
     let api = Router::new()
         .route("/transactions/new", post(transactions::submit))
         .route("/transactions/get", get(transactions::pending))
@@ -57,11 +63,25 @@ pub fn router(state: AppState) -> Router {
         .route("/balance", get(chain::balance))
         .route("/status", get(chain::status))
         .route("/stats/blocks", get(chain::recent))
-        .route("/settings", get(settings::get).post(settings::update))
-        .route("/nodes/register", post(nodes::register))
-        .route("/nodes/remove", post(nodes::remove))
+        .route(
+            "/settings",
+            get(settings::get).merge(post(settings::update).route_layer(operator.clone())),
+        )
+        .route(
+            "/nodes/register",
+            post(nodes::register).route_layer(operator.clone()),
+        )
+        .route(
+            "/nodes/remove",
+            post(nodes::remove).route_layer(operator.clone()),
+        )
         .route("/nodes/get", get(nodes::list))
-        .route("/nodes/resolve", get(nodes::resolve).post(nodes::resolve))
+        .route(
+            "/nodes/resolve",
+            get(nodes::resolve)
+                .post(nodes::resolve)
+                .route_layer(operator.clone()),
+        )
         .route("/", get(pages::mine))
         .route("/configure", get(pages::configure))
         .route("/explorer/block/{number}", get(pages::block))
@@ -77,18 +97,24 @@ pub fn router(state: AppState) -> Router {
     // Mining may take long at a high difficulty, and the event stream lasts as long as
     // its page: no request timeout there.
     let mining = Router::new()
-        .route("/mine", get(mine::mine).post(mine::mine))
+        .route(
+            "/mine",
+            get(mine::mine).post(mine::mine).route_layer(operator),
+        )
         .route("/events", get(events::events))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     let blocks = Router::new()
         .route("/blocks", post(chain::announce))
         .layer(DefaultBodyLimit::max(BLOCK_BODY_LIMIT));
 
+    let known_host =
+        axum::middleware::from_fn_with_state(Arc::clone(&state.guard), guard::known_host);
     api.merge(mining)
         .merge(blocks)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+        .layer(known_host)
         .layer(cors())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
