@@ -34,7 +34,7 @@ pub fn host_name(host: &str) -> String {
 /// `localhost`, and the names in `allowed` (lowercase host names).
 pub fn host_is_allowed(host: &str, allowed: &[String]) -> bool {
     let name = host_name(host);
-    name.parse::<IpAddr>().is_ok() || name == "localhost" || allowed.iter().any(|a| *a == name)
+    name.parse::<IpAddr>().is_ok() || name == "localhost" || allowed.contains(&name)
 }
 
 /// `scheme://host:port` for an origin or URL text, the form origins are compared in
