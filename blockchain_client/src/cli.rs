@@ -75,6 +75,10 @@ pub struct ServeArgs {
     /// The node the pages use by default.
     #[arg(long, default_value = DEFAULT_NODE, value_name = "URL")]
     pub node: String,
+    /// A host name this app answers to besides IP addresses and localhost (requests naming
+    /// others get a 403: a guard against DNS rebinding); repeat for several.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,7 +230,8 @@ fn node_client(text: &str) -> anyhow::Result<NodeClient> {
 
 async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let node = parse_node_url(&args.node).context("--node")?;
-    serve(SocketAddr::new(args.host, args.port), AppState::new(node)).await
+    let state = AppState::new(node).with_allowed_hosts(&args.allow_hosts);
+    serve(SocketAddr::new(args.host, args.port), state).await
 }
 
 #[derive(Serialize)]

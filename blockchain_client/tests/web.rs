@@ -391,3 +391,71 @@ async fn pages_render_with_labels_and_assets() {
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert!(missing.text().await.unwrap().contains("Page not found"));
 }
+
+#[tokio::test]
+async fn other_sites_and_unknown_host_names_are_refused() {
+    let vectors = vectors();
+    let me = vectors["wallets"][0]["public_key"].as_str().unwrap();
+    let (node, _) = spawn_fake_node(me).await;
+    let client = spawn_client(&node).await;
+    let http = reqwest::Client::new();
+
+    // A foreign page cannot make the wallet app act (here: have the node mine).
+    for (headers, expected) in [
+        (
+            vec![
+                ("origin", "https://evil.example"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+            403,
+        ),
+        (vec![("sec-fetch-site", "cross-site")], 403),
+        (
+            vec![
+                ("origin", client.as_str()),
+                ("sec-fetch-site", "same-origin"),
+            ],
+            200,
+        ),
+        (vec![], 200),
+    ] {
+        let mut request = http
+            .post(format!("{client}/api/mine"))
+            .form(&[("address", me)]);
+        for (name, value) in &headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), expected, "{headers:?}");
+    }
+    let response = http
+        .post(format!("{client}/generate/transaction"))
+        .header("origin", "https://evil.example")
+        .form(&[("amount", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // DNS rebinding: a request naming another host is refused, with what to do about it.
+    let port = client.rsplit(':').next().unwrap();
+    let response = http
+        .get(format!("{client}/"))
+        .header("host", format!("evil.example:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("--allow-host"),
+        "{body}"
+    );
+    let response = http
+        .get(format!("{client}/"))
+        .header("host", format!("localhost:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}

@@ -16,6 +16,7 @@
 mod api;
 mod assets;
 mod error;
+mod guard;
 mod pages;
 
 use std::net::SocketAddr;
@@ -48,6 +49,8 @@ pub struct AppState {
     /// The node pages start with, from `--node`.
     pub default_node: Url,
     http: reqwest::Client,
+    /// Host names answered besides IP addresses and localhost (`--allow-host`).
+    allowed_hosts: std::sync::Arc<Vec<String>>,
 }
 
 impl AppState {
@@ -55,7 +58,20 @@ impl AppState {
         AppState {
             default_node,
             http: http_client(),
+            allowed_hosts: std::sync::Arc::default(),
         }
+    }
+
+    /// Also answers requests naming these hosts.
+    #[must_use]
+    pub fn with_allowed_hosts(mut self, hosts: &[String]) -> Self {
+        self.allowed_hosts = std::sync::Arc::new(
+            hosts
+                .iter()
+                .map(|h| blockchain_core::origin::host_name(h))
+                .collect(),
+        );
+        self
     }
 
     /// A client for the node a request names, or the default node.
@@ -98,13 +114,24 @@ pub fn router(state: AppState) -> Router {
         .route("/view/transactions", get(pages::view_transactions))
         .route("/wallet", get(pages::wallet))
         .route("/wallet/new", get(api::new_wallet))
-        .route("/generate/transaction", post(api::generate_transaction))
+        .route(
+            "/generate/transaction",
+            post(api::generate_transaction)
+                .route_layer(middleware::from_fn(guard::same_origin_only)),
+        )
         .route("/api/chain", get(api::chain))
         .route("/api/wallet", get(api::wallet))
-        .route("/api/mine", post(api::mine))
+        .route(
+            "/api/mine",
+            post(api::mine).route_layer(middleware::from_fn(guard::same_origin_only)),
+        )
         .route("/static/{*path}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
         .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::known_host,
+        ))
         .layer(middleware::from_fn(security_headers))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
