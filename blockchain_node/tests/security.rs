@@ -197,3 +197,31 @@ async fn requests_must_name_the_node_by_a_host_it_answers_to() {
         }
     }
 }
+
+/// A client that sends its whole oversized body before reading gets the 413, not a reset.
+#[tokio::test]
+async fn an_oversized_body_sent_whole_still_gets_its_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let node = NodeBuilder::new().start();
+    let address = node.url.trim_start_matches("http://").to_owned();
+    for (path, size) in [("/transactions/new", 8 << 20), ("/mine", 2 << 20)] {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {size}\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream
+            .write_all(&vec![b'a'; size])
+            .await
+            .expect("the node reads what is sent");
+        let mut answer = vec![0; 4096];
+        let n = stream
+            .read(&mut answer)
+            .await
+            .expect("an answer, not a reset");
+        let answer = String::from_utf8_lossy(&answer[..n]);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
+        assert!(answer.contains("takes at most 65536"), "{answer}");
+    }
+    assert_eq!(height(&node.url).await, 0);
+}

@@ -34,6 +34,10 @@ use crate::node::Node;
 const BODY_LIMIT: usize = 64 * 1024;
 /// Blocks from peers can hold 10,000 transactions.
 const BLOCK_BODY_LIMIT: usize = 48 << 20;
+/// How much of an oversized body the node still reads, and for how long, so that a client
+/// that sends its whole body before reading gets the 413 rather than a reset connection.
+const LINGER_BYTES: usize = 32 << 20;
+const LINGER_TIME: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -90,6 +94,9 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{*path}", get(asset))
         .route("/favicon.ico", get(favicon))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(|r, n| {
+            refuse_oversized(BODY_LIMIT, r, n)
+        }))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
@@ -102,10 +109,16 @@ pub fn router(state: AppState) -> Router {
             get(mine::mine).post(mine::mine).route_layer(operator),
         )
         .route("/events", get(events::events))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(|r, n| {
+            refuse_oversized(BODY_LIMIT, r, n)
+        }));
     let blocks = Router::new()
         .route("/blocks", post(chain::announce))
-        .layer(DefaultBodyLimit::max(BLOCK_BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(BLOCK_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(|r, n| {
+            refuse_oversized(BLOCK_BODY_LIMIT, r, n)
+        }));
 
     let known_host =
         axum::middleware::from_fn_with_state(Arc::clone(&state.guard), guard::known_host);
@@ -155,6 +168,38 @@ async fn asset(uri: Uri) -> Response {
         }
         None => ApiError::NotFound(format!("no asset {path}")).into_response(),
     }
+}
+
+/// A body whose declared length is over `limit` gets a 413 before any handler reads it;
+/// the node first reads and drops what the client sends (bounded by [`LINGER_BYTES`] and
+/// [`LINGER_TIME`]): closing with unread data would reset the connection, and a client
+/// still sending would see the reset instead of the answer.
+async fn refuse_oversized(
+    limit: usize,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let Some(declared) = declared.filter(|&n| n > limit as u64) else {
+        return next.run(request).await;
+    };
+    let mut body = request.into_body().into_data_stream();
+    let deadline = tokio::time::Instant::now() + LINGER_TIME;
+    let mut drained = 0;
+    while drained < LINGER_BYTES {
+        match tokio::time::timeout_at(deadline, futures_util::StreamExt::next(&mut body)).await {
+            Ok(Some(Ok(chunk))) => drained += chunk.len(),
+            _ => break,
+        }
+    }
+    ApiError::TooLarge(format!(
+        "the request body is {declared} bytes; this route takes at most {limit}"
+    ))
+    .into_response()
 }
 
 /// Browsers ask for `/favicon.ico` on pages (and JSON answers) that name no icon.
