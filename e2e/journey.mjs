@@ -20,6 +20,7 @@
 
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -527,6 +528,50 @@ async function firstHour(context, tmp) {
     expect((await dashboard.innerText("#node-height")) === height, "a block was mined anyway");
     await shot(dashboard, "26-first-hour-bad-reward-address");
   });
+  await step("security: a page on another site cannot make the node mine", null, async () => {
+    const height = async () => (await (await fetch(`${nodeUrl}/status`)).json()).height;
+    const before = await height();
+    // A hostile page, served from another site (localhost is not 127.0.0.1's site), tries
+    // the three ways a page can reach the node: a form POST, fetch, and an image.
+    const hostile = `<!doctype html><title>hostile</title><body>
+      <iframe name="sink"></iframe>
+      <form id="f" method="post" action="${nodeUrl}/mine" target="sink"><input name="reward_address" value=""></form>
+      <script>
+        window.tries = Promise.all([
+          new Promise((done) => { document.querySelector("iframe").onload = done; document.getElementById("f").submit(); }),
+          fetch("${nodeUrl}/mine", { method: "POST", mode: "no-cors" }).then(done => done, done => done),
+          new Promise((done) => { const img = new Image(); img.onload = img.onerror = done; img.src = "${nodeUrl}/mine"; }),
+        ]);
+      </script></body>`;
+    const server = http.createServer((request, response) => {
+      response.writeHead(200, { "content-type": "text/html" });
+      response.end(hostile);
+    });
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const evil = await context.newPage();
+    const statuses = [];
+    const tries = [];
+    evil.on("request", (request) => {
+      if (request.url().startsWith(`${nodeUrl}/mine`)) tries.push(`${request.resourceType()} ${request.method()}`);
+    });
+    evil.on("response", (response) => {
+      if (response.url().startsWith(`${nodeUrl}/mine`)) statuses.push(`${response.request().resourceType()} ${response.request().method()} ${response.status()}`);
+    });
+    try {
+      await evil.goto(`http://localhost:${server.address().port}/`);
+      await evil.evaluate(() => window.tries);
+      expect(tries.length === 3, `the page's three tries were not all sent: ${tries}`);
+      // The browser hides the image's answer from the page (a JSON body is no image).
+      expect(statuses.length >= 2, `too few answers seen: ${statuses}`);
+      expect(statuses.every((status) => status.endsWith(" 403")), `the node answered ${statuses}`);
+      expect((await height()) === before, "the hostile page made the node mine");
+      await shot(evil, "27-security-hostile-page");
+    } finally {
+      await evil.close();
+      server.close();
+    }
+  });
+
   await page.close();
   await dashboard.close();
 }
