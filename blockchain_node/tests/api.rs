@@ -672,3 +672,89 @@ async fn no_sender_fills_the_pool_and_a_block_frees_its_share() {
         "freed by the block"
     );
 }
+
+/// A batch answers one result per item, in order, each exactly what a single submission
+/// of the same transactions in the same order would have answered; accepted ones are
+/// durable before the answer.
+#[tokio::test]
+async fn a_batch_is_judged_item_by_item_as_single_submissions_and_is_durable() {
+    let (alice, bob) = (&WALLETS[0].key, &WALLETS[1].key);
+    let first = Transaction::sign(alice, bob.address(), "400", Some("b1")).unwrap();
+    let second = Transaction::sign(alice, bob.address(), "500", Some("b2")).unwrap();
+    let overspend = Transaction::sign(alice, bob.address(), "200", Some("b3")).unwrap();
+    let from_bob = Transaction::sign(bob, alice.address(), "1", Some("b4")).unwrap();
+    let json_of = |tx: &Transaction| serde_json::to_value(tx.to_json()).unwrap();
+    let mut missing = json_of(&from_bob);
+    missing.as_object_mut().unwrap().remove("signature");
+    let tampered = &VECTORS.invalid[0];
+    let items = vec![
+        json_of(&first),
+        json_of(&first),
+        json_of(&second),
+        json_of(&overspend),
+        missing,
+        serde_json::json!({
+            "sender_address": tampered.sender_address, "recipient_address": tampered.recipient_address,
+            "value": tampered.value, "signature": tampered.signature,
+        }),
+        serde_json::json!("not an object"),
+        json_of(&from_bob),
+    ];
+
+    let batched = NodeBuilder::new().start();
+    let response = client()
+        .post(format!("{}/transactions/batch", batched.url))
+        .json(&items)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    let results = answer["results"].as_array().unwrap();
+    assert_eq!(results.len(), items.len());
+    assert_eq!(
+        (answer["accepted"].as_u64(), answer["refused"].as_u64()),
+        (Some(3), Some(5))
+    );
+
+    // The same items one by one, on a node with the same genesis.
+    let single = NodeBuilder::new().start();
+    for (item, result) in items.iter().zip(results) {
+        let response = client()
+            .post(tx_url(&single))
+            .json(item)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(result["status"], status, "{item}: {result} vs {body}");
+        assert_eq!(result["message"], body["message"], "{item}");
+        assert_eq!(result["error"], body["error"], "{item}");
+        assert_eq!(result["transaction_id"], body["transaction_id"], "{item}");
+    }
+
+    // Durable: a kill -9 right after the answer loses none of the accepted.
+    let batched = batched.restart(&[]);
+    let (_, pool) = get_json(&format!("{}/transactions/get", batched.url)).await;
+    assert_eq!(pool["transactions"].as_array().unwrap().len(), 3);
+
+    for (body, why) in [
+        (serde_json::json!([]), "1 to 1000"),
+        (serde_json::json!({"a": 1}), "JSON array"),
+        (
+            serde_json::Value::Array(vec![json_of(&from_bob); 1001]),
+            "1 to 1000",
+        ),
+    ] {
+        let response = client()
+            .post(format!("{}/transactions/batch", batched.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains(why), "{body}");
+    }
+}

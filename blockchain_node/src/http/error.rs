@@ -37,8 +37,9 @@ pub enum ApiError {
     Storage,
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and JSON body this error answers with; also one item's answer in a batch.
+    pub fn parts(self) -> (StatusCode, serde_json::Value) {
         let (status, message, error) = match self {
             ApiError::MissingField(field) => (
                 StatusCode::BAD_REQUEST,
@@ -48,8 +49,8 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(error) => (StatusCode::BAD_REQUEST, "Bad request", error),
             ApiError::Setting { field, message } => {
                 let body =
-                    Json(json!({ "message": "Invalid setting", "error": message, "field": field }));
-                return (StatusCode::BAD_REQUEST, body).into_response();
+                    json!({ "message": "Invalid setting", "error": message, "field": field });
+                return (StatusCode::BAD_REQUEST, body);
             }
             ApiError::InvalidTransaction(error) => {
                 (StatusCode::NOT_ACCEPTABLE, "Invalid Transaction!", error)
@@ -70,22 +71,24 @@ impl IntoResponse for ApiError {
             ApiError::TooManyPending(error) => {
                 (StatusCode::TOO_MANY_REQUESTS, "Invalid Transaction!", error)
             }
-            ApiError::Busy(error) => {
-                let body = Json(json!({ "message": "Busy", "error": error }));
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    [("retry-after", "5")],
-                    body,
-                )
-                    .into_response();
-            }
+            ApiError::Busy(error) => (StatusCode::SERVICE_UNAVAILABLE, "Busy", error),
             ApiError::Storage => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Storage failure",
                 "the node could not write to its database; nothing was accepted".to_owned(),
             ),
         };
-        (status, Json(json!({ "message": message, "error": error }))).into_response()
+        (status, json!({ "message": message, "error": error }))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.parts();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            return (status, [("retry-after", "5")], Json(body)).into_response();
+        }
+        (status, Json(body)).into_response()
     }
 }
 

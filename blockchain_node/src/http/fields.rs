@@ -41,6 +41,43 @@ impl Fields {
     }
 }
 
+impl Fields {
+    /// A JSON object's fields: strings as they are, arrays of strings joined with commas
+    /// (`nodes`), nulls left out; anything else is refused by name.
+    ///
+    /// # Errors
+    /// A body that is not an object, or a field of another kind.
+    pub fn from_json(value: serde_json::Value) -> Result<Fields, ApiError> {
+        let serde_json::Value::Object(map) = value else {
+            return Err(ApiError::BadRequest("JSON body must be an object".into()));
+        };
+        let mut fields = HashMap::new();
+        for (key, value) in map {
+            let text = match value {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Array(items) => items
+                    .into_iter()
+                    .map(|item| match item {
+                        serde_json::Value::String(s) => Ok(s),
+                        _ => Err(ApiError::BadRequest(format!(
+                            "field {key} must hold strings"
+                        ))),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(","),
+                serde_json::Value::Null => continue,
+                _ => {
+                    return Err(ApiError::BadRequest(format!(
+                        "field {key} must be a string"
+                    )));
+                }
+            };
+            fields.insert(key, text);
+        }
+        Ok(Fields(fields))
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for Fields {
     type Rejection = ApiError;
 
@@ -59,33 +96,7 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
                 let body = body(request, state).await?;
                 let value: serde_json::Value = serde_json::from_slice(&body)
                     .map_err(|e| ApiError::BadRequest(format!("body is not valid JSON: {e}")))?;
-                let serde_json::Value::Object(map) = value else {
-                    return Err(ApiError::BadRequest("JSON body must be an object".into()));
-                };
-                let mut fields = HashMap::new();
-                for (key, value) in map {
-                    let text = match value {
-                        serde_json::Value::String(s) => s,
-                        serde_json::Value::Array(items) => items
-                            .into_iter()
-                            .map(|item| match item {
-                                serde_json::Value::String(s) => Ok(s),
-                                _ => Err(ApiError::BadRequest(format!(
-                                    "field {key} must hold strings"
-                                ))),
-                            })
-                            .collect::<Result<Vec<_>, _>>()?
-                            .join(","),
-                        serde_json::Value::Null => continue,
-                        _ => {
-                            return Err(ApiError::BadRequest(format!(
-                                "field {key} must be a string"
-                            )));
-                        }
-                    };
-                    fields.insert(key, text);
-                }
-                Ok(Fields(fields))
+                Fields::from_json(value)
             }
             "multipart/form-data" => {
                 let mut multipart = Multipart::from_request(request, state)

@@ -32,6 +32,8 @@ use crate::node::Node;
 
 /// Bodies larger than this are refused with 413 (a transaction is a few KiB).
 const BODY_LIMIT: usize = 64 * 1024;
+/// A batch of up to 1,000 transactions with 4096-bit keys.
+const BATCH_BODY_LIMIT: usize = 8 << 20;
 /// Blocks from peers can hold 10,000 transactions.
 const BLOCK_BODY_LIMIT: usize = 48 << 20;
 /// How much of an oversized body the node still reads, and for how long, so that a client
@@ -113,6 +115,12 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(|r, n| {
             refuse_oversized(BODY_LIMIT, r, n)
         }));
+    let batch = Router::new()
+        .route("/transactions/batch", post(transactions::submit_batch))
+        .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(|r, n| {
+            refuse_oversized(BATCH_BODY_LIMIT, r, n)
+        }));
     let blocks = Router::new()
         .route("/blocks", post(chain::announce))
         .layer(DefaultBodyLimit::max(BLOCK_BODY_LIMIT))
@@ -123,6 +131,7 @@ pub fn router(state: AppState) -> Router {
     let known_host =
         axum::middleware::from_fn_with_state(Arc::clone(&state.guard), guard::known_host);
     api.merge(mining)
+        .merge(batch)
         .merge(blocks)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -24,6 +24,75 @@ pub async fn submit(State(app): State<AppState>, fields: Fields) -> Result<Respo
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+/// Most transactions one batch may hold.
+pub const MAX_BATCH: usize = 1000;
+
+/// `POST /transactions/batch`: a JSON array of transactions (each as `/transactions/new`
+/// takes it in JSON), for scripts and load tools. Each is judged exactly as a single
+/// submission, in order; all accepted ones are durable before the answer, which has one
+/// result per item, in order, with the status a single submission would have had.
+pub async fn submit_batch(
+    State(app): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let serde_json::Value::Array(items) = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("body is not valid JSON: {e}")))?
+    else {
+        return Err(ApiError::BadRequest(
+            "a batch is a JSON array of transactions".into(),
+        ));
+    };
+    if items.is_empty() || items.len() > MAX_BATCH {
+        return Err(ApiError::BadRequest(format!(
+            "a batch holds 1 to {MAX_BATCH} transactions, not {}",
+            items.len()
+        )));
+    }
+    let parsed: Vec<Result<Transaction, ApiError>> = items
+        .into_iter()
+        .map(|item| parse_transaction(&app, &Fields::from_json(item)?))
+        .collect();
+    let (valid, positions): (Vec<Transaction>, Vec<usize>) = parsed
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| item.as_ref().ok().map(|tx| (tx.clone(), i)))
+        .unzip();
+    let ids: Vec<TxId> = valid.iter().map(Transaction::id).collect();
+    let mut outcomes = app.node.submit_many(valid).await.into_iter();
+    let mut results: Vec<serde_json::Value> = parsed
+        .into_iter()
+        .map(|item| match item {
+            Err(error) => item_error(error),
+            Ok(_) => serde_json::Value::Null,
+        })
+        .collect();
+    let mut accepted = 0;
+    for (position, id) in positions.into_iter().zip(ids) {
+        results[position] = match outcomes.next().expect("one outcome per transaction") {
+            Ok(block) => {
+                accepted += 1;
+                json!({
+                    "status": 201,
+                    "message": format!("Transaction will be added to Block {block}"),
+                    "transaction_id": id.to_string(),
+                    "block_number": block,
+                })
+            }
+            Err(error) => item_error(error.into()),
+        };
+    }
+    let refused = results.len() - accepted;
+    Ok(Json(
+        json!({ "accepted": accepted, "refused": refused, "results": results }),
+    ))
+}
+
+fn item_error(error: ApiError) -> serde_json::Value {
+    let (status, mut body) = error.parts();
+    body["status"] = json!(status.as_u16());
+    body
+}
+
 fn parse_transaction(app: &AppState, fields: &Fields) -> Result<Transaction, ApiError> {
     let sender = fields.require("sender_address")?;
     let recipient = fields.require("recipient_address")?;
