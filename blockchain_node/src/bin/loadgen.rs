@@ -43,9 +43,12 @@ struct Args {
     /// Node log filter (RUST_LOG); logs go to a file in the temporary directory.
     #[arg(long, default_value = "info")]
     node_log: String,
-    /// Which phases to run.
+    /// Which phases to run (also: batch).
     #[arg(long, value_delimiter = ',', default_value = "throughput,mine,chain")]
     phases: Vec<String>,
+    /// Transactions per request in the batch phase.
+    #[arg(long, default_value_t = 500)]
+    batch_size: usize,
 }
 
 struct Node {
@@ -360,6 +363,65 @@ async fn chain_latency(args: &Args, wallets: &[PrivateKey], client: &reqwest::Cl
     );
 }
 
+/// `POST /transactions/batch` with `--batch-size` transactions a request, over
+/// `--connections` connections: accepted durable transactions per second.
+async fn batch_throughput(args: &Args, wallets: &[PrivateKey], client: &reqwest::Client) {
+    println!(
+        "== batch: {} transactions, {} a request, {} connections, {}-bit keys",
+        args.txs, args.batch_size, args.connections, args.bits
+    );
+    let txs = sign_all(wallets, args.txs, "batch");
+    let node = start_node(args, wallets, None);
+    let bodies: Vec<String> = txs
+        .chunks(args.batch_size.max(1))
+        .map(|chunk| {
+            let items: Vec<_> = chunk.iter().map(Transaction::to_json).collect();
+            serde_json::to_string(&items).expect("batch encodes")
+        })
+        .collect();
+    let queue = Arc::new(std::sync::Mutex::new(bodies.into_iter()));
+    let url = format!("{}/transactions/batch", node.url);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..args.connections {
+        let (queue, client, url) = (Arc::clone(&queue), client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut accepted = 0;
+            loop {
+                let Some(body) = queue.lock().expect("queue").next() else {
+                    break;
+                };
+                let answer: serde_json::Value = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("request")
+                    .json()
+                    .await
+                    .expect("JSON answer");
+                accepted += answer["accepted"].as_u64().unwrap_or(0);
+            }
+            accepted
+        }));
+    }
+    let mut accepted = 0;
+    for task in tasks {
+        accepted += task.await.expect("task");
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "accepted     {accepted} of {} in {:.2} s",
+        args.txs,
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "throughput   {:.0} accepted durable tx/s",
+        accepted as f64 / elapsed.as_secs_f64()
+    );
+}
+
 fn main() {
     let args = Args::parse();
     println!("generating {} {}-bit wallets…", args.wallets, args.bits);
@@ -384,6 +446,7 @@ fn main() {
                 "throughput" => throughput(&args, &wallets, &client).await,
                 "mine" => mine_latency(&args, &wallets, &client).await,
                 "chain" => chain_latency(&args, &wallets, &client).await,
+                "batch" => batch_throughput(&args, &wallets, &client).await,
                 other => eprintln!("unknown phase {other}"),
             }
         }
