@@ -1,5 +1,6 @@
 //! The miner node. `run` wires configuration, storage, the HTTP API, mining and peers.
 
+pub mod addresses;
 pub mod config;
 pub mod http;
 pub mod keys;

@@ -24,6 +24,7 @@ use bytes::Bytes;
 use thiserror::Error;
 use tokio::sync::{Notify, broadcast};
 
+use crate::addresses::AddressIndex;
 use crate::mining::{self, SearchEnd};
 use crate::pool::{PendingPool, PoolError};
 use crate::settings::{Limits, SettingError, Settings, SettingsPatch};
@@ -68,10 +69,12 @@ impl std::borrow::Borrow<Block> for StoredBlock {
     }
 }
 
-/// The chain, its ledger and the pool, always consistent with each other.
+/// The chain, its ledger, its address index and the pool, always consistent with each
+/// other.
 pub struct ChainState {
     pub blocks: Vec<StoredBlock>,
     pub ledger: Ledger,
+    pub addresses: AddressIndex,
     pub pool: PendingPool,
 }
 
@@ -310,6 +313,8 @@ impl Node {
 
         let keys = crate::keys::KeyCache::default();
         let mut ledger = Ledger::new(&params);
+        let mut addresses = AddressIndex::default();
+        addresses.add(&genesis);
         let mut blocks = vec![StoredBlock::new(genesis)];
         for (number, json) in snapshot.blocks.into_iter().skip(1) {
             let corrupt = |reason: String| OpenError::CorruptBlock { number, reason };
@@ -318,6 +323,7 @@ impl Node {
             ledger
                 .connect(&block, &params, u64::MAX / 2, Signatures::AlreadyVerified)
                 .map_err(|e| corrupt(e.to_string()))?;
+            addresses.add(&block);
             blocks.push(StoredBlock {
                 block: Arc::new(block),
                 json: Bytes::from(json),
@@ -348,6 +354,7 @@ impl Node {
             state: RwLock::new(ChainState {
                 blocks,
                 ledger,
+                addresses,
                 pool,
             }),
             storage,
@@ -731,6 +738,7 @@ impl Node {
         let dropped = {
             let mut state = self.write();
             state.ledger.apply(delta);
+            state.addresses.add(&stored.block);
             state.blocks.push(stored);
             for tx in block.transactions() {
                 state.pool.remove(&tx.id());
@@ -847,6 +855,13 @@ impl Node {
 
         let (height, reinjected, pool_writes) = {
             let mut state = self.write();
+            let ChainState {
+                blocks, addresses, ..
+            } = &mut *state;
+            addresses.remove(blocks[fork..].iter().map(|b| &*b.block));
+            for stored in &new_blocks {
+                addresses.add(&stored.block);
+            }
             state.blocks.truncate(fork);
             state.blocks.extend(new_blocks);
             state.ledger = summary.ledger;

@@ -73,6 +73,16 @@ async fn mine_pays_the_reward_address_given_in_any_form_and_refuses_a_bad_one() 
     for address in [&carol, &dave, &erin] {
         assert_eq!(balance(&node, address).await, "1");
     }
+    // The explorer lists each reward in its address's history (from the address index).
+    let page = common::get_text(&format!("{}/explorer/address/{dave}", node.url)).await;
+    assert!(
+        page.contains("/explorer/block/2"),
+        "dave's reward is in block 2"
+    );
+    assert!(
+        !page.contains("/explorer/block/1\""),
+        "carol's block is not dave's"
+    );
 
     // Without one, the reward goes to the node's own wallet, as before.
     let (status, body) = post_form(&format!("{}/mine", node.url), &[]).await;

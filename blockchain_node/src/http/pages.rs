@@ -14,6 +14,8 @@ use crate::network::PeerHealth;
 
 /// Blocks per page of the chain table.
 const BLOCKS_PER_PAGE: usize = 20;
+/// Rows of an address's history on its page (pending first, then newest confirmed).
+const HISTORY_ROWS: usize = 500;
 
 /// A long hex value shown short, with the whole value at hand.
 pub struct Hex {
@@ -302,17 +304,19 @@ pub async fn address(
         .filter(|tx| involves(tx))
         .map(|tx| TxRow::new(tx, None))
         .collect();
-    for stored in state.blocks.iter().rev() {
+    // Confirmed history from the address index: the cost of this address's history, not
+    // of the chain.
+    let room = HISTORY_ROWS.saturating_sub(history.len());
+    for place in state.addresses.history(&address, 0, room) {
+        let Some(stored) = state
+            .blocks
+            .get(usize::try_from(place.block).unwrap_or(usize::MAX))
+        else {
+            continue;
+        };
         let block = &stored.block;
-        history.extend(
-            block
-                .transactions()
-                .iter()
-                .filter(|tx| involves(tx))
-                .map(|tx| TxRow::new(tx, Some((block.number(), block.timestamp())))),
-        );
-        if history.len() >= 500 {
-            break;
+        if let Some(tx) = block.transactions().get(place.index as usize) {
+            history.push(TxRow::new(tx, Some((block.number(), block.timestamp()))));
         }
     }
     Ok(AddressPage {
