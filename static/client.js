@@ -33,7 +33,7 @@
   // tell keys apart (every key shares its DER header and, with exponent 65537, its ending).
   function shortHex(text) {
     if (!text || !HEX.test(text)) return text;
-    return walletCrypto.shortKey(text);
+    return walletCrypto ? walletCrypto.shortKey(text) : text;
   }
 
   // An error sentence from the server ("cannot reach …") with a capital first letter,

@@ -125,7 +125,7 @@ pub fn router(state: AppState) -> Router {
 /// The content security policy of every answer: scripts and styles from this server only
 /// (no inline script, no `eval`), `connect-src` open so that the page can post to any
 /// node, no framing.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self'; img-src 'self' data:; connect-src 'self' http: https:; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
