@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the workspace's unit and integration tests (real node processes on
-# ephemeral loopback ports), then the browser journey and the interop journey (the original
-# tutorial's apps with ours) in headless Debian Chromium.
+# ephemeral loopback ports), then the browser journey, the interop journey (the original
+# tutorial's apps with ours) and the keys test (keys stay in the browser) in headless Debian
+# Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
@@ -39,5 +40,7 @@ node e2e/journey.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_c
 browser_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 node e2e/interop.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" "$ORIGINAL_PYTHON" 2>&1 | tee "$log"
 interop_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
+node e2e/keys.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
+keys_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 
-echo "tests: $((rust_passed + browser_passed + interop_passed)) passed, 0 failed"
+echo "tests: $((rust_passed + browser_passed + interop_passed + keys_passed)) passed, 0 failed"

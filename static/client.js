@@ -24,23 +24,16 @@
   }
 
   const HEX = /^[0-9a-fA-F]+$/;
-  const EXPONENT_TRAILER = "0203010001";
-
-  // Where an RSA key's modulus starts in its hex DER: after the SubjectPublicKeyInfo and
-  // RSAPublicKey headers (58 digits for 1024-bit keys, 66 for 2048 to 4096).
-  function modulusStart(text) {
-    if (text.startsWith("30819f")) return 58;
-    if (text.startsWith("3082") && text.length > 400) return 66;
-    return 0;
-  }
+  // Keys and signatures are made here with Web Crypto (static/wallet-crypto.js) wherever the
+  // browser offers it; elsewhere (a page that is not a secure context) by the wallet app.
+  const walletCrypto = window.WalletCrypto;
+  const inBrowser = Boolean(walletCrypto && walletCrypto.available());
 
   // A long key shown as "e2baa590…4f2c1a9e": the first and last digits of its modulus, which
   // tell keys apart (every key shares its DER header and, with exponent 65537, its ending).
   function shortHex(text) {
-    if (!text || !HEX.test(text) || text.length <= 24) return text;
-    const start = modulusStart(text);
-    const end = start > 0 && text.endsWith(EXPONENT_TRAILER) ? text.length - EXPONENT_TRAILER.length : text.length;
-    return text.slice(start, start + 8) + "\u2026" + text.slice(end - 8, end);
+    if (!text || !HEX.test(text)) return text;
+    return walletCrypto ? walletCrypto.shortKey(text) : text;
   }
 
   // An error sentence from the server ("cannot reach …") with a capital first letter,
@@ -152,6 +145,23 @@
     return { ok: response.ok, body: await readJson(response) };
   }
 
+  // Where the browser cannot make keys or sign (no Web Crypto outside a secure context),
+  // says so on the page: the wallet app's server does it, and the private key travels there.
+  function showCryptoNotice(what) {
+    const notice = $("crypto-notice");
+    if (!notice || inBrowser) return;
+    const port = location.port ? ":" + location.port : "";
+    notice.replaceChildren(
+      el("p", {}, el("strong", { text: "On this page your private key leaves the browser. " }),
+        "Your browser offers Web Crypto only in a secure context (HTTPS, or this machine's own address: " +
+        "127.0.0.1 or localhost), and this page, at " + location.origin + ", is not one. So the wallet app's server " +
+        what + ", and your private key travels to it over the network."),
+      el("p", {}, "To keep keys in your browser, open the wallet app on the machine it runs on, at http://127.0.0.1" +
+        port + " or http://localhost" + port + ", or over HTTPS."),
+    );
+    notice.hidden = false;
+  }
+
   function nodeBase(text) {
     let url = text.trim();
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) url = "http://" + url;
@@ -200,26 +210,43 @@
     const status = $("wallet-status");
     const result = $("wallet-result");
 
+    showCryptoNotice("generates your keys");
+
+    // A new key pair: in this browser, or from the wallet app where the browser cannot.
+    async function newWallet(bits) {
+      if (!inBrowser) {
+        const { ok, body } = await getJson("/wallet/new?bits=" + encodeURIComponent(bits));
+        if (!ok) throw new Error(sentence(body.error) || "The wallet could not be generated.");
+        return body;
+      }
+      return walletCrypto.generate(bits);
+    }
+
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       setBusy(button, true);
       status.className = "muted result";
-      status.textContent = "Generating a " + $("key-bits").value + "-bit key\u2026";
-      const { ok, body } = await getJson("/wallet/new?bits=" + encodeURIComponent($("key-bits").value));
-      setBusy(button, false);
-      if (!ok) {
+      status.textContent = "Generating a " + $("key-bits").value + "-bit key" + (inBrowser ? " in your browser" : "") + "\u2026";
+      let wallet;
+      try {
+        wallet = await newWallet($("key-bits").value);
+      } catch (err) {
+        setBusy(button, false);
         status.className = "error result";
-        status.textContent = sentence(body.error) || "The wallet could not be generated.";
+        status.textContent = err.message || "The wallet could not be generated.";
         return;
       }
-      $("public-key").value = body.public_key;
-      $("private-key").value = body.private_key;
-      $("check-balance-link").href = "/wallet?address=" + encodeURIComponent(body.public_key);
+      setBusy(button, false);
+      $("public-key").value = wallet.public_key;
+      $("private-key").value = wallet.private_key;
+      $("check-balance-link").href = "/wallet?address=" + encodeURIComponent(wallet.public_key);
       result.hidden = false;
       $("get-coins").hidden = false;
       $("mine-to-result").hidden = true;
       status.className = "success result";
-      status.textContent = "Wallet generated. Save both keys below.";
+      status.textContent = inBrowser
+        ? "Wallet generated in your browser; the private key has not left it. Save both keys below."
+        : "Wallet generated by the wallet app's server (see the notice above). Save both keys below.";
       $("keys-heading").focus();
     });
 
@@ -260,21 +287,60 @@
     // The node URL the signature was made for: the server signs for the kind of node there.
     let signedFor = null;
 
-    // Signs the form for the node in the dialog's URL field; shows the dialog on success.
-    async function signFor(node, errorBox) {
-      const fields = new URLSearchParams(new FormData(form));
+    showCryptoNotice("signs your payments");
+    if (!inBrowser) $("sender_private_key-help").textContent = "Sent to the wallet app to sign (see the notice above), then forgotten. It is never sent to the node.";
+
+    // The form's fields. The private key field has no name, so no form submission ever
+    // carries it.
+    function formFields() {
+      return {
+        sender_address: $("sender_address").value,
+        sender_private_key: $("sender_private_key").value,
+        recipient_address: $("recipient_address").value,
+        amount: $("amount").value,
+      };
+    }
+
+    // Signs in this browser for the node at `node`: checks the fields, asks the wallet app
+    // what kind of node is there (only its URL is sent), and signs the message that kind of
+    // node verifies. Answers as /generate/transaction does; throws {field, message}.
+    async function signInBrowser(node) {
+      const prepared = await walletCrypto.prepareTransaction(formFields());
+      const { ok, body } = await getJson("/api/node-kind?node=" + encodeURIComponent(node));
+      if (!ok) throw { field: body.field, message: body.error || "The node URL could not be checked." };
+      // An original tutorial node verifies only the three-field message, printed the way
+      // its Python prints it; every other node gets our message with a random nonce.
+      const original = body.kind === "original";
+      const signedTx = await walletCrypto.signTransaction(prepared, {
+        nonce: original ? null : walletCrypto.randomNonce(),
+        style: original ? body.style : "classic",
+      });
+      return { ...signedTx, node: body };
+    }
+
+    // Has the wallet app sign (no Web Crypto here): the form, key included, and the node URL.
+    async function signOnServer(node) {
+      const fields = new URLSearchParams(formFields());
       fields.set("node_url", node);
       let response;
       try {
         response = await fetch("/generate/transaction", { method: "POST", body: fields });
       } catch (err) {
-        showBox(errorBox, "error", "Cannot reach the wallet app: " + err.message);
-        return false;
+        throw { message: "Cannot reach the wallet app: " + err.message };
       }
       const body = await readJson(response);
-      if (!response.ok) {
-        showBox(errorBox, "error", body.error || "The transaction could not be signed.");
-        markInvalid(body.field === "node" ? "node-url" : body.field);
+      if (!response.ok) throw { field: body.field, message: body.error || "The transaction could not be signed." };
+      return body;
+    }
+
+    // Signs the form for the node in the dialog's URL field; shows the dialog on success.
+    async function signFor(node, errorBox) {
+      let body;
+      try {
+        body = inBrowser ? await signInBrowser(node) : await signOnServer(node);
+      } catch (err) {
+        showBox(errorBox, "error", err.message || "The transaction could not be signed.");
+        markInvalid(err.field === "node" ? "node-url" : err.field);
         return false;
       }
       signed = body;

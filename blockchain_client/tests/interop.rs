@@ -155,7 +155,24 @@ async fn the_pages_sign_for_an_original_node_warn_and_read_its_chain() {
         }
     };
 
-    // Make Transaction → Generate: the page sends the dialog's node URL.
+    // Make Transaction asks what the node is (its URL only) and signs in the browser.
+    let (status, kind) = get_json(&format!(
+        "{client}/api/node-kind?node={}",
+        url_encode(&node.url)
+    ))
+    .await;
+    assert_eq!(status, 200, "{kind}");
+    assert_eq!(kind["kind"], "original", "{kind}");
+    assert_eq!(kind["style"], "classic", "{kind}");
+    assert!(
+        kind["warning"]
+            .as_str()
+            .unwrap()
+            .contains("does not stop replays"),
+        "{kind}"
+    );
+
+    // Without Web Crypto, Generate sends the form with the dialog's node URL.
     let (status, signed) = generate(form(&node.url, "")).await;
     assert_eq!(status, 200, "{signed}");
     assert_eq!(signed["node"]["kind"], "original", "{signed}");
@@ -288,6 +305,11 @@ async fn an_original_node_on_python_312_gets_the_new_message_style() {
             },
         ));
     let node = format!("http://{}", spawn(app, "/").await);
+    let client = spawn_client(&node).await;
+    let (status, kind) = get_json(&format!("{client}/api/node-kind")).await;
+    assert_eq!(status, 200, "{kind}");
+    assert_eq!(kind["kind"], "original", "{kind}");
+    assert_eq!(kind["style"], "python312", "{kind}");
     let key = PrivateKey::generate(&mut rand::rng(), 1024).unwrap();
     let secret = key.to_hex();
     let (_, _, recipient) = wallets();

@@ -323,7 +323,7 @@ async fn pages_render_with_labels_and_assets() {
             "/make/transaction",
             &[
                 "for=\"sender_address\"",
-                "name=\"sender_private_key\"",
+                "id=\"sender_private_key\"",
                 "for=\"recipient_address\"",
                 "name=\"amount\"",
                 "id=\"confirm-dialog\"",
@@ -353,6 +353,14 @@ async fn pages_render_with_labels_and_assets() {
             html.contains("/static/style.css") && html.contains("/static/client.js"),
             "{path}"
         );
+        let (crypto, client) = (
+            html.find("/static/wallet-crypto.js"),
+            html.find("/static/client.js"),
+        );
+        assert!(
+            crypto.is_some() && crypto < client,
+            "{path}: wallet-crypto.js does not load before client.js"
+        );
         assert!(html.contains("aria-current=\"page\""), "{path}");
         for needle in needles {
             assert!(html.contains(needle), "{path} lacks {needle}");
@@ -370,6 +378,7 @@ async fn pages_render_with_labels_and_assets() {
     for (path, mime) in [
         ("/static/style.css", "text/css"),
         ("/static/client.js", "javascript"),
+        ("/static/wallet-crypto.js", "javascript"),
     ] {
         let response = reqwest::get(format!("{client}{path}")).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
@@ -458,4 +467,169 @@ async fn other_sites_and_unknown_host_names_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn node_kind_tells_the_page_what_it_signs_for() {
+    let vectors = vectors();
+    let me = vectors["wallets"][0]["public_key"].as_str().unwrap();
+    let (ours, _) = spawn_fake_node(me).await;
+    let client = spawn_client(&ours).await;
+
+    // The default node, then one named by URL: a node of ours needs no warning.
+    for query in [String::new(), format!("?node={}", url_encode(&ours))] {
+        let (status, body) = get(&format!("{client}/api/node-kind{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["kind"], "ours", "{body}");
+        assert_eq!(body["url"], format!("{ours}/"), "{body}");
+        assert!(
+            body.get("warning").is_none() && body.get("style").is_none(),
+            "{body}"
+        );
+    }
+
+    // A node that cannot be checked: signed for ours, and said so.
+    let dead = dead_url().await;
+    let (status, body) = get(&format!(
+        "{client}/api/node-kind?node={}",
+        url_encode(&dead)
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["kind"], "unknown");
+    let warning = body["warning"].as_str().unwrap();
+    assert!(warning.contains("Could not tell"), "{warning}");
+
+    // The client is no node: unknown too.
+    let (_, body) = get(&format!(
+        "{client}/api/node-kind?node={}",
+        url_encode(&client)
+    ))
+    .await;
+    assert_eq!(body["kind"], "unknown", "{body}");
+
+    let (status, body) = get(&format!("{client}/api/node-kind?node=ftp%3A%2F%2Fx")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["field"], "node");
+}
+
+/// The directive `name` of a content security policy, its sources.
+fn csp_directive<'a>(policy: &'a str, name: &str) -> Option<Vec<&'a str>> {
+    policy.split(';').find_map(|directive| {
+        let mut words = directive.split_whitespace();
+        (words.next() == Some(name)).then(|| words.collect())
+    })
+}
+
+#[tokio::test]
+async fn headers_allow_no_inline_script_no_framing_no_referrer_and_no_cached_keys() {
+    let client = spawn_client(&dead_url().await).await;
+    let vectors = vectors();
+    let form = vector_form(&vectors["valid"][0], "1");
+    let http = reqwest::Client::new();
+    let requests = [
+        ("/", true),
+        ("/make/transaction", true),
+        ("/wallet/new?bits=1024", true),
+        ("/wallet/new?bits=1", true),
+        ("/view/transactions", false),
+        ("/wallet?address=abc", false),
+        ("/api/node-kind?node=ftp%3A%2F%2Fx", false),
+        ("/static/wallet-crypto.js", false),
+        ("/no/such/page", false),
+    ]
+    .map(|(path, holds_keys)| (http.get(format!("{client}{path}")), path, holds_keys));
+    let posts = [
+        (
+            http.post(format!("{client}/generate/transaction"))
+                .form(&form),
+            "/generate/transaction",
+            true,
+        ),
+        (
+            http.post(format!("{client}/generate/transaction"))
+                .form(&[("amount", "x")]),
+            "/generate/transaction (refused)",
+            true,
+        ),
+    ];
+    for (request, path, holds_keys) in requests.into_iter().chain(posts) {
+        let response = request.send().await.unwrap();
+        let headers = response.headers();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        let policy = header("content-security-policy");
+        assert_eq!(
+            csp_directive(&policy, "script-src"),
+            Some(vec!["'self'"]),
+            "{path}: {policy}"
+        );
+        assert_eq!(csp_directive(&policy, "default-src"), Some(vec!["'self'"]));
+        assert_eq!(csp_directive(&policy, "style-src"), Some(vec!["'self'"]));
+        assert_eq!(
+            csp_directive(&policy, "frame-ancestors"),
+            Some(vec!["'none'"])
+        );
+        assert_eq!(csp_directive(&policy, "object-src"), Some(vec!["'none'"]));
+        assert_eq!(csp_directive(&policy, "base-uri"), Some(vec!["'none'"]));
+        assert!(!policy.contains("unsafe"), "{path}: {policy}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        if holds_keys {
+            assert_eq!(header("cache-control"), "no-store", "{path}");
+        } else {
+            assert_ne!(header("cache-control"), "no-store", "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn pages_hold_no_inline_script_and_never_submit_a_private_key() {
+    let client = spawn_client(&dead_url().await).await;
+    for path in [
+        "/",
+        "/make/transaction",
+        "/view/transactions",
+        "/wallet",
+        "/no/such/page",
+    ] {
+        let html = reqwest::get(format!("{client}{path}"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let lower = html.to_ascii_lowercase();
+        for (at, _) in lower.match_indices("<script") {
+            let tag = &lower[at..at + lower[at..].find('>').unwrap()];
+            assert!(
+                tag.contains(" src=\"/static/"),
+                "{path}: inline script {tag}"
+            );
+            let body_end = at + lower[at..].find("</script>").unwrap();
+            assert!(
+                lower[at..body_end].ends_with('>'),
+                "{path}: script with a body"
+            );
+        }
+        // No event handler attributes (onclick=…), no inline styles, no javascript: URLs.
+        let handler = lower.split(|c: char| c.is_whitespace()).any(|word| {
+            word.strip_prefix("on").is_some_and(|rest| {
+                rest.split_once('=').is_some_and(|(name, _)| {
+                    !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase())
+                })
+            })
+        });
+        assert!(!handler, "{path}: an on…= handler");
+        assert!(!lower.contains(" style=\""), "{path}: an inline style");
+        assert!(!lower.contains("javascript:"), "{path}: a javascript: URL");
+        // A private key field has no name, so no form submission carries it.
+        assert!(!html.contains("name=\"sender_private_key\""), "{path}");
+        assert!(!html.contains("name=\"private_key\""), "{path}");
+    }
 }

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query, State};
+use blockchain_core::message::MessageStyle;
 use blockchain_core::wallet::{DEFAULT_KEY_BITS, MAX_KEY_BITS, MIN_KEY_BITS};
 use blockchain_core::{Address, PrivateKey};
 use serde::{Deserialize, Serialize};
@@ -113,15 +114,67 @@ pub struct NodeCheck {
     url: String,
     /// `ours`, `original`, or `unknown` when the node could not be checked.
     kind: &'static str,
+    /// For an original node, how its Python prints the signed message: `classic` (3.6 to
+    /// 3.11) or `python312`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    style: Option<&'static str>,
     /// What the user must read before confirming.
     #[serde(skip_serializing_if = "Option::is_none")]
     warning: Option<String>,
 }
 
+/// Asks the node at `requested` (or the default node) what it is. A node that cannot be
+/// checked is `unknown`, with a warning that the payment is signed for a node of ours.
+///
+/// # Errors
+/// [`ApiError`] for a malformed node URL.
+async fn check_node(
+    state: &AppState,
+    requested: Option<&str>,
+) -> Result<(NodeCheck, Option<NodeKind>), ApiError> {
+    let client = state.node(requested)?;
+    let url = client.base().clone();
+    Ok(match client.kind().await {
+        Ok(kind) => {
+            let style = match kind {
+                NodeKind::Ours => None,
+                NodeKind::Original { style } => Some(style_name(style)),
+            };
+            let check = NodeCheck {
+                url: url.to_string(),
+                kind: kind.name(),
+                style,
+                warning: kind.warning(&url),
+            };
+            (check, Some(kind))
+        }
+        Err(error) => {
+            let check = NodeCheck {
+                url: url.to_string(),
+                kind: "unknown",
+                style: None,
+                warning: Some(format!(
+                    "Could not tell what kind of node this is: {error}. The payment is signed \
+                     for a node of this project (with a nonce)."
+                )),
+            };
+            (check, None)
+        }
+    })
+}
+
+fn style_name(style: MessageStyle) -> &'static str {
+    match style {
+        MessageStyle::Classic => "classic",
+        MessageStyle::Python312 => "python312",
+    }
+}
+
 /// `POST /generate/transaction`: signs the form and forgets the key. With a `node_url`, it
 /// first asks that node what it is: for an original tutorial node it signs the original
 /// three-field message and warns that such a node stops no replays; a node it cannot
-/// check gets our signature (with a nonce) and a note saying so.
+/// check gets our signature (with a nonce) and a note saying so. The pages use it only
+/// where the browser has no Web Crypto.
 pub async fn generate_transaction(
     State(state): State<AppState>,
     form: Result<Form<TransactionForm>, FormRejection>,
@@ -131,38 +184,21 @@ pub async fn generate_transaction(
     let node = if form.node_url.trim().is_empty() {
         None
     } else {
-        let client = state.node(Some(&form.node_url))?;
-        let url = client.base().clone();
-        let check = match client.kind().await {
-            Ok(kind) => {
-                if let NodeKind::Original { style } = kind {
-                    if let NonceChoice::Given(_) = nonce {
-                        return Err(FieldError {
-                            field: "nonce",
-                            message: format!(
-                                "nonce: the node at {url} is an original tutorial node, which \
-                                 verifies only the three-field message; leave the nonce empty"
-                            ),
-                        }
-                        .into());
-                    }
-                    nonce = NonceChoice::ForOriginalNode(style);
+        let (check, kind) = check_node(&state, Some(&form.node_url)).await?;
+        if let Some(NodeKind::Original { style }) = kind {
+            if let NonceChoice::Given(_) = nonce {
+                return Err(FieldError {
+                    field: "nonce",
+                    message: format!(
+                        "nonce: the node at {} is an original tutorial node, which verifies \
+                         only the three-field message; leave the nonce empty",
+                        check.url
+                    ),
                 }
-                NodeCheck {
-                    url: url.to_string(),
-                    kind: kind.name(),
-                    warning: kind.warning(&url),
-                }
+                .into());
             }
-            Err(error) => NodeCheck {
-                url: url.to_string(),
-                kind: "unknown",
-                warning: Some(format!(
-                    "Could not tell what kind of node this is: {error}. The payment is signed \
-                     for a node of this project (with a nonce)."
-                )),
-            },
-        };
+            nonce = NonceChoice::ForOriginalNode(style);
+        }
         Some(check)
     };
     let request = SignRequest {
@@ -173,6 +209,18 @@ pub async fn generate_transaction(
     };
     let signed = signing::sign(request, nonce)?;
     Ok(Json(GeneratedTransaction { signed, node }))
+}
+
+/// `GET /api/node-kind?node=URL`: what kind of node is there, so that the page can sign
+/// for it in the browser: `{"url", "kind", "style", "warning"}`. Takes a node URL only,
+/// never a key.
+pub async fn node_kind(
+    State(state): State<AppState>,
+    query: Result<Query<NodeQuery>, QueryRejection>,
+) -> Result<Json<NodeCheck>, ApiError> {
+    let Query(query) = query?;
+    let (check, _) = check_node(&state, query.node.as_deref()).await?;
+    Ok(Json(check))
 }
 
 #[derive(Deserialize)]

@@ -1,11 +1,17 @@
 //! The web app: pages, the original client's JSON endpoints, and read-only node lookups.
 //!
+//! The pages make keys and sign in the browser (`static/wallet-crypto.js`, Web Crypto), so a
+//! private key never reaches this server from them. `/wallet/new` and `/generate/transaction`
+//! serve the original's API and the pages where a browser has no Web Crypto (a page that is
+//! not a secure context).
+//!
 //! | route | what |
 //! |---|---|
 //! | `GET /` | Wallet Generator page |
 //! | `GET /wallet/new[?bits=N]` | `{"private_key", "public_key"}` |
 //! | `GET /make/transaction` | the payment form and its confirmation dialog |
 //! | `POST /generate/transaction` | form → `{"signature", "transaction"}`, plus `"node"` (its kind, a warning) when the form names `node_url`; the browser then posts it to the node |
+//! | `GET /api/node-kind?node=` | what kind of node is there (`ours`, `original` with its message `style`, `unknown`) and its `warning`, for signing in the browser |
 //! | `GET /view/transactions` | a node's chain as a table |
 //! | `GET /wallet[?address=]` | a wallet's balance and history |
 //! | `GET /api/chain?node=` | the node's `/chain`, fetched by this server |
@@ -119,6 +125,7 @@ pub fn router(state: AppState) -> Router {
             post(api::generate_transaction)
                 .route_layer(middleware::from_fn(guard::same_origin_only)),
         )
+        .route("/api/node-kind", get(api::node_kind))
         .route("/api/chain", get(api::chain))
         .route("/api/wallet", get(api::wallet))
         .route(
@@ -142,23 +149,31 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Headers on every answer: a strict content security policy (scripts and styles from
-/// this server only; `connect-src` open so the page can post to any node), no framing,
-/// no referrer, and no caching of answers that may hold a private key.
+/// The content security policy of every answer: scripts and styles from this server only
+/// (no inline script, no `eval`), `connect-src` open so that the page can post to any
+/// node, no framing.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self' http: https:; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// Paths whose answers hold a private key: the two pages that show or take one, and the
+/// original's API that makes one or signs with one.
+const HOLDS_PRIVATE_KEYS: [&str; 4] = [
+    "/",
+    "/make/transaction",
+    "/wallet/new",
+    "/generate/transaction",
+];
+
+/// Headers on every answer: the [`CONTENT_SECURITY_POLICY`], no framing, no referrer, and
+/// `Cache-Control: no-store` where a private key may be.
 async fn security_headers(request: Request, next: Next) -> Response {
-    let sensitive = matches!(
-        request.uri().path(),
-        "/wallet/new" | "/generate/transaction"
-    );
+    let sensitive = HOLDS_PRIVATE_KEYS.contains(&request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             connect-src 'self' http: https:; form-action 'self'; frame-ancestors 'none'; \
-             base-uri 'none'; object-src 'none'",
-        ),
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -187,7 +202,8 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> anyhow::Result<()> {
     if !local.ip().is_loopback() {
         tracing::warn!(
             "listening on {local}, which is not a loopback address: anyone who can reach it \
-             can use this wallet app, which receives private keys"
+             can use this wallet app, and a page opened from another machine is no secure \
+             context, so it signs through this server, which then receives private keys"
         );
     }
     tracing::info!(node = %state.default_node, "wallet client listening on http://{local}");
