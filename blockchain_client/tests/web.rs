@@ -437,6 +437,14 @@ async fn other_sites_and_unknown_host_names_are_refused() {
         let response = request.send().await.unwrap();
         assert_eq!(response.status().as_u16(), expected, "{headers:?}");
     }
+    // Nor make it fetch a node for the page (the answer is the other site's to probe).
+    let response = http
+        .get(format!("{client}/api/chain"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let response = http
         .post(format!("{client}/generate/transaction"))
         .header("origin", "https://evil.example")

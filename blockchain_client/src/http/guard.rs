@@ -1,5 +1,6 @@
 //! Who may ask what of the wallet app, which handles private keys: a request must name it
-//! by a host it answers to (DNS rebinding), and its POST routes refuse other sites' pages.
+//! by a host it answers to (DNS rebinding), and its routes that act, handle keys or fetch a
+//! node refuse other sites' pages.
 //! The rules are `blockchain_core::origin`'s.
 
 use axum::Json;
@@ -38,7 +39,8 @@ pub async fn known_host(State(state): State<AppState>, request: Request, next: N
     next.run(request).await
 }
 
-/// POST routes: only this app's own pages, and programs that send no Origin.
+/// Routes that act, handle keys or fetch a node: only this app's own pages, and programs
+/// that send no Origin.
 pub async fn same_origin_only(request: Request, next: Next) -> Response {
     let headers = request.headers();
     let own = format!(

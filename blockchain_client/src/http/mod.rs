@@ -114,24 +114,22 @@ pub fn router(state: AppState) -> Router {
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::INFO))
         .on_failure(());
+    // Routes that act, handle keys, or make this app fetch a node: this app's own pages
+    // and programs only, never another site's page.
+    let own = Router::new()
+        .route("/wallet/new", get(api::new_wallet))
+        .route("/generate/transaction", post(api::generate_transaction))
+        .route("/api/node-kind", get(api::node_kind))
+        .route("/api/chain", get(api::chain))
+        .route("/api/wallet", get(api::wallet))
+        .route("/api/mine", post(api::mine))
+        .route_layer(middleware::from_fn(guard::same_origin_only));
     Router::new()
         .route("/", get(pages::wallet_generator))
         .route("/make/transaction", get(pages::make_transaction))
         .route("/view/transactions", get(pages::view_transactions))
         .route("/wallet", get(pages::wallet))
-        .route("/wallet/new", get(api::new_wallet))
-        .route(
-            "/generate/transaction",
-            post(api::generate_transaction)
-                .route_layer(middleware::from_fn(guard::same_origin_only)),
-        )
-        .route("/api/node-kind", get(api::node_kind))
-        .route("/api/chain", get(api::chain))
-        .route("/api/wallet", get(api::wallet))
-        .route(
-            "/api/mine",
-            post(api::mine).route_layer(middleware::from_fn(guard::same_origin_only)),
-        )
+        .merge(own)
         .route("/static/{*path}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
         .fallback(pages::not_found)
