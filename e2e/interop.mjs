@@ -23,25 +23,31 @@
 // calls on a tab of their own: Playwright answers CORS preflights itself while it
 // intercepts, which would hide what our node answers.
 
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import {
+  CLIENT_BIN,
+  NODE_BIN,
+  ROOT,
+  VECTORS,
+  expect,
+  failSetup,
+  finish,
+  freePort,
+  launch,
+  printLogs,
+  screenshots,
+  shot,
+  start,
+  step,
+  stopAll,
+  waitForText,
+  waitHttp,
+} from "./lib.mjs";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "..");
-const TARGET = process.env.CARGO_TARGET_DIR || path.join(ROOT, "target");
-const NODE_BIN = path.resolve(process.argv[2] || path.join(TARGET, "debug", "blockchain_node"));
-const CLIENT_BIN = path.resolve(process.argv[3] || path.join(TARGET, "debug", "blockchain_client"));
 const TUTORIAL = path.resolve(process.env.ORIGINAL_TUTORIAL || path.join(ROOT, "..", "shared", "reference", "original-tutorial"));
-const SHOTS = path.resolve(process.env.E2E_SCREENSHOTS || path.join(ROOT, "target", "e2e-screenshots"));
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const VECTORS = path.join(ROOT, "blockchain_core", "tests", "data", "reference_transactions.json");
-const STEP_TIMEOUT = 15_000;
-const READY_TIMEOUT = 60_000;
 
 const FUNDS = "100";
 const PAYMENT = "12.5";
@@ -49,72 +55,6 @@ const PAY_BACK = "2.5";
 const OVERSPEND = "1000";
 const TO_ORIGINAL = "3.75";
 const RESIGNED = "4.5";
-
-// ---- processes --------------------------------------------------------------------
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const children = [];
-
-function start(name, bin, args, dir, cwd) {
-  const logPath = path.join(dir, `${name}.log`);
-  const log = fs.openSync(logPath, "w");
-  const child = spawn(bin, args, {
-    cwd,
-    stdio: ["ignore", log, log],
-    env: { ...process.env, RUST_LOG: "info", PYTHONDONTWRITEBYTECODE: "1", PYTHONUNBUFFERED: "1" },
-  });
-  child.exitInfo = null;
-  child.on("error", (err) => {
-    child.exitInfo = { error: err.message };
-  });
-  child.on("exit", (code, signal) => {
-    child.exitInfo = { code, signal };
-  });
-  children.push({ name, child, logPath });
-  return child;
-}
-
-async function waitHttp(url, child, name) {
-  const deadline = Date.now() + READY_TIMEOUT;
-  let last = "";
-  while (Date.now() < deadline) {
-    if (child.exitInfo) throw new Error(`${name} exited early (${JSON.stringify(child.exitInfo)})`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (response.status < 500) return;
-      last = `HTTP ${response.status}`;
-    } catch (err) {
-      last = err.cause?.code || err.message;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${name} not ready at ${url} after ${READY_TIMEOUT} ms (${last})`);
-}
-
-function stopAll() {
-  for (const { child } of children) {
-    if (!child.exitInfo) child.kill("SIGTERM");
-  }
-}
-
-function tail(file, lines = 25) {
-  try {
-    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch (_) {
-    return "(no log)";
-  }
-}
 
 // The python that runs the original apps: the argument, $ORIGINAL_PYTHON, or the
 // environment scripts/original-venv.sh makes (or reuses).
@@ -134,59 +74,15 @@ function originalPython() {
   }
 }
 
-// ---- checks -----------------------------------------------------------------------
-
-let passed = 0;
-let failed = 0;
-
-async function step(name, page, body) {
-  try {
-    await body();
-    passed += 1;
-    console.log(`ok   ${passed + failed}. ${name}`);
-  } catch (err) {
-    failed += 1;
-    console.log(`FAIL ${passed + failed}. ${name}\n     ${String(err.message || err).split("\n").join("\n     ")}`);
-    if (page) {
-      await page.screenshot({ path: path.join(SHOTS, `interop-FAILED-${passed + failed}.png`), fullPage: true }).catch(() => {});
-    }
-  }
-}
-
-function expect(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(SHOTS, `interop-${name}.png`), fullPage: true });
-}
-
 async function getJson(url) {
   const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   return { status: response.status, body: await response.json().catch(() => null) };
 }
 
-async function waitForText(page, selector, text, timeout = STEP_TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  let seen = "";
-  while (Date.now() < deadline) {
-    const locator = page.locator(selector);
-    if ((await locator.count()) > 0) {
-      seen = (await locator.first().innerText().catch(() => "")) || "";
-      if (seen.includes(text)) return seen;
-    }
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`"${text}" never appeared in ${selector}; it shows: ${seen.slice(0, 300) || "(nothing)"}`);
-}
-
 // ---- the journey ------------------------------------------------------------------
 
 async function main() {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  for (const file of fs.readdirSync(SHOTS)) {
-    if (file.startsWith("interop-") && file.endsWith(".png")) fs.rmSync(path.join(SHOTS, file));
-  }
+  screenshots("interop-");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "blockchain-interop-"));
   const vectors = JSON.parse(fs.readFileSync(VECTORS, "utf8"));
   const funded = vectors.wallets.find((w) => w.bits === 1024);
@@ -202,7 +98,6 @@ async function main() {
   const origNodeUrl = `http://127.0.0.1:${origNodePort}`;
   const origClientUrl = `http://127.0.0.1:${origClientPort}`;
   let context;
-  let ok = false;
   try {
     for (const [name, bin] of [["node", NODE_BIN], ["client", CLIENT_BIN]]) {
       if (!fs.existsSync(bin)) throw new Error(`${name} binary not found: ${bin} (build it first)`);
@@ -231,24 +126,9 @@ async function main() {
     ]);
     console.log(`node ${nodeUrl}, client ${clientUrl}, original node ${origNodeUrl}, original client ${origClientUrl}`);
 
-    context = await chromium.launchPersistentContext(path.join(tmp, "profile"), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-proxy-server",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-      ],
-      viewport: { width: 1280, height: 900 },
+    context = await launch(path.join(tmp, "profile"), {
+      args: ["--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
     });
-    context.setDefaultTimeout(STEP_TIMEOUT);
     // What the pages ask of other hosts (the original dashboard's CDN stylesheet); Chromium
     // resolves no host name, so none of it leaves the machine.
     const offMachine = [];
@@ -434,32 +314,18 @@ async function main() {
       const unexpected = offMachine.filter((url) => !/^https:\/\/cdnjs\.cloudflare\.com\//.test(url));
       expect(unexpected.length === 0, `requests for other hosts (not resolved, never sent): ${unexpected.join(", ")}`);
     });
-    ok = failed === 0;
   } catch (err) {
-    failed += 1;
-    console.log(`FAIL setup: ${err.message}`);
+    failSetup(err);
   } finally {
     if (context) await context.close().catch(() => {});
     stopAll();
-    if (!ok) {
-      for (const { name, logPath } of children) {
-        console.log(`---- last lines of the ${name} log (${logPath}) ----\n${tail(logPath)}`);
-      }
-    } else {
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
   }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed === 0 ? 0 : 1;
+  if (finish()) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  } else {
+    printLogs();
+  }
 }
 
-// The apps stop with this script however it ends (an error, a closed pipe, a signal).
-process.on("exit", stopAll);
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]]) {
-  process.on(signal, () => {
-    stopAll();
-    process.exit(code);
-  });
-}
 
 await main();

@@ -18,157 +18,39 @@
 // $E2E_SCREENSHOTS). Each step is one check; the last line is "N passed, M failed" and the
 // exit status is non-zero on any failure. Only 127.0.0.1 is ever contacted.
 
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "..");
-const TARGET = process.env.CARGO_TARGET_DIR || path.join(ROOT, "target");
-const NODE_BIN = path.resolve(process.argv[2] || path.join(TARGET, "debug", "blockchain_node"));
-const CLIENT_BIN = path.resolve(process.argv[3] || path.join(TARGET, "debug", "blockchain_client"));
-const SHOTS = path.resolve(process.env.E2E_SCREENSHOTS || path.join(ROOT, "target", "e2e-screenshots"));
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const VECTORS = path.join(ROOT, "blockchain_core", "tests", "data", "reference_transactions.json");
-const STEP_TIMEOUT = 15_000;
-const READY_TIMEOUT = 60_000;
+import {
+  CLIENT_BIN,
+  NODE_BIN,
+  SHOTS,
+  VECTORS,
+  expect,
+  failSetup,
+  finish,
+  launch,
+  printLogs,
+  screenshots,
+  shot,
+  start,
+  step,
+  stop,
+  stopAll,
+  waitForText,
+  waitHttp,
+  freePort,
+} from "./lib.mjs";
 
 const PAYMENT = "12.5";
 const OVERSPEND = "1000";
 const FUNDS = "100";
 
-// ---- processes --------------------------------------------------------------------
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const children = [];
-
-function start(name, bin, args, dir, cwd) {
-  if (!fs.existsSync(bin)) throw new Error(`${name} binary not found: ${bin} (build it first)`);
-  const logPath = path.join(dir, `${name}.log`);
-  const log = fs.openSync(logPath, "a");
-  const child = spawn(bin, args, { cwd: cwd || dir, stdio: ["ignore", log, log], env: { ...process.env, RUST_LOG: "info" } });
-  child.exitInfo = null;
-  child.on("exit", (code, signal) => {
-    child.exitInfo = { code, signal };
-  });
-  children.push({ name, child, logPath });
-  return child;
-}
-
-async function waitHttp(url, child, name) {
-  const deadline = Date.now() + READY_TIMEOUT;
-  let last = "";
-  while (Date.now() < deadline) {
-    if (child.exitInfo) throw new Error(`${name} exited early (${JSON.stringify(child.exitInfo)})`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (response.status < 500) return;
-      last = `HTTP ${response.status}`;
-    } catch (err) {
-      last = err.cause?.code || err.message;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${name} not ready at ${url} after ${READY_TIMEOUT} ms (${last})`);
-}
-
-function stopAll() {
-  for (const { child } of children) {
-    if (!child.exitInfo) child.kill("SIGTERM");
-  }
-}
-
-// Stops a process as an operator would (Ctrl-C: the node closes its event streams and
-// exits), or kills it after 10 s.
-async function stop(child) {
-  if (child.exitInfo) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGINT");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function tail(file, lines = 25) {
-  try {
-    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch (_) {
-    return "(no log)";
-  }
-}
-
-// ---- checks -----------------------------------------------------------------------
-
-let passed = 0;
-let failed = 0;
-const failures = [];
-
-async function step(name, page, body) {
-  try {
-    await body();
-    passed += 1;
-    console.log(`ok   ${passed + failed}. ${name}`);
-  } catch (err) {
-    failed += 1;
-    failures.push(name);
-    console.log(`FAIL ${passed + failed}. ${name}\n     ${String(err.message || err).split("\n").join("\n     ")}`);
-    if (page) {
-      await page.screenshot({ path: path.join(SHOTS, `FAILED-${passed + failed}.png`), fullPage: true }).catch(() => {});
-    }
-  }
-}
-
-function expect(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-// Polls the page until `text` shows in `selector`, reloading between tries when asked.
-async function waitForText(page, selector, text, { reload = false, timeout = STEP_TIMEOUT } = {}) {
-  const deadline = Date.now() + timeout;
-  let seen = "";
-  while (Date.now() < deadline) {
-    const locator = page.locator(selector);
-    if ((await locator.count()) > 0) {
-      seen = (await locator.first().innerText().catch(() => "")) || "";
-      if (seen.includes(text)) return seen;
-    }
-    if (reload) {
-      await page.waitForTimeout(500);
-      await page.reload({ waitUntil: "load" });
-    } else {
-      await page.waitForTimeout(100);
-    }
-  }
-  throw new Error(`"${text}" never appeared in ${selector}; it shows: ${seen.slice(0, 300) || "(nothing)"}`);
-}
-
 // ---- the journey ------------------------------------------------------------------
 
 async function main() {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  for (const file of fs.readdirSync(SHOTS)) {
-    if (file.endsWith(".png")) fs.rmSync(path.join(SHOTS, file));
-  }
+  screenshots("");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "blockchain-e2e-"));
   const vectors = JSON.parse(fs.readFileSync(VECTORS, "utf8"));
   const funded = vectors.wallets.find((w) => w.bits === 1024);
@@ -182,7 +64,6 @@ async function main() {
   const nodeUrl = `http://127.0.0.1:${nodePort}`;
   const clientUrl = `http://127.0.0.1:${clientPort}`;
   let context;
-  let ok = false;
   try {
     const node = start("node", NODE_BIN, [
       "--port", String(nodePort),
@@ -200,48 +81,21 @@ async function main() {
     page.on("pageerror", (err) => pageErrors.push(`${page.url()}: ${err.message}`));
     await genesisJourney(page, pageErrors, { nodeUrl, clientUrl, funded });
     await firstHour(context, tmp);
-    ok = failed === 0;
   } catch (err) {
-    failed += 1;
-    console.log(`FAIL setup: ${err.message}`);
+    failSetup(err);
   } finally {
     if (context) await context.close().catch(() => {});
     stopAll();
-    if (!ok) {
-      for (const { name, logPath } of children) {
-        console.log(`---- last lines of the ${name} log (${logPath}) ----\n${tail(logPath)}`);
-      }
-    } else {
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
   }
   for (const line of figures) console.log(line);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed === 0 ? 0 : 1;
+  if (finish()) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  } else {
+    printLogs();
+  }
 }
 
 const figures = [];
-
-function launch(profile) {
-  return chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1280, height: 900 },
-  }).then((context) => {
-    context.setDefaultTimeout(STEP_TIMEOUT);
-    return context;
-  });
-}
 
 async function genesisJourney(page, pageErrors, { nodeUrl, clientUrl, funded }) {
   let wallet = null;
@@ -557,7 +411,7 @@ async function firstHour(context, tmp) {
     evil.on("response", (response) => {
       if (response.url().startsWith(`${nodeUrl}/mine`)) statuses.push(`${response.request().resourceType()} ${response.request().method()} ${response.status()}`);
     });
-    try {
+  try {
       await evil.goto(`http://localhost:${server.address().port}/`);
       await evil.evaluate(() => window.tries);
       expect(tries.length === 3, `the page's three tries were not all sent: ${tries}`);
@@ -575,10 +429,5 @@ async function firstHour(context, tmp) {
   await page.close();
   await dashboard.close();
 }
-
-process.on("SIGINT", () => {
-  stopAll();
-  process.exit(130);
-});
 
 await main();

@@ -22,87 +22,34 @@
 // is "N passed, M failed"; the exit status is non-zero on any failure. Only 127.0.0.1 is
 // ever contacted.
 
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createPublicKey, verify } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import {
+  CLIENT_BIN,
+  NODE_BIN,
+  SHOTS,
+  VECTORS,
+  expect,
+  failSetup,
+  finish,
+  freePort,
+  launch,
+  printLogs,
+  screenshots,
+  shot,
+  start,
+  step,
+  stopAll,
+  waitForText as waitForTextIn,
+  waitHttp,
+} from "./lib.mjs";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "..");
-const TARGET = process.env.CARGO_TARGET_DIR || path.join(ROOT, "target");
-const NODE_BIN = path.resolve(process.argv[2] || path.join(TARGET, "debug", "blockchain_node"));
-const CLIENT_BIN = path.resolve(process.argv[3] || path.join(TARGET, "debug", "blockchain_client"));
-const SHOTS = path.resolve(process.env.E2E_SCREENSHOTS || path.join(ROOT, "target", "e2e-screenshots"));
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const VECTORS = path.join(ROOT, "blockchain_core", "tests", "data", "reference_transactions.json");
 const STEP_TIMEOUT = 20_000;
-const READY_TIMEOUT = 60_000;
 const FUNDS = "100";
-
-// ---- processes --------------------------------------------------------------------
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const children = [];
-
-function start(name, bin, args, dir, cwd) {
-  if (!fs.existsSync(bin)) throw new Error(`${name} binary not found: ${bin} (build it first)`);
-  const logPath = path.join(dir, `${name}.log`);
-  const log = fs.openSync(logPath, "a");
-  const child = spawn(bin, args, { cwd: cwd || dir, stdio: ["ignore", log, log], env: { ...process.env, RUST_LOG: "info" } });
-  child.exitInfo = null;
-  child.on("exit", (code, signal) => {
-    child.exitInfo = { code, signal };
-  });
-  children.push({ name, child, logPath });
-  return child;
-}
-
-async function waitHttp(url, child, name) {
-  const deadline = Date.now() + READY_TIMEOUT;
-  let last = "";
-  while (Date.now() < deadline) {
-    if (child.exitInfo) throw new Error(`${name} exited early (${JSON.stringify(child.exitInfo)})`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (response.status < 500) return;
-      last = `HTTP ${response.status}`;
-    } catch (err) {
-      last = err.cause?.code || err.message;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${name} not ready at ${url} after ${READY_TIMEOUT} ms (${last})`);
-}
-
-function stopAll() {
-  for (const { child } of children) {
-    if (!child.exitInfo) child.kill("SIGTERM");
-  }
-}
-
-function tail(file, lines = 25) {
-  try {
-    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch (_) {
-    return "(no log)";
-  }
-}
 
 // The Rust signer: `blockchain_client sign …`, its JSON answer.
 function rustSign(args) {
@@ -152,45 +99,8 @@ function startFakeOriginalNode() {
   });
 }
 
-// ---- checks -----------------------------------------------------------------------
-
-let passed = 0;
-let failed = 0;
-
-async function step(name, page, body) {
-  try {
-    await body();
-    passed += 1;
-    console.log(`ok   ${passed + failed}. ${name}`);
-  } catch (err) {
-    failed += 1;
-    console.log(`FAIL ${passed + failed}. ${name}\n     ${String(err.message || err).split("\n").join("\n     ")}`);
-    if (page) {
-      await page.screenshot({ path: path.join(SHOTS, `keys-FAILED-${passed + failed}.png`), fullPage: true }).catch(() => {});
-    }
-  }
-}
-
-function expect(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(SHOTS, `keys-${name}.png`), fullPage: true });
-}
-
-async function waitForText(page, selector, text, timeout = STEP_TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  let seen = "";
-  while (Date.now() < deadline) {
-    const locator = page.locator(selector);
-    if ((await locator.count()) > 0) {
-      seen = (await locator.first().innerText().catch(() => "")) || "";
-      if (seen.includes(text)) return seen;
-    }
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`"${text}" never appeared in ${selector}; it shows: ${seen.slice(0, 300) || "(nothing)"}`);
+async function waitForText(page, selector, text) {
+  return waitForTextIn(page, selector, text, { timeout: STEP_TIMEOUT });
 }
 
 // Every request a context's pages make: method, URL, headers and body.
@@ -246,10 +156,7 @@ function leaks(requests, secret) {
 // ---- the tests --------------------------------------------------------------------
 
 async function main() {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  for (const file of fs.readdirSync(SHOTS)) {
-    if (file.startsWith("keys-") && file.endsWith(".png")) fs.rmSync(path.join(SHOTS, file));
-  }
+  screenshots("keys-");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "blockchain-keys-"));
   const vectors = JSON.parse(fs.readFileSync(VECTORS, "utf8"));
   const funded = vectors.wallets.find((w) => w.bits === 1024);
@@ -263,7 +170,6 @@ async function main() {
   const clientUrl = `http://127.0.0.1:${clientPort}`;
   let context;
   let original;
-  let ok = false;
   try {
     const node = start("node", NODE_BIN, [
       "--port", String(nodePort),
@@ -276,50 +182,23 @@ async function main() {
     await Promise.all([waitHttp(`${nodeUrl}/chain`, node, "node"), waitHttp(`${clientUrl}/`, client, "client")]);
     console.log(`node ${nodeUrl}, client ${clientUrl}, fake original node ${original.url}, screenshots in ${SHOTS}`);
 
-    context = await launch(path.join(tmp, "profile"));
+    context = await launch(path.join(tmp, "profile"), { stepTimeout: STEP_TIMEOUT });
     const page = context.pages()[0] || (await context.newPage());
     const problems = watch(page);
     await inBrowser(page, problems, { vectors, funded, nodeUrl, clientUrl, original, tmp });
     await withoutWebCrypto(context, { funded, nodeUrl, clientUrl });
-    ok = failed === 0;
   } catch (err) {
-    failed += 1;
-    console.log(`FAIL setup: ${err.message}`);
+    failSetup(err);
   } finally {
     if (context) await context.close().catch(() => {});
     if (original) original.server.close();
     stopAll();
-    if (!ok) {
-      for (const { name, logPath } of children) {
-        console.log(`---- last lines of the ${name} log (${logPath}) ----\n${tail(logPath)}`);
-      }
-    } else {
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
   }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed === 0 ? 0 : 1;
-}
-
-function launch(profile) {
-  return chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1280, height: 900 },
-  }).then((context) => {
-    context.setDefaultTimeout(STEP_TIMEOUT);
-    return context;
-  });
+  if (finish()) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  } else {
+    printLogs();
+  }
 }
 
 // Script errors, console errors (a CSP violation is one) on a page.
@@ -614,13 +493,5 @@ async function withoutWebCrypto(context, { funded, nodeUrl, clientUrl }) {
   await page.close();
 }
 
-// The apps stop with this script however it ends.
-process.on("exit", stopAll);
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]]) {
-  process.on(signal, () => {
-    stopAll();
-    process.exit(code);
-  });
-}
 
 await main();
