@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -54,6 +54,9 @@ struct Args {
     /// Seconds any one wait may take before the bench gives up.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// Milliseconds of quiet before each measurement (late duplicates of the last one settle).
+    #[arg(long, default_value_t = 300)]
+    gap_ms: u64,
     /// Seconds the network stays idle after the rounds before memory is read.
     #[arg(long, default_value_t = 2.0)]
     idle: f64,
@@ -69,6 +72,9 @@ struct Args {
     /// The nodes' RUST_LOG; each node logs to `node-<i>.log` in the temporary directory.
     #[arg(long, default_value = "warn")]
     node_log: String,
+    /// Where the temporary directory is made [default: the system's temporary directory].
+    #[arg(long)]
+    dir: Option<PathBuf>,
     /// Keeps the temporary directory (data dirs and logs) and prints where it is.
     #[arg(long)]
     keep: bool,
@@ -140,49 +146,45 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         diameter(&graph)
     );
 
-    let mut figures = Figures::default();
+    let rounds = Rounds {
+        http: &http,
+        urls: &urls,
+        poll,
+        timeout,
+    };
+    let gap = Duration::from_millis(args.gap_ms);
+    let (mut tx, mut block, mut settle) = (Phase::default(), Phase::default(), Phase::default());
     for round in 1..=args.rounds {
-        let rounds = Rounds {
-            http: &http,
-            urls: &urls,
-            poll,
-            timeout,
-        };
-        let tx = rounds
-            .transaction(&mut rng, &wallets, &format!("net-bench-{round}"))
+        let nonce = format!("net-bench-{round}");
+        let took = tx
+            .measure(&net, gap, rounds.transaction(&mut rng, &wallets, &nonce))
             .await?;
-        let block = rounds.block(&mut rng).await?;
-        let race = rounds.race(&mut rng).await?;
+        tx.times.push(took);
+        let took = block.measure(&net, gap, rounds.block(&mut rng)).await?;
+        block.times.push(took);
+        let race = settle.measure(&net, gap, rounds.race(&mut rng)).await?;
+        if race.raced {
+            settle.times.push(race.settled);
+        }
         println!(
             "  round {round}: tx {}, block {}, {}",
-            ms(tx),
-            ms(block),
+            ms(tx.times[round - 1]),
+            ms(block.times[round - 1]),
             race.describe()
         );
-        figures.tx.push(tx);
-        figures.block.push(block);
-        if race.raced {
-            figures.settle.push(race.settled);
-        }
     }
 
     tokio::time::sleep(Duration::from_secs_f64(args.idle)).await;
     let memory = net.resident_mib()?;
     println!();
     let n = args.nodes;
-    println!("{}", summary(&format!("tx to all {n} pools"), &figures.tx));
+    println!("{}", tx.summary(&format!("tx to all {n} pools")));
+    println!("{}", block.summary(&format!("block to all {n} nodes")));
     println!(
         "{}",
-        summary(&format!("block to all {n} nodes"), &figures.block)
-    );
-    println!(
-        "{}",
-        summary(
-            &format!(
-                "two simultaneous blocks settled on all {n} nodes (lower hash, no further block)"
-            ),
-            &figures.settle
-        )
+        settle.summary(&format!(
+            "two simultaneous blocks settled on all {n} nodes (lower hash, no further block)"
+        ))
     );
     let mean = memory.iter().sum::<f64>() / memory.len() as f64;
     let max = memory.iter().copied().fold(0.0, f64::max);
@@ -191,14 +193,65 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         args.idle,
         memory.iter().sum::<f64>()
     );
+    println!(
+        "CPU per round, all nodes together (this bench's polling): tx {}, block {}, two blocks {}",
+        tx.cpu(),
+        block.cpu(),
+        settle.cpu()
+    );
     Ok(())
 }
 
+/// One kind of measurement over the rounds: its figures, and the CPU time spent meanwhile.
 #[derive(Default)]
-struct Figures {
-    tx: Vec<Duration>,
-    block: Vec<Duration>,
-    settle: Vec<Duration>,
+struct Phase {
+    times: Vec<Duration>,
+    rounds: u32,
+    node_cpu: Duration,
+    bench_cpu: Duration,
+}
+
+impl Phase {
+    /// Runs `phase` after a quiet `gap`, adding the CPU time the nodes and this bench use.
+    async fn measure<T>(
+        &mut self,
+        net: &Network,
+        gap: Duration,
+        phase: impl Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        tokio::time::sleep(gap).await;
+        let (nodes, bench) = (net.cpu_time()?, cpu_time("self")?);
+        let result = phase.await?;
+        self.node_cpu += net.cpu_time()?.saturating_sub(nodes);
+        self.bench_cpu += cpu_time("self")?.saturating_sub(bench);
+        self.rounds += 1;
+        Ok(result)
+    }
+
+    fn summary(&self, what: &str) -> String {
+        if self.times.is_empty() {
+            return format!("{what}: no round measured");
+        }
+        let mut sorted = self.times.clone();
+        sorted.sort();
+        let p50 = sorted[(sorted.len() - 1) / 2];
+        let max = sorted[sorted.len() - 1];
+        format!(
+            "{what}: p50 {}, max {} ({} rounds)",
+            ms(p50),
+            ms(max),
+            sorted.len()
+        )
+    }
+
+    fn cpu(&self) -> String {
+        let rounds = self.rounds.max(1);
+        format!(
+            "{} ({})",
+            ms(self.node_cpu / rounds),
+            ms(self.bench_cpu / rounds)
+        )
+    }
 }
 
 /// The nodes' processes and their temporary directory; every process is killed when dropped.
@@ -224,7 +277,12 @@ impl Network {
             "{} not found: build it first (cargo build --release -p blockchain_node)",
             binary.display()
         );
-        let dir = tempfile::Builder::new().prefix("net-bench-").tempdir()?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("net-bench-");
+        let dir = match &args.dir {
+            Some(parent) => builder.tempdir_in(parent)?,
+            None => builder.tempdir()?,
+        };
         let genesis = dir.path().join("genesis.json");
         std::fs::write(&genesis, genesis_json(wallets, args.difficulty))?;
         let mut network = Network {
@@ -265,6 +323,14 @@ impl Network {
 
     fn urls(&self) -> Vec<String> {
         self.nodes.iter().map(|n| n.url.clone()).collect()
+    }
+
+    /// CPU time (user and system) every node process has used so far, together.
+    fn cpu_time(&self) -> anyhow::Result<Duration> {
+        self.nodes
+            .iter()
+            .map(|n| cpu_time(&n.child.id().to_string()))
+            .sum()
     }
 
     /// Every node's resident memory, in MiB.
@@ -351,6 +417,22 @@ fn vm_rss_kib(pid: u32) -> anyhow::Result<u64> {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .with_context(|| format!("no VmRSS for process {pid}"))?;
     Ok(line.trim().trim_end_matches("kB").trim().parse()?)
+}
+
+/// CPU time (user and system) process `pid` (or `self`) has used so far, from
+/// `/proc/<pid>/stat`, counted in clock ticks of 10 ms (`USER_HZ` is 100 on Linux).
+fn cpu_time(pid: &str) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // After the command name in parentheses: state is field 3, utime 14 and stime 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("a /proc stat line")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields.get(11).context("utime")?.parse::<u64>()?
+        + fields.get(12).context("stime")?.parse::<u64>()?;
+    Ok(Duration::from_millis(ticks * 10))
 }
 
 /// Undirected links: node `i > 0` to `links` distinct earlier nodes (all of them if fewer).
@@ -709,22 +791,6 @@ async fn get_json(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
         response.status()
     );
     Ok(response.json().await?)
-}
-
-fn summary(what: &str, times: &[Duration]) -> String {
-    if times.is_empty() {
-        return format!("{what}: no round measured");
-    }
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    let p50 = sorted[(sorted.len() - 1) / 2];
-    let max = sorted[sorted.len() - 1];
-    format!(
-        "{what}: p50 {}, max {} ({} rounds)",
-        ms(p50),
-        ms(max),
-        times.len()
-    )
 }
 
 fn ms(d: Duration) -> String {
