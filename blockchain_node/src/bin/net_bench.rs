@@ -1,0 +1,798 @@
+//! Scale benchmark (issue 10): how fast a sparse network of real nodes on loopback carries
+//! a transaction, a block, and a race between two blocks, and what an idle node weighs.
+//!
+//! ```text
+//!  start N release nodes (127.0.0.1, ephemeral ports, temporary data dirs,
+//!        --sync-interval 0 so only announcements and their resolves move data)
+//!  link node i > 0 to K random earlier ones (seeded) ─► wait until every node lists its links
+//!  each round:
+//!    POST /transactions/new on a random node ─► poll every node's GET /transactions/{id}
+//!    POST /mine on a random node             ─► poll every node's GET /status until tip = it
+//!    POST /mine on two random nodes at once  ─► poll until every tip is the lower hash, then
+//!                                               check every height is the race's (no third block)
+//!  idle: VmRSS of every node process (/proc/<pid>/status)
+//! ```
+//!
+//! A figure is the time from sending the request until the last node holds the result, seen
+//! by polling every node concurrently (`--poll-ms`, so it is accurate to about one poll).
+//! Every node, temporary directory and request loop ends with the command, on error too.
+//!
+//! Run: `cargo run --release -p blockchain_node --bin net_bench -- --nodes 100 --links 3 --rounds 5`.
+//! The node binary is taken from the same directory as this one (build both in release).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use blockchain_core::{PrivateKey, Transaction};
+use clap::Parser;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde_json::Value;
+
+/// Starts a local network of real nodes and prints how fast it propagates and settles.
+#[derive(Parser)]
+struct Args {
+    /// Nodes to start.
+    #[arg(long, default_value_t = 100)]
+    nodes: usize,
+    /// Earlier nodes each node registers (fewer for the first ones).
+    #[arg(long, default_value_t = 3)]
+    links: usize,
+    /// Measured rounds (a transaction, a block, two simultaneous blocks each).
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// Seed of the links and of the nodes picked in each round.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Milliseconds between two polls of the same node.
+    #[arg(long, default_value_t = 10)]
+    poll_ms: u64,
+    /// Seconds any one wait may take before the bench gives up.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Milliseconds of quiet before each measurement (late duplicates of the last one settle).
+    #[arg(long, default_value_t = 300)]
+    gap_ms: u64,
+    /// Seconds the network stays idle after the rounds before memory is read.
+    #[arg(long, default_value_t = 2.0)]
+    idle: f64,
+    /// Key size of the genesis-funded wallets.
+    #[arg(long, default_value_t = 1024)]
+    bits: usize,
+    /// Network difficulty [default: the node's].
+    #[arg(long)]
+    difficulty: Option<u32>,
+    /// Extra flag for every node, repeatable (for example `--node-arg=--pool-capacity=1000`).
+    #[arg(long = "node-arg", allow_hyphen_values = true)]
+    node_args: Vec<String>,
+    /// The nodes' RUST_LOG; each node logs to `node-<i>.log` in the temporary directory.
+    #[arg(long, default_value = "warn")]
+    node_log: String,
+    /// Where the temporary directory is made [default: the system's temporary directory].
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Keeps the temporary directory (data dirs and logs) and prints where it is.
+    #[arg(long)]
+    keep: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    ensure!(
+        args.nodes >= 2,
+        "--nodes must be at least 2 (two of them race)"
+    );
+    ensure!(args.links >= 1, "--links must be at least 1");
+    ensure!(args.rounds >= 1, "--rounds must be at least 1");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        tokio::select! {
+            result = run(&args) => result,
+            _ = tokio::signal::ctrl_c() => bail!("interrupted"),
+        }
+    })
+}
+
+async fn run(args: &Args) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let poll = Duration::from_millis(args.poll_ms);
+    let timeout = Duration::from_secs(args.timeout);
+    println!(
+        "net bench: {} nodes, {} links each to earlier nodes (seed {}), {} rounds, polls every {} ms",
+        args.nodes, args.links, args.seed, args.rounds, args.poll_ms
+    );
+
+    let wallets =
+        [0, 1].map(|_| PrivateKey::generate(&mut rand::rng(), args.bits).expect("key generation"));
+    let started = Instant::now();
+    let net = Network::start(args, &wallets)?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .no_proxy()
+        .build()?;
+    let urls = net.urls();
+    until_all(
+        &http,
+        &urls,
+        Instant::now(),
+        poll,
+        timeout,
+        "ready",
+        |http, url| async move { get_json(&http, &format!("{url}/status")).await.is_ok() },
+    )
+    .await?;
+    println!(
+        "  {} nodes ready in {:.1} s",
+        args.nodes,
+        started.elapsed().as_secs_f64()
+    );
+
+    let graph = random_graph(&mut rng, args.nodes, args.links);
+    let started = Instant::now();
+    link(&http, &urls, &graph, poll, timeout).await?;
+    let degrees: Vec<usize> = graph.iter().map(BTreeSet::len).collect();
+    println!(
+        "  linked in {:.1} s: {} links, peers per node mean {:.1} max {}, diameter {} hops",
+        started.elapsed().as_secs_f64(),
+        degrees.iter().sum::<usize>() / 2,
+        degrees.iter().sum::<usize>() as f64 / degrees.len() as f64,
+        degrees.iter().max().copied().unwrap_or(0),
+        diameter(&graph)
+    );
+
+    let rounds = Rounds {
+        http: &http,
+        urls: &urls,
+        poll,
+        timeout,
+    };
+    let gap = Duration::from_millis(args.gap_ms);
+    let (mut tx, mut block, mut settle) = (Phase::default(), Phase::default(), Phase::default());
+    for round in 1..=args.rounds {
+        let nonce = format!("net-bench-{round}");
+        let took = tx
+            .measure(&net, gap, rounds.transaction(&mut rng, &wallets, &nonce))
+            .await?;
+        tx.times.push(took);
+        let took = block.measure(&net, gap, rounds.block(&mut rng)).await?;
+        block.times.push(took);
+        let race = settle.measure(&net, gap, rounds.race(&mut rng)).await?;
+        if race.raced {
+            settle.times.push(race.settled);
+        }
+        println!(
+            "  round {round}: tx {}, block {}, {}",
+            ms(tx.times[round - 1]),
+            ms(block.times[round - 1]),
+            race.describe()
+        );
+    }
+
+    tokio::time::sleep(Duration::from_secs_f64(args.idle)).await;
+    let memory = net.resident_mib()?;
+    println!();
+    let n = args.nodes;
+    println!("{}", tx.summary(&format!("tx to all {n} pools")));
+    println!("{}", block.summary(&format!("block to all {n} nodes")));
+    println!(
+        "{}",
+        settle.summary(&format!(
+            "two simultaneous blocks settled on all {n} nodes (lower hash, no further block)"
+        ))
+    );
+    let mean = memory.iter().sum::<f64>() / memory.len() as f64;
+    let max = memory.iter().copied().fold(0.0, f64::max);
+    println!(
+        "idle memory per node (VmRSS, {:.0} s after the rounds): mean {mean:.1} MiB, max {max:.1} MiB, all {n} nodes {:.0} MiB",
+        args.idle,
+        memory.iter().sum::<f64>()
+    );
+    println!(
+        "CPU per round, all nodes together (this bench's polling): tx {}, block {}, two blocks {}",
+        tx.cpu(),
+        block.cpu(),
+        settle.cpu()
+    );
+    Ok(())
+}
+
+/// One kind of measurement over the rounds: its figures, and the CPU time spent meanwhile.
+#[derive(Default)]
+struct Phase {
+    times: Vec<Duration>,
+    rounds: u32,
+    node_cpu: Duration,
+    bench_cpu: Duration,
+}
+
+impl Phase {
+    /// Runs `phase` after a quiet `gap`, adding the CPU time the nodes and this bench use.
+    async fn measure<T>(
+        &mut self,
+        net: &Network,
+        gap: Duration,
+        phase: impl Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        tokio::time::sleep(gap).await;
+        let (nodes, bench) = (net.cpu_time()?, cpu_time("self")?);
+        let result = phase.await?;
+        self.node_cpu += net.cpu_time()?.saturating_sub(nodes);
+        self.bench_cpu += cpu_time("self")?.saturating_sub(bench);
+        self.rounds += 1;
+        Ok(result)
+    }
+
+    fn summary(&self, what: &str) -> String {
+        if self.times.is_empty() {
+            return format!("{what}: no round measured");
+        }
+        let mut sorted = self.times.clone();
+        sorted.sort();
+        let p50 = sorted[(sorted.len() - 1) / 2];
+        let max = sorted[sorted.len() - 1];
+        format!(
+            "{what}: p50 {}, max {} ({} rounds)",
+            ms(p50),
+            ms(max),
+            sorted.len()
+        )
+    }
+
+    fn cpu(&self) -> String {
+        let rounds = self.rounds.max(1);
+        format!(
+            "{} ({})",
+            ms(self.node_cpu / rounds),
+            ms(self.bench_cpu / rounds)
+        )
+    }
+}
+
+/// The nodes' processes and their temporary directory; every process is killed when dropped.
+struct Network {
+    nodes: Vec<NodeProcess>,
+    dir: Option<tempfile::TempDir>,
+}
+
+struct NodeProcess {
+    child: Child,
+    url: String,
+}
+
+impl Network {
+    /// Starts every node at once, then waits for each to say where it listens.
+    fn start(args: &Args, wallets: &[PrivateKey]) -> anyhow::Result<Self> {
+        let binary = std::env::current_exe()?
+            .parent()
+            .context("the bench binary has a directory")?
+            .join(format!("blockchain_node{}", std::env::consts::EXE_SUFFIX));
+        ensure!(
+            binary.exists(),
+            "{} not found: build it first (cargo build --release -p blockchain_node)",
+            binary.display()
+        );
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("net-bench-");
+        let dir = match &args.dir {
+            Some(parent) => builder.tempdir_in(parent)?,
+            None => builder.tempdir()?,
+        };
+        let genesis = dir.path().join("genesis.json");
+        std::fs::write(&genesis, genesis_json(wallets, args.difficulty))?;
+        let mut network = Network {
+            nodes: Vec::with_capacity(args.nodes),
+            dir: Some(dir),
+        };
+        let mut listening = Vec::with_capacity(args.nodes);
+        for i in 0..args.nodes {
+            let (child, url) = spawn_node(&binary, network.path(), &genesis, i, args)?;
+            network.nodes.push(NodeProcess {
+                child,
+                url: String::new(),
+            });
+            listening.push(url);
+        }
+        for (node, url) in network.nodes.iter_mut().zip(listening) {
+            let url = url
+                .recv_timeout(Duration::from_secs(args.timeout))
+                .context("a node did not say where it listens")?;
+            ensure!(
+                url.starts_with("http://127.0.0.1:"),
+                "a node listens on {url}, not on loopback"
+            );
+            node.url = url;
+        }
+        if args.keep {
+            let kept = network.dir.take().map(tempfile::TempDir::keep);
+            if let Some(path) = kept {
+                println!("  data dirs and node logs kept in {}", path.display());
+            }
+        }
+        Ok(network)
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.as_ref().map_or(Path::new("."), |d| d.path())
+    }
+
+    fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.url.clone()).collect()
+    }
+
+    /// CPU time (user and system) every node process has used so far, together.
+    fn cpu_time(&self) -> anyhow::Result<Duration> {
+        self.nodes
+            .iter()
+            .map(|n| cpu_time(&n.child.id().to_string()))
+            .sum()
+    }
+
+    /// Every node's resident memory, in MiB.
+    fn resident_mib(&self) -> anyhow::Result<Vec<f64>> {
+        self.nodes
+            .iter()
+            .map(|n| Ok(vm_rss_kib(n.child.id())? as f64 / 1024.0))
+            .collect()
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        for node in &mut self.nodes {
+            let _ = node.child.kill();
+        }
+        for node in &mut self.nodes {
+            let _ = node.child.wait();
+        }
+    }
+}
+
+/// Starts node `i`, logging to `node-<i>.log` under `dir`; the receiver gets its URL.
+fn spawn_node(
+    binary: &Path,
+    dir: &Path,
+    genesis: &Path,
+    i: usize,
+    args: &Args,
+) -> anyhow::Result<(Child, std::sync::mpsc::Receiver<String>)> {
+    let log = std::fs::File::create(dir.join(format!("node-{i}.log")))?;
+    let mut child = Command::new(binary)
+        .args([
+            "--port",
+            "0",
+            "--sync-interval",
+            "0",
+            "--mining-threads",
+            "1",
+        ])
+        .arg("--data-dir")
+        .arg(dir.join(format!("node-{i}")))
+        .arg("--genesis")
+        .arg(genesis)
+        .args(&args.node_args)
+        .env("RUST_LOG", &args.node_log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    let stdout = child.stdout.take().context("piped stdout")?;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref().map_while(Result::ok) {
+            if let Some(url) = line.trim().strip_prefix("listening on ") {
+                let _ = sender.send(url.to_owned());
+                break;
+            }
+        }
+        lines.for_each(drop);
+    });
+    Ok((child, receiver))
+}
+
+fn genesis_json(wallets: &[PrivateKey], difficulty: Option<u32>) -> String {
+    let allocations: Vec<Value> = wallets
+        .iter()
+        .map(|w| serde_json::json!({ "address": w.address().as_hex(), "value": "1000000" }))
+        .collect();
+    let mut genesis = serde_json::json!({ "network": "net-bench", "allocations": allocations });
+    if let Some(bits) = difficulty {
+        genesis["difficulty"] = bits.into();
+    }
+    genesis.to_string()
+}
+
+/// `VmRSS` of process `pid`, in KiB.
+fn vm_rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .with_context(|| format!("no VmRSS for process {pid}"))?;
+    Ok(line.trim().trim_end_matches("kB").trim().parse()?)
+}
+
+/// CPU time (user and system) process `pid` (or `self`) has used so far, from
+/// `/proc/<pid>/stat`, counted in clock ticks of 10 ms (`USER_HZ` is 100 on Linux).
+fn cpu_time(pid: &str) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // After the command name in parentheses: state is field 3, utime 14 and stime 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("a /proc stat line")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields.get(11).context("utime")?.parse::<u64>()?
+        + fields.get(12).context("stime")?.parse::<u64>()?;
+    Ok(Duration::from_millis(ticks * 10))
+}
+
+/// Undirected links: node `i > 0` to `links` distinct earlier nodes (all of them if fewer).
+fn random_graph(rng: &mut StdRng, nodes: usize, links: usize) -> Vec<BTreeSet<usize>> {
+    let mut graph = vec![BTreeSet::new(); nodes];
+    for i in 1..nodes {
+        for j in rand::seq::index::sample(rng, i, links.min(i)) {
+            graph[i].insert(j);
+            graph[j].insert(i);
+        }
+    }
+    graph
+}
+
+/// Longest shortest path between two nodes, in hops.
+fn diameter(graph: &[BTreeSet<usize>]) -> usize {
+    let mut longest = 0;
+    for start in 0..graph.len() {
+        let mut hops = vec![usize::MAX; graph.len()];
+        hops[start] = 0;
+        let mut queue = VecDeque::from([start]);
+        while let Some(node) = queue.pop_front() {
+            for &next in &graph[node] {
+                if hops[next] == usize::MAX {
+                    hops[next] = hops[node] + 1;
+                    longest = longest.max(hops[next]);
+                    queue.push_back(next);
+                }
+            }
+        }
+    }
+    longest
+}
+
+/// Registers each node's earlier links with it (it registers itself back), then waits until
+/// every node lists all of its links.
+async fn link(
+    http: &reqwest::Client,
+    urls: &[String],
+    graph: &[BTreeSet<usize>],
+    poll: Duration,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    for (i, links) in graph.iter().enumerate() {
+        let earlier: Vec<&str> = links
+            .iter()
+            .filter(|&&j| j < i)
+            .map(|&j| urls[j].as_str())
+            .collect();
+        if earlier.is_empty() {
+            continue;
+        }
+        let response = http
+            .post(format!("{}/nodes/register", urls[i]))
+            .form(&[("nodes", earlier.join(","))])
+            .send()
+            .await?;
+        ensure!(
+            response.status().is_success(),
+            "registering {earlier:?} with {}: {}",
+            urls[i],
+            response.status()
+        );
+    }
+    let expected: std::sync::Arc<BTreeMap<String, Vec<String>>> = graph
+        .iter()
+        .enumerate()
+        .map(|(i, links)| {
+            (
+                urls[i].clone(),
+                links.iter().map(|&j| urls[j].clone()).collect(),
+            )
+        })
+        .collect::<BTreeMap<_, _>>()
+        .into();
+    until_all(
+        http,
+        urls,
+        Instant::now(),
+        poll,
+        timeout,
+        "linked",
+        move |http, url| {
+            let want = expected[&url].clone();
+            async move {
+                let Ok(listed) = get_json(&http, &format!("{url}/nodes/get")).await else {
+                    return false;
+                };
+                let listed: Vec<&str> = listed["nodes"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                want.iter().all(|w| listed.contains(&w.as_str()))
+            }
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// What one round needs: the client, the nodes, and how to poll them.
+struct Rounds<'a> {
+    http: &'a reqwest::Client,
+    urls: &'a [String],
+    poll: Duration,
+    timeout: Duration,
+}
+
+/// Two simultaneous blocks and how the network settled between them.
+struct Race {
+    /// Whether both blocks had the same number (otherwise one miner already had the other's).
+    raced: bool,
+    settled: Duration,
+    winner: String,
+    miners: [usize; 2],
+    height: u64,
+}
+
+impl Race {
+    fn describe(&self) -> String {
+        let [a, b] = self.miners;
+        let short = &self.winner[..self.winner.len().min(12)];
+        if self.raced {
+            format!(
+                "nodes {a} and {b} mined block {} at once, all on {short}… after {}",
+                self.height,
+                ms(self.settled)
+            )
+        } else {
+            format!(
+                "nodes {a} and {b} mined one after the other (no race), all on {short}… after {}",
+                ms(self.settled)
+            )
+        }
+    }
+}
+
+impl Rounds<'_> {
+    /// Submits a payment to a random node; time until every pool holds it.
+    async fn transaction(
+        &self,
+        rng: &mut StdRng,
+        wallets: &[PrivateKey; 2],
+        nonce: &str,
+    ) -> anyhow::Result<Duration> {
+        let tx = Transaction::sign(&wallets[0], wallets[1].address(), "1", Some(nonce))?;
+        let id = tx.id().to_string();
+        let node = &self.urls[rng.random_range(0..self.urls.len())];
+        let body = serde_urlencoded::to_string(tx.to_json().form_fields())?;
+        let sent = Instant::now();
+        let response = self
+            .http
+            .post(format!("{node}/transactions/new"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await?;
+        ensure!(
+            response.status().as_u16() == 201,
+            "{node} refused the payment: {} {}",
+            response.status(),
+            response.text().await.unwrap_or_default()
+        );
+        let path = format!("transactions/{id}");
+        self.until_all(sent, "the payment in every pool", move |http, url| {
+            let path = path.clone();
+            async move {
+                let response = http.get(format!("{url}/{path}")).send().await;
+                response.is_ok_and(|r| r.status().is_success())
+            }
+        })
+        .await
+    }
+
+    /// Mines on a random node; time until every node's tip is that block.
+    async fn block(&self, rng: &mut StdRng) -> anyhow::Result<Duration> {
+        let node = rng.random_range(0..self.urls.len());
+        let sent = Instant::now();
+        let mined = mine(self.http, &self.urls[node]).await?;
+        let hash = mined.hash;
+        self.until_all(sent, "the block on every node", move |http, url| {
+            let hash = hash.clone();
+            async move { tip(&http, &url).await.is_ok_and(|(tip, _)| tip == hash) }
+        })
+        .await
+    }
+
+    /// Mines on two random nodes at once; time until every node is on the same tip, then
+    /// checks that it is the lower hash at the race's height.
+    async fn race(&self, rng: &mut StdRng) -> anyhow::Result<Race> {
+        let a = rng.random_range(0..self.urls.len());
+        let b = (a + rng.random_range(1..self.urls.len())) % self.urls.len();
+        let sent = Instant::now();
+        let (x, y) = tokio::join!(
+            mine(self.http, &self.urls[a]),
+            mine(self.http, &self.urls[b])
+        );
+        let (x, y) = (x?, y?);
+        let raced = x.number == y.number;
+        let winner = if raced {
+            x.hash.clone().min(y.hash.clone())
+        } else if x.number > y.number {
+            x.hash.clone()
+        } else {
+            y.hash.clone()
+        };
+        let height = x.number.max(y.number);
+        let target = winner.clone();
+        let settled = self
+            .until_all(sent, "every node on the race's winner", move |http, url| {
+                let target = target.clone();
+                async move { tip(&http, &url).await.is_ok_and(|(tip, _)| tip == target) }
+            })
+            .await;
+        let settled = match settled {
+            Ok(settled) => settled,
+            Err(error) => bail!("{error}\n{}", self.tips().await),
+        };
+        for url in self.urls {
+            let (tip, at) = tip(self.http, url).await?;
+            ensure!(
+                tip == winner && at == height,
+                "{url} moved on to {tip} at height {at} after settling on {winner} at {height}"
+            );
+        }
+        Ok(Race {
+            raced,
+            settled,
+            winner,
+            miners: [a, b],
+            height,
+        })
+    }
+
+    /// How many nodes hold each tip, for a failure message.
+    async fn tips(&self) -> String {
+        let mut held: BTreeMap<String, usize> = BTreeMap::new();
+        for url in self.urls {
+            let tip = match tip(self.http, url).await {
+                Ok((hash, height)) => format!("{hash} at {height}"),
+                Err(error) => format!("no answer ({error})"),
+            };
+            *held.entry(tip).or_default() += 1;
+        }
+        held.iter()
+            .map(|(tip, nodes)| format!("  {nodes} nodes: {tip}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    async fn until_all<F, Fut>(
+        &self,
+        since: Instant,
+        what: &str,
+        holds: F,
+    ) -> anyhow::Result<Duration>
+    where
+        F: Fn(reqwest::Client, String) -> Fut + Clone + Send + 'static,
+        Fut: Future<Output = bool> + Send,
+    {
+        let times = until_all(
+            self.http,
+            self.urls,
+            since,
+            self.poll,
+            self.timeout,
+            what,
+            holds,
+        )
+        .await?;
+        Ok(times.into_iter().max().unwrap_or_default())
+    }
+}
+
+/// Polls every node concurrently, each every `poll`, until `holds` is true for it; returns
+/// each node's time since `since` when it first held. Fails after `timeout`.
+async fn until_all<F, Fut>(
+    http: &reqwest::Client,
+    urls: &[String],
+    since: Instant,
+    poll: Duration,
+    timeout: Duration,
+    what: &str,
+    holds: F,
+) -> anyhow::Result<Vec<Duration>>
+where
+    F: Fn(reqwest::Client, String) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let deadline = Instant::now() + timeout;
+    let mut pollers = tokio::task::JoinSet::new();
+    for (i, url) in urls.iter().enumerate() {
+        let (http, url, holds) = (http.clone(), url.clone(), holds.clone());
+        pollers.spawn(async move {
+            loop {
+                if holds(http.clone(), url.clone()).await {
+                    return (i, Some(since.elapsed()));
+                }
+                if Instant::now() >= deadline {
+                    return (i, None);
+                }
+                tokio::time::sleep(poll).await;
+            }
+        });
+    }
+    let mut times = vec![Duration::ZERO; urls.len()];
+    let mut missing = 0;
+    while let Some(done) = pollers.join_next().await {
+        match done? {
+            (i, Some(time)) => times[i] = time,
+            (_, None) => missing += 1,
+        }
+    }
+    ensure!(
+        missing == 0,
+        "waiting for {what}: {missing} of {} nodes still without it after {} s",
+        urls.len(),
+        timeout.as_secs()
+    );
+    Ok(times)
+}
+
+struct Mined {
+    number: u64,
+    hash: String,
+}
+
+async fn mine(http: &reqwest::Client, node: &str) -> anyhow::Result<Mined> {
+    let response = http.post(format!("{node}/mine")).send().await?;
+    ensure!(
+        response.status().is_success(),
+        "{node}/mine: {}",
+        response.status()
+    );
+    let body: Value = response.json().await?;
+    Ok(Mined {
+        number: body["block_number"].as_u64().context("block_number")?,
+        hash: body["hash"].as_str().context("hash")?.to_owned(),
+    })
+}
+
+/// A node's tip hash and height.
+async fn tip(http: &reqwest::Client, node: &str) -> anyhow::Result<(String, u64)> {
+    let status = get_json(http, &format!("{node}/status")).await?;
+    Ok((
+        status["tip_hash"].as_str().context("tip_hash")?.to_owned(),
+        status["height"].as_u64().context("height")?,
+    ))
+}
+
+async fn get_json(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
+    let response = http.get(url).send().await?;
+    ensure!(
+        response.status().is_success(),
+        "{url}: {}",
+        response.status()
+    );
+    Ok(response.json().await?)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+}
