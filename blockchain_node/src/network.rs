@@ -196,6 +196,9 @@ pub struct PeerHealth {
     pub retry_in_s: Option<u64>,
 }
 
+/// Announcements remembered by sender at most (a burst's worth).
+const MAX_HEARD: usize = 65_536;
+
 /// Longest wait before an unreachable peer is tried again.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// How often the node looks for unreachable peers due for another try.
@@ -210,6 +213,9 @@ fn backoff(failures: u32) -> Duration {
 pub struct Network {
     node: Arc<Node>,
     peers: RwLock<BTreeSet<String>>,
+    /// Which peer announced a transaction or block to us (by id or hash), so it is not sent
+    /// back: it has it already. Bounded; an entry is used once.
+    heard_from: std::sync::Mutex<HashMap<[u8; 32], String>>,
     health: RwLock<HashMap<String, PeerHealth>>,
     client: reqwest::Client,
     /// This node's own URL, sent to peers so they register us back.
@@ -242,6 +248,7 @@ impl Network {
             node,
             peers: RwLock::new(stored_peers.into_iter().collect()),
             health: RwLock::new(HashMap::new()),
+            heard_from: std::sync::Mutex::new(HashMap::new()),
             client,
             self_url: RwLock::new(None),
             in_flight: Arc::new(Semaphore::new(MAX_ANNOUNCEMENTS_IN_FLIGHT)),
@@ -271,6 +278,25 @@ impl Network {
             .iter()
             .cloned()
             .collect()
+    }
+
+    /// Notes that `peer` announced the item `key` (a transaction id or a block hash).
+    pub fn heard(&self, key: [u8; 32], peer: String) {
+        let mut heard = self
+            .heard_from
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if heard.len() >= MAX_HEARD {
+            heard.clear();
+        }
+        heard.insert(key, peer);
+    }
+
+    fn take_heard(&self, key: &[u8; 32]) -> Option<String> {
+        self.heard_from
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key)
     }
 
     /// Every peer with what we know of its health, in URL order.
@@ -520,16 +546,27 @@ impl Network {
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             };
-            let (path, body) = match &event {
-                Event::Transaction(tx) => ("transactions/new", serde_json::to_vec(&tx.to_json())),
-                Event::Block { block, .. } => ("blocks", serde_json::to_vec(&**block)),
+            let (path, body, key) = match &event {
+                Event::Transaction(tx) => (
+                    "transactions/new",
+                    serde_json::to_vec(&tx.to_json()),
+                    tx.id().0,
+                ),
+                Event::Block { block, .. } => {
+                    ("blocks", serde_json::to_vec(&**block), block.hash().0)
+                }
                 _ => continue,
             };
+            // The peer that sent it to us has it.
+            let sender = self.take_heard(&key);
             let Ok(body) = body else { continue };
             let body = bytes::Bytes::from(body);
             // A peer waiting out a backoff is skipped: it would hold a slot for its whole
             // timeout while the others wait; the timer's resolve catches it up later.
             for peer in self.reachable_peers() {
+                if sender.as_ref() == Some(&peer) {
+                    continue;
+                }
                 let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
                     tracing::debug!(%peer, "announcement dropped: too many in flight");
                     continue;

@@ -7,14 +7,16 @@
 //!  link node i > 0 to K random earlier ones (seeded) ─► wait until every node lists its links
 //!  each round:
 //!    POST /transactions/new on a random node ─► poll every node's GET /transactions/{id}
-//!    POST /mine on a random node             ─► poll every node's GET /status until tip = it
-//!    POST /mine on two random nodes at once  ─► poll until every tip is the lower hash, then
+//!    POST /mine on a random node             ─► every node's /events stream: tip = it
+//!    POST /mine on two random nodes at once  ─► every stream: tip = the lower hash, then
 //!                                               check every height is the race's (no third block)
 //!  idle: VmRSS of every node process (/proc/<pid>/status)
 //! ```
 //!
-//! A figure is the time from sending the request until the last node holds the result, seen
-//! by polling every node concurrently (`--poll-ms`, so it is accurate to about one poll).
+//! A figure is the time from sending the request until the last node holds the result. A
+//! payment is seen by polling every node concurrently (`--poll-ms`, accurate to about one
+//! poll: the event stream coalesces transactions); a block by each node's `/events` stream,
+//! which sends a new tip the moment it is committed, so the figure carries no polling load.
 //! Every node, temporary directory and request loop ends with the command, on error too.
 //!
 //! Run: `cargo run --release -p blockchain_node --bin net_bench -- --nodes 100 --links 3 --rounds 5`.
@@ -146,11 +148,13 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         diameter(&graph)
     );
 
+    let tips = Tips::watch(&urls).await?;
     let rounds = Rounds {
         http: &http,
         urls: &urls,
         poll,
         timeout,
+        tips: &tips,
     };
     let gap = Duration::from_millis(args.gap_ms);
     let (mut tx, mut block, mut settle) = (Phase::default(), Phase::default(), Phase::default());
@@ -194,7 +198,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         memory.iter().sum::<f64>()
     );
     println!(
-        "CPU per round, all nodes together (this bench's polling): tx {}, block {}, two blocks {}",
+        "CPU per round, all nodes together (this bench's own): tx {}, block {}, two blocks {}",
         tx.cpu(),
         block.cpu(),
         settle.cpu()
@@ -533,12 +537,108 @@ async fn link(
     Ok(())
 }
 
-/// What one round needs: the client, the nodes, and how to poll them.
+/// What one round needs: the client, the nodes, how to poll them, and their tips as their
+/// event streams report them.
 struct Rounds<'a> {
     http: &'a reqwest::Client,
     urls: &'a [String],
     poll: Duration,
     timeout: Duration,
+    tips: &'a Tips,
+}
+
+/// Every node's tips as its `/events` stream announces them, each with the moment it was
+/// first seen: a block's arrival is timed to the event, with no polling load on the nodes
+/// (a block goes out on the stream as soon as it is committed).
+struct Tips {
+    seen: std::sync::Arc<std::sync::Mutex<Vec<BTreeMap<String, Instant>>>>,
+    changed: std::sync::Arc<tokio::sync::Notify>,
+    _streams: tokio::task::JoinSet<()>,
+}
+
+impl Tips {
+    async fn watch(urls: &[String]) -> anyhow::Result<Tips> {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(vec![BTreeMap::new(); urls.len()]));
+        let changed = std::sync::Arc::new(tokio::sync::Notify::new());
+        let mut streams = tokio::task::JoinSet::new();
+        for (i, url) in urls.iter().enumerate() {
+            // No overall timeout: the stream lasts the whole bench.
+            let mut response = reqwest::Client::builder()
+                .no_proxy()
+                .build()?
+                .get(format!("{url}/events"))
+                .send()
+                .await?;
+            ensure!(
+                response.status().is_success(),
+                "{url}/events: {}",
+                response.status()
+            );
+            let (seen, changed) = (
+                std::sync::Arc::clone(&seen),
+                std::sync::Arc::clone(&changed),
+            );
+            streams.spawn(async move {
+                let mut buffer = String::new();
+                while let Ok(Some(chunk)) = response.chunk().await {
+                    buffer.push_str(&String::from_utf8_lossy(&chunk));
+                    while let Some(end) = buffer.find("\n\n") {
+                        let frame: String = buffer.drain(..end + 2).collect();
+                        let Some(data) = frame
+                            .strip_prefix("event: status\ndata: ")
+                            .map(str::trim_end)
+                        else {
+                            continue;
+                        };
+                        let tip = serde_json::from_str::<Value>(data)
+                            .ok()
+                            .and_then(|status| status["tip_hash"].as_str().map(str::to_owned));
+                        if let Some(tip) = tip {
+                            let now = Instant::now();
+                            seen.lock().expect("tips")[i].entry(tip).or_insert(now);
+                            changed.notify_waiters();
+                        }
+                    }
+                }
+            });
+        }
+        Ok(Tips {
+            seen,
+            changed,
+            _streams: streams,
+        })
+    }
+
+    /// Time from `since` until the last node first reported `hash` as its tip.
+    async fn until_all_on(
+        &self,
+        hash: &str,
+        since: Instant,
+        timeout: Duration,
+    ) -> anyhow::Result<Duration> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let waiting = self.changed.notified();
+            {
+                let seen = self.seen.lock().expect("tips");
+                let times: Option<Vec<Instant>> =
+                    seen.iter().map(|tips| tips.get(hash).copied()).collect();
+                if let Some(times) = times {
+                    let last = times.into_iter().max().unwrap_or(since);
+                    return Ok(last.saturating_duration_since(since));
+                }
+            }
+            if tokio::time::timeout_at(deadline, waiting).await.is_err() {
+                let seen = self.seen.lock().expect("tips");
+                let missing = seen.iter().filter(|tips| !tips.contains_key(hash)).count();
+                bail!(
+                    "{missing} of {} nodes never reported tip {hash} within {} s",
+                    seen.len(),
+                    timeout.as_secs()
+                );
+            }
+        }
+    }
 }
 
 /// Two simultaneous blocks and how the network settled between them.
@@ -607,17 +707,15 @@ impl Rounds<'_> {
         .await
     }
 
-    /// Mines on a random node; time until every node's tip is that block.
+    /// Mines on a random node; time until every node's tip is that block (from the
+    /// nodes' event streams).
     async fn block(&self, rng: &mut StdRng) -> anyhow::Result<Duration> {
         let node = rng.random_range(0..self.urls.len());
         let sent = Instant::now();
         let mined = mine(self.http, &self.urls[node]).await?;
-        let hash = mined.hash;
-        self.until_all(sent, "the block on every node", move |http, url| {
-            let hash = hash.clone();
-            async move { tip(&http, &url).await.is_ok_and(|(tip, _)| tip == hash) }
-        })
-        .await
+        self.tips
+            .until_all_on(&mined.hash, sent, self.timeout)
+            .await
     }
 
     /// Mines on two random nodes at once; time until every node is on the same tip, then
@@ -640,13 +738,7 @@ impl Rounds<'_> {
             y.hash.clone()
         };
         let height = x.number.max(y.number);
-        let target = winner.clone();
-        let settled = self
-            .until_all(sent, "every node on the race's winner", move |http, url| {
-                let target = target.clone();
-                async move { tip(&http, &url).await.is_ok_and(|(tip, _)| tip == target) }
-            })
-            .await;
+        let settled = self.tips.until_all_on(&winner, sent, self.timeout).await;
         let settled = match settled {
             Ok(settled) => settled,
             Err(error) => bail!("{error}\n{}", self.tips().await),

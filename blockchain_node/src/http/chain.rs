@@ -106,6 +106,9 @@ pub async fn announce(
         )
             .into_response());
     }
+    if let Some(peer) = sender(&headers) {
+        app.network.heard(block.hash().0, peer);
+    }
     match app.node.accept_block(block).await {
         Ok(block) => Ok((
             StatusCode::CREATED,
@@ -123,7 +126,7 @@ pub async fn announce(
 }
 
 /// The announcing peer, as it names itself.
-fn sender(headers: &HeaderMap) -> Option<String> {
+pub fn sender(headers: &HeaderMap) -> Option<String> {
     headers
         .get("x-peer")
         .and_then(|v| v.to_str().ok())

@@ -12,9 +12,16 @@ use super::error::ApiError;
 use super::fields::Fields;
 
 /// `POST /transactions/new`: the original's form fields (`amount`, not `value`), or JSON.
-pub async fn submit(State(app): State<AppState>, fields: Fields) -> Result<Response, ApiError> {
+pub async fn submit(
+    State(app): State<AppState>,
+    headers: axum::http::HeaderMap,
+    fields: Fields,
+) -> Result<Response, ApiError> {
     let tx = parse_transaction(&app, &fields)?;
     let id = tx.id();
+    if let Some(peer) = super::chain::sender(&headers) {
+        app.network.heard(id.0, peer);
+    }
     let block = app.node.submit(tx).await?;
     let body = json!({
         "message": format!("Transaction will be added to Block {block}"),
