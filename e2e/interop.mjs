@@ -28,19 +28,18 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
-  CLIENT_BIN,
-  NODE_BIN,
   ROOT,
-  VECTORS,
   expect,
   failSetup,
   finish,
   freePort,
+  fundedGenesis,
   launch,
   printLogs,
   screenshots,
   shot,
   start,
+  startApps,
   step,
   stopAll,
   waitForText,
@@ -84,43 +83,23 @@ async function getJson(url) {
 async function main() {
   screenshots("interop-");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "blockchain-interop-"));
-  const vectors = JSON.parse(fs.readFileSync(VECTORS, "utf8"));
-  const funded = vectors.wallets.find((w) => w.bits === 1024);
-  const genesis = path.join(tmp, "genesis.json");
-  fs.writeFileSync(
-    genesis,
-    JSON.stringify({ network: "interop", difficulty: 8, allocations: [{ address: funded.public_key, value: FUNDS }] }),
-  );
-
-  const [nodePort, clientPort, origNodePort, origClientPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  const nodeUrl = `http://127.0.0.1:${nodePort}`;
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  const { vectors, funded, genesis } = fundedGenesis(tmp, "interop", FUNDS);
+  const [origNodePort, origClientPort] = [await freePort(), await freePort()];
   const origNodeUrl = `http://127.0.0.1:${origNodePort}`;
   const origClientUrl = `http://127.0.0.1:${origClientPort}`;
   let context;
   try {
-    for (const [name, bin] of [["node", NODE_BIN], ["client", CLIENT_BIN]]) {
-      if (!fs.existsSync(bin)) throw new Error(`${name} binary not found: ${bin} (build it first)`);
-    }
     for (const script of ["blockchain/blockchain.py", "blockchain_client/blockchain_client.py"]) {
       if (!fs.existsSync(path.join(TUTORIAL, script))) {
         throw new Error(`the original tutorial is missing: ${path.join(TUTORIAL, script)} (it must sit at ../shared/reference beside the repository, or set ORIGINAL_TUTORIAL)`);
       }
     }
     const python = originalPython();
-    const node = start("node", NODE_BIN, [
-      "--port", String(nodePort),
-      "--data-dir", path.join(tmp, "node-data"),
-      "--genesis", genesis,
-      "--difficulty", "8",
-    ], tmp);
-    // Our client's pages start with the ORIGINAL node as their node.
-    const client = start("client", CLIENT_BIN, ["--port", String(clientPort), "--node", origNodeUrl], tmp);
     const origNode = start("original-node", python, ["blockchain.py", "-p", String(origNodePort)], tmp, path.join(TUTORIAL, "blockchain"));
     const origClient = start("original-client", python, ["blockchain_client.py", "-p", String(origClientPort)], tmp, path.join(TUTORIAL, "blockchain_client"));
+    // Our client's pages start with the ORIGINAL node as their node.
+    const { nodeUrl, clientUrl } = await startApps(tmp, genesis, { clientNode: origNodeUrl });
     await Promise.all([
-      waitHttp(`${nodeUrl}/status`, node, "node"),
-      waitHttp(`${clientUrl}/`, client, "client"),
       waitHttp(`${origNodeUrl}/`, origNode, "original node"),
       waitHttp(`${origClientUrl}/`, origClient, "original client"),
     ]);

@@ -26,7 +26,6 @@ import {
   CLIENT_BIN,
   NODE_BIN,
   SHOTS,
-  VECTORS,
   expect,
   failSetup,
   finish,
@@ -41,6 +40,8 @@ import {
   waitForText,
   waitHttp,
   freePort,
+  fundedGenesis,
+  startApps,
 } from "./lib.mjs";
 
 const PAYMENT = "12.5";
@@ -52,27 +53,10 @@ const FUNDS = "100";
 async function main() {
   screenshots("");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "blockchain-e2e-"));
-  const vectors = JSON.parse(fs.readFileSync(VECTORS, "utf8"));
-  const funded = vectors.wallets.find((w) => w.bits === 1024);
-  const genesis = path.join(tmp, "genesis.json");
-  fs.writeFileSync(
-    genesis,
-    JSON.stringify({ network: "e2e", difficulty: 8, allocations: [{ address: funded.public_key, value: FUNDS }] }),
-  );
-
-  const [nodePort, clientPort] = [await freePort(), await freePort()];
-  const nodeUrl = `http://127.0.0.1:${nodePort}`;
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  const { funded, genesis } = fundedGenesis(tmp, "e2e", FUNDS);
   let context;
   try {
-    const node = start("node", NODE_BIN, [
-      "--port", String(nodePort),
-      "--data-dir", path.join(tmp, "node-data"),
-      "--genesis", genesis,
-      "--difficulty", "8",
-    ], tmp);
-    const client = start("client", CLIENT_BIN, ["--port", String(clientPort), "--node", nodeUrl], tmp);
-    await Promise.all([waitHttp(`${nodeUrl}/chain`, node, "node"), waitHttp(`${clientUrl}/`, client, "client")]);
+    const { nodeUrl, clientUrl } = await startApps(tmp, genesis);
     console.log(`node ${nodeUrl}, client ${clientUrl}, screenshots in ${SHOTS}`);
 
     context = await launch(path.join(tmp, "profile"));

@@ -30,22 +30,19 @@ import os from "node:os";
 import path from "node:path";
 import {
   CLIENT_BIN,
-  NODE_BIN,
   SHOTS,
-  VECTORS,
   expect,
   failSetup,
   finish,
-  freePort,
+  fundedGenesis,
   launch,
   printLogs,
   screenshots,
   shot,
-  start,
+  startApps,
   step,
   stopAll,
   waitForText as waitForTextIn,
-  waitHttp,
 } from "./lib.mjs";
 
 const STEP_TIMEOUT = 20_000;
@@ -158,28 +155,12 @@ function leaks(requests, secret) {
 async function main() {
   screenshots("keys-");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "blockchain-keys-"));
-  const vectors = JSON.parse(fs.readFileSync(VECTORS, "utf8"));
-  const funded = vectors.wallets.find((w) => w.bits === 1024);
-  const genesis = path.join(tmp, "genesis.json");
-  fs.writeFileSync(
-    genesis,
-    JSON.stringify({ network: "e2e-keys", difficulty: 8, allocations: [{ address: funded.public_key, value: FUNDS }] }),
-  );
-  const [nodePort, clientPort] = [await freePort(), await freePort()];
-  const nodeUrl = `http://127.0.0.1:${nodePort}`;
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  const { vectors, funded, genesis } = fundedGenesis(tmp, "e2e-keys", FUNDS);
   let context;
   let original;
   try {
-    const node = start("node", NODE_BIN, [
-      "--port", String(nodePort),
-      "--data-dir", path.join(tmp, "node-data"),
-      "--genesis", genesis,
-      "--difficulty", "8",
-    ], tmp);
-    const client = start("client", CLIENT_BIN, ["--port", String(clientPort), "--node", nodeUrl], tmp);
+    const { nodeUrl, clientUrl } = await startApps(tmp, genesis);
     original = await startFakeOriginalNode();
-    await Promise.all([waitHttp(`${nodeUrl}/chain`, node, "node"), waitHttp(`${clientUrl}/`, client, "client")]);
     console.log(`node ${nodeUrl}, client ${clientUrl}, fake original node ${original.url}, screenshots in ${SHOTS}`);
 
     context = await launch(path.join(tmp, "profile"), { stepTimeout: STEP_TIMEOUT });

@@ -112,6 +112,41 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]]) {
   });
 }
 
+/**
+ * Writes a genesis file in `tmp` for network `network` at difficulty 8 that funds the
+ * original client's 1024-bit vector wallet with `funds`; returns the vectors, that wallet
+ * and the file's path.
+ */
+export function fundedGenesis(tmp, network, funds) {
+  const vectors = JSON.parse(fs.readFileSync(VECTORS, "utf8"));
+  const funded = vectors.wallets.find((w) => w.bits === 1024);
+  const genesis = path.join(tmp, "genesis.json");
+  fs.writeFileSync(
+    genesis,
+    JSON.stringify({ network, difficulty: 8, allocations: [{ address: funded.public_key, value: funds }] }),
+  );
+  return { vectors, funded, genesis };
+}
+
+/**
+ * Starts our node on that genesis and our wallet client (its pages' node: `clientNode`,
+ * else this node) on free ports, and waits until both answer.
+ */
+export async function startApps(tmp, genesis, { clientNode } = {}) {
+  const [nodePort, clientPort] = [await freePort(), await freePort()];
+  const nodeUrl = `http://127.0.0.1:${nodePort}`;
+  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  const node = start("node", NODE_BIN, [
+    "--port", String(nodePort),
+    "--data-dir", path.join(tmp, "node-data"),
+    "--genesis", genesis,
+    "--difficulty", "8",
+  ], tmp);
+  const client = start("client", CLIENT_BIN, ["--port", String(clientPort), "--node", clientNode || nodeUrl], tmp);
+  await Promise.all([waitHttp(`${nodeUrl}/status`, node, "node"), waitHttp(`${clientUrl}/`, client, "client")]);
+  return { nodeUrl, clientUrl };
+}
+
 // ---- checks -----------------------------------------------------------------------
 
 let passed = 0;
