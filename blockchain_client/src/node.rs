@@ -474,6 +474,22 @@ impl NodeClient {
         Ok(value)
     }
 
+    /// The confirmed transactions that involve `address`, in `/chain`'s shape: from the
+    /// node's `/history` (its address index) where it has one, else from its whole chain
+    /// (an older or an original node).
+    ///
+    /// # Errors
+    /// A [`NodeError`].
+    pub async fn history(&self, address: &str) -> Result<ChainAnswer, NodeError> {
+        match self
+            .get("history", &[("address", address), ("limit", "500")])
+            .await
+        {
+            Err(NodeError::Status { status: 404, .. }) => self.chain().await,
+            answer => answer,
+        }
+    }
+
     /// `GET /transactions/get`: the pending pool.
     ///
     /// # Errors

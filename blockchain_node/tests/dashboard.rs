@@ -97,6 +97,39 @@ async fn mine_pays_the_reward_address_given_in_any_form_and_refuses_a_bad_one() 
     let pay = Transaction::sign(&carol_key, WALLETS[0].key.address(), "0.5", Some("n")).unwrap();
     let (status, body) = post_form(&format!("{}/transactions/new", node.url), &form_of(&pay)).await;
     assert_eq!(status, 201, "{body}");
+
+    // An address's history, from the index, in /chain's shape: its reward, then its payment.
+    get_json(&format!("{}/mine", node.url)).await;
+    let (status, history) =
+        get_json(&format!("{}/history?address={carol_address}", node.url)).await;
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(history["length"], 2);
+    let blocks = history["chain"].as_array().unwrap();
+    assert_eq!(blocks.len(), 2, "{history}");
+    assert_eq!(
+        blocks[0]["transactions"][0]["recipient_address"],
+        carol_address.as_str()
+    );
+    assert_eq!(blocks[1]["transactions"][0]["value"], "0.5");
+    assert!(blocks[0]["block_number"].as_u64() < blocks[1]["block_number"].as_u64());
+    let (status, one) = get_json(&format!(
+        "{}/history?address={carol_address}&limit=1",
+        node.url
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        one["chain"][0]["transactions"][0]["value"], "0.5",
+        "the newest"
+    );
+    for query in [
+        "address=zz",
+        "",
+        &format!("address={carol_address}&limit=0"),
+    ] {
+        let (status, body) = get_json(&format!("{}/history?{query}", node.url)).await;
+        assert_eq!(status, 400, "{query}: {body}");
+    }
 }
 
 #[tokio::test]

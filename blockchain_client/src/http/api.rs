@@ -258,7 +258,8 @@ pub async fn wallet(
         })?;
     let node = state.node(query.node.as_deref())?;
     let hex = address.as_hex();
-    let (balance, chain, pool) = tokio::try_join!(node.balance(hex), node.chain(), node.pool())?;
+    let (balance, chain, pool) =
+        tokio::try_join!(node.balance(hex), node.history(hex), node.pool())?;
     Ok(Json(wallet_view(hex, balance, &chain, &pool.transactions)))
 }
 

@@ -211,6 +211,74 @@ pub fn status_json(app: &AppState) -> serde_json::Value {
 }
 
 #[derive(Deserialize)]
+pub struct HistoryQuery {
+    address: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Most transactions `/history` returns at once.
+const MAX_HISTORY: usize = 5000;
+
+/// `GET /history?address=HEX[&limit=N]`: the newest N (default 500) confirmed transactions
+/// that involve an address, in `/chain`'s shape (blocks oldest first, each holding only those
+/// transactions), from the address index: the cost of that address's history, not of the
+/// chain. `length` counts all of its transactions.
+pub async fn history(
+    State(app): State<AppState>,
+    Query(query): Query<HistoryQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let hex = query.address.ok_or(ApiError::MissingField("address"))?;
+    let address = app
+        .node
+        .keys
+        .parse(hex.trim(), "address")
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let limit = query.limit.unwrap_or(500);
+    if !(1..=MAX_HISTORY).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be 1 to {MAX_HISTORY}, not {limit}"
+        )));
+    }
+    let state = app.node.read();
+    let mut blocks: Vec<serde_json::Value> = Vec::new();
+    for place in state
+        .addresses
+        .history(&address, 0, limit)
+        .into_iter()
+        .rev()
+    {
+        let Some(stored) = state
+            .blocks
+            .get(usize::try_from(place.block).unwrap_or(usize::MAX))
+        else {
+            continue;
+        };
+        let Some(tx) = stored.block.transactions().get(place.index as usize) else {
+            continue;
+        };
+        let tx = serde_json::to_value(tx).expect("transactions serialize");
+        match blocks.last_mut() {
+            Some(last) if last["block_number"] == place.block => {
+                last["transactions"]
+                    .as_array_mut()
+                    .expect("an array")
+                    .push(tx);
+            }
+            _ => blocks.push(json!({
+                "block_number": place.block,
+                "timestamp": stored.block.timestamp(),
+                "transactions": [tx],
+            })),
+        }
+    }
+    Ok(Json(json!({
+        "address": address.as_hex(),
+        "chain": blocks,
+        "length": state.addresses.count(&address),
+    })))
+}
+
+#[derive(Deserialize)]
 pub struct RecentQuery {
     limit: Option<usize>,
 }

@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/chain", get(chain::chain))
         .route("/blocks/{number}", get(chain::block))
         .route("/balance", get(chain::balance))
+        .route("/history", get(chain::history))
         .route("/status", get(chain::status))
         .route("/stats/blocks", get(chain::recent))
         .route(
