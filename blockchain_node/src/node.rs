@@ -908,7 +908,7 @@ impl Node {
         // ever saw them.
         let count = reinjected.len();
         for tx in reinjected {
-            let _ = self.events.send(Event::Transaction(tx));
+            self.publish(Event::Transaction(tx));
         }
         if count > 0 {
             self.pool_changed.notify_waiters();
