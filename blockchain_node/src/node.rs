@@ -87,6 +87,19 @@ impl ChainState {
     pub fn height(&self) -> u64 {
         self.tip().block.number()
     }
+
+    /// The newest `limit` confirmed transactions that involve `address`, newest first,
+    /// each with its block: from the address index, not a scan of the chain.
+    pub fn history_of(&self, address: &Address, limit: usize) -> Vec<(&Block, &Transaction)> {
+        self.addresses
+            .history(address, 0, limit)
+            .into_iter()
+            .filter_map(|place| {
+                let block = &self.blocks.get(usize::try_from(place.block).ok()?)?.block;
+                Some((&**block, block.transactions().get(place.index as usize)?))
+            })
+            .collect()
+    }
 }
 
 /// What the node tells the network layer and the dashboards.

@@ -144,11 +144,7 @@ pub async fn balance(
     Query(query): Query<BalanceQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let hex = query.address.ok_or(ApiError::MissingField("address"))?;
-    let address = app
-        .node
-        .keys
-        .parse(hex.trim(), "address")
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let address = app.address(&hex, "address")?;
     let state = app.node.read();
     let confirmed = state.ledger.balance(&address);
     let (incoming, outgoing) = state.pool.flows(&address);
@@ -228,45 +224,22 @@ pub async fn history(
     Query(query): Query<HistoryQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let hex = query.address.ok_or(ApiError::MissingField("address"))?;
-    let address = app
-        .node
-        .keys
-        .parse(hex.trim(), "address")
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let limit = query.limit.unwrap_or(500);
-    if !(1..=MAX_HISTORY).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be 1 to {MAX_HISTORY}, not {limit}"
-        )));
-    }
+    let address = app.address(&hex, "address")?;
+    let limit = super::limit(query.limit, 500, MAX_HISTORY)?;
     let state = app.node.read();
     let mut blocks: Vec<serde_json::Value> = Vec::new();
-    for place in state
-        .addresses
-        .history(&address, 0, limit)
-        .into_iter()
-        .rev()
-    {
-        let Some(stored) = state
-            .blocks
-            .get(usize::try_from(place.block).unwrap_or(usize::MAX))
-        else {
-            continue;
-        };
-        let Some(tx) = stored.block.transactions().get(place.index as usize) else {
-            continue;
-        };
+    for (block, tx) in state.history_of(&address, limit).into_iter().rev() {
         let tx = serde_json::to_value(tx).expect("transactions serialize");
         match blocks.last_mut() {
-            Some(last) if last["block_number"] == place.block => {
+            Some(last) if last["block_number"] == block.number() => {
                 last["transactions"]
                     .as_array_mut()
                     .expect("an array")
                     .push(tx);
             }
             _ => blocks.push(json!({
-                "block_number": place.block,
-                "timestamp": stored.block.timestamp(),
+                "block_number": block.number(),
+                "timestamp": block.timestamp(),
                 "transactions": [tx],
             })),
         }
@@ -292,12 +265,7 @@ pub async fn recent(
     State(app): State<AppState>,
     Query(query): Query<RecentQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let limit = query.limit.unwrap_or(60);
-    if !(1..=MAX_STATS_BLOCKS).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be 1 to {MAX_STATS_BLOCKS}, not {limit}"
-        )));
-    }
+    let limit = super::limit(query.limit, 60, MAX_STATS_BLOCKS)?;
     let state = app.node.read();
     let from = state.blocks.len().saturating_sub(limit);
     let blocks: Vec<serde_json::Value> = state.blocks[from..]

@@ -56,12 +56,7 @@ async fn reward_address(app: &AppState, request: Request) -> Result<Option<Addre
         None
     };
     match from_body.or(from_query) {
-        Some(hex) if !hex.trim().is_empty() => app
-            .node
-            .keys
-            .parse(hex.trim(), "reward_address")
-            .map(Some)
-            .map_err(|e| ApiError::BadRequest(e.to_string())),
+        Some(hex) if !hex.trim().is_empty() => app.address(&hex, "reward_address").map(Some),
         _ => Ok(None),
     }
 }

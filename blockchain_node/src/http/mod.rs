@@ -51,6 +51,33 @@ pub struct AppState {
     pub guard: Arc<guard::Guard>,
 }
 
+impl AppState {
+    /// A public key given in a request field, parsed through the node's key cache; a 400
+    /// naming the field if it is not one.
+    pub fn address(
+        &self,
+        hex: &str,
+        field: &'static str,
+    ) -> Result<blockchain_core::Address, ApiError> {
+        self.node
+            .keys
+            .parse(hex.trim(), field)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))
+    }
+}
+
+/// A `limit` query parameter: `default` when absent, else 1 to `max`, or a 400 naming it.
+pub fn limit(given: Option<usize>, default: usize, max: usize) -> Result<usize, ApiError> {
+    let limit = given.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "limit must be 1 to {max}, not {limit}"
+        )))
+    }
+}
+
 #[derive(RustEmbed)]
 #[folder = "../static/"]
 struct Assets;

@@ -289,11 +289,7 @@ pub async fn address(
     State(app): State<AppState>,
     Path(hex): Path<String>,
 ) -> Result<AddressPage, ApiError> {
-    let address: Address = app
-        .node
-        .keys
-        .parse(&hex, "address")
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let address: Address = app.address(&hex, "address")?;
     let state = app.node.read();
     let (pending_in, pending_out) = state.pool.flows(&address);
     let involves =
@@ -307,18 +303,12 @@ pub async fn address(
     // Confirmed history from the address index: the cost of this address's history, not
     // of the chain.
     let room = HISTORY_ROWS.saturating_sub(history.len());
-    for place in state.addresses.history(&address, 0, room) {
-        let Some(stored) = state
-            .blocks
-            .get(usize::try_from(place.block).unwrap_or(usize::MAX))
-        else {
-            continue;
-        };
-        let block = &stored.block;
-        if let Some(tx) = block.transactions().get(place.index as usize) {
-            history.push(TxRow::new(tx, Some((block.number(), block.timestamp()))));
-        }
-    }
+    history.extend(
+        state
+            .history_of(&address, room)
+            .into_iter()
+            .map(|(block, tx)| TxRow::new(tx, Some((block.number(), block.timestamp())))),
+    );
     Ok(AddressPage {
         balance: state.ledger.balance(&address).to_string(),
         pending_in: pending_in.to_string(),
