@@ -78,6 +78,27 @@ impl BlockHeader {
         out
     }
 
+    /// Reads [`BlockHeader::to_bytes`]' encoding back: `None` for another version or a
+    /// difficulty out of range.
+    pub fn from_bytes(bytes: &[u8; HEADER_LEN]) -> Option<Self> {
+        let word = |range: std::ops::Range<usize>| -> [u8; 8] {
+            bytes[range].try_into().expect("eight bytes")
+        };
+        let version = u32::from_be_bytes(bytes[0..4].try_into().expect("four bytes"));
+        if version != HEADER_VERSION {
+            return None;
+        }
+        let bits = u32::from_be_bytes(bytes[20..24].try_into().expect("four bytes"));
+        Some(BlockHeader {
+            number: u64::from_be_bytes(word(4..12)),
+            timestamp: u64::from_be_bytes(word(12..20)),
+            difficulty: Difficulty::new(bits).ok()?,
+            previous_hash: BlockHash(bytes[24..56].try_into().expect("32 bytes")),
+            merkle_root: bytes[56..88].try_into().expect("32 bytes"),
+            nonce: u64::from_be_bytes(word(NONCE_OFFSET..HEADER_LEN)),
+        })
+    }
+
     pub fn hash(&self) -> BlockHash {
         BlockHash(Sha256::digest(self.to_bytes()).into())
     }
@@ -305,6 +326,7 @@ mod tests {
             let text = serde_json::to_string(&block).unwrap();
             let back: Block = serde_json::from_str(&text).unwrap();
             prop_assert_eq!(back.hash(), block.hash());
+            prop_assert_eq!(BlockHeader::from_bytes(&block.header().to_bytes()), Some(*block.header()));
             prop_assert_eq!(back, block);
         }
     }

@@ -107,9 +107,36 @@ pub fn validate_chain_with<B: Borrow<Block> + Sync>(
             got: genesis.hash(),
         });
     }
+    let ledger = validate_branch(
+        &Ledger::new(params),
+        [],
+        &blocks[1..],
+        params,
+        now,
+        signatures,
+    )?;
+    Ok(ChainSummary { ledger })
+}
+
+/// Validates a branch that leaves `base`'s chain at some earlier block: walks `base` back
+/// over `abandoned` (its blocks after the fork, newest first, each with its parent's
+/// timestamp), then connects `branch` (the other chain's blocks after the fork, oldest
+/// first) with every rule. Returns the ledger at the branch's tip; `base` is untouched, so
+/// a node can keep serving its own chain until it decides to switch.
+///
+/// # Errors
+/// The first [`ChainError`].
+pub fn validate_branch<'a, B: Borrow<Block> + Sync>(
+    base: &Ledger,
+    abandoned: impl IntoIterator<Item = (&'a Block, u64)>,
+    branch: &[B],
+    params: &NetworkParams,
+    now: u64,
+    signatures: Signatures,
+) -> Result<Ledger, ChainError> {
     if signatures == Signatures::Verify {
         // All blocks at once, so every core stays busy even when blocks are small.
-        let failure = blocks[1..]
+        let failure = branch
             .par_iter()
             .map(|block| {
                 let block: &Block = block.borrow();
@@ -123,8 +150,11 @@ pub fn validate_chain_with<B: Borrow<Block> + Sync>(
             return Err(error);
         }
     }
-    let mut ledger = Ledger::new(params);
-    for block in &blocks[1..] {
+    let mut ledger = base.clone();
+    for (block, parent_timestamp) in abandoned {
+        ledger.disconnect(block, parent_timestamp);
+    }
+    for block in branch {
         let block: &Block = block.borrow();
         ledger
             .connect(block, params, now, Signatures::AlreadyVerified)
@@ -133,7 +163,7 @@ pub fn validate_chain_with<B: Borrow<Block> + Sync>(
                 error,
             })?;
     }
-    Ok(ChainSummary { ledger })
+    Ok(ledger)
 }
 
 /// A block's transactions but the last, the reward: those that carry signatures.
@@ -263,6 +293,58 @@ mod tests {
         assert!(matches!(
             validate_chain(&broken, &params, NOW),
             Err(ChainError::Block { number: 4, .. })
+        ));
+    }
+
+    /// Walking back over our blocks and forward over theirs gives exactly the ledger that
+    /// replaying their chain from genesis gives; walking back over everything gives the
+    /// genesis ledger.
+    #[test]
+    fn a_branch_from_a_fork_matches_a_replay_from_genesis() {
+        let mut rng = rand::rng();
+        let (miner, other_miner, payer) = (
+            PrivateKey::generate(&mut rng, 1024).unwrap(),
+            PrivateKey::generate(&mut rng, 1024).unwrap(),
+            PrivateKey::generate(&mut rng, 1024).unwrap(),
+        );
+        let params = NetworkParams {
+            difficulty: Difficulty::new(4).unwrap(),
+            allocations: vec![(payer.address().clone(), Amount::from_coins(10).unwrap())],
+            ..NetworkParams::default()
+        };
+        let ours = build(&params, &miner, &payer, 5);
+        let theirs = build(&params, &other_miner, &payer, 3);
+        let base = validate_chain(&ours, &params, NOW).unwrap().ledger;
+        let abandoned = || {
+            ours.windows(2)
+                .rev()
+                .map(|pair| (&pair[1], pair[0].timestamp()))
+        };
+
+        let switched = validate_branch(
+            &base,
+            abandoned(),
+            &theirs[1..],
+            &params,
+            NOW,
+            Signatures::Verify,
+        )
+        .unwrap();
+        assert_eq!(
+            switched,
+            validate_chain(&theirs, &params, NOW).unwrap().ledger
+        );
+        assert_eq!(switched.balance(miner.address()), Amount::ZERO);
+
+        let empty: &[Block] = &[];
+        let rewound =
+            validate_branch(&base, abandoned(), empty, &params, NOW, Signatures::Verify).unwrap();
+        assert_eq!(rewound, Ledger::new(&params));
+
+        // Their blocks do not extend ours without walking back first.
+        assert!(matches!(
+            validate_branch(&base, [], &theirs[1..], &params, NOW, Signatures::Verify),
+            Err(ChainError::Block { number: 1, .. })
         ));
     }
 }

@@ -114,7 +114,7 @@ pub struct Tip {
 }
 
 /// Balances and spent ids after a chain of blocks.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ledger {
     balances: HashMap<Address, Amount>,
     confirmed: HashMap<TxId, u64>,
@@ -128,6 +128,21 @@ pub struct BlockDelta {
     tip: Tip,
     balances: HashMap<Address, Amount>,
     confirmed: Vec<TxId>,
+}
+
+impl BlockDelta {
+    /// The tip after the block.
+    pub fn tip(&self) -> Tip {
+        self.tip
+    }
+    /// Every balance the block changes, with its new value (zero: the address is emptied).
+    pub fn balances(&self) -> impl Iterator<Item = (&Address, Amount)> {
+        self.balances.iter().map(|(a, v)| (a, *v))
+    }
+    /// The ids the block confirms.
+    pub fn confirmed(&self) -> &[TxId] {
+        &self.confirmed
+    }
 }
 
 /// Checks a transaction against the chain and the pool: not seen before, and funded by
@@ -187,8 +202,29 @@ impl Ledger {
         }
     }
 
+    /// A ledger from state a node stored itself (balances, confirmed ids and tip written
+    /// as each block joined), so start-up reads the state instead of replaying the chain.
+    pub fn restore(
+        params: &NetworkParams,
+        tip: Tip,
+        balances: HashMap<Address, Amount>,
+        confirmed: HashMap<TxId, u64>,
+    ) -> Self {
+        Ledger {
+            balances,
+            confirmed,
+            tip,
+            genesis: params.genesis_block().hash(),
+        }
+    }
+
     pub fn tip(&self) -> Tip {
         self.tip
+    }
+
+    /// How many transactions are confirmed (genesis included).
+    pub fn confirmed_count(&self) -> usize {
+        self.confirmed.len()
     }
 
     pub fn genesis_hash(&self) -> BlockHash {
@@ -351,6 +387,54 @@ impl Ledger {
             self.confirmed.insert(id, delta.tip.number);
         }
         self.tip = delta.tip;
+    }
+
+    /// Undoes the tip block: the ledger as it was before `block` joined, given the
+    /// timestamp of the block before it. A reorg walks back to the fork this way instead of
+    /// replaying the chain from genesis; the block itself is all the undo data needed,
+    /// because every change it made is a sum or a new id.
+    ///
+    /// # Panics
+    /// If `block` is not this ledger's tip (a bug in the caller).
+    pub fn disconnect(&mut self, block: &Block, parent_timestamp: u64) {
+        assert_eq!(
+            block.hash(),
+            self.tip.hash,
+            "disconnect of a block not at the tip"
+        );
+        for tx in block.transactions().iter().rev() {
+            let credited = self.balance(tx.recipient());
+            self.set_balance(
+                tx.recipient(),
+                credited
+                    .checked_sub(tx.amount())
+                    .expect("a connected block's credit is in the balance"),
+            );
+            if let Sender::Wallet(sender) = tx.sender() {
+                let spent = self.balance(sender);
+                self.set_balance(
+                    sender,
+                    spent
+                        .checked_add(tx.amount())
+                        .expect("a refund fits: the sender held it before"),
+                );
+            }
+            self.confirmed.remove(&tx.id());
+        }
+        self.tip = Tip {
+            number: block.number() - 1,
+            hash: block.previous_hash(),
+            timestamp: parent_timestamp,
+            work: self.tip.work.saturating_sub(block.difficulty().work()),
+        };
+    }
+
+    fn set_balance(&mut self, address: &Address, balance: Amount) {
+        if balance == Amount::ZERO {
+            self.balances.remove(address);
+        } else {
+            self.balances.insert(address.clone(), balance);
+        }
     }
 
     /// Checks and applies `block`.

@@ -88,6 +88,9 @@ impl Work {
     pub fn saturating_add(self, other: Work) -> Work {
         Work(self.0.saturating_add(other.0))
     }
+    pub fn saturating_sub(self, other: Work) -> Work {
+        Work(self.0.saturating_sub(other.0))
+    }
 }
 
 impl fmt::Display for Work {
