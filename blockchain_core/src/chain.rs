@@ -108,7 +108,7 @@ pub fn validate_chain_with<B: Borrow<Block> + Sync>(
         });
     }
     let ledger = validate_branch(
-        &Ledger::new(params),
+        Ledger::new(params),
         [],
         &blocks[1..],
         params,
@@ -118,16 +118,16 @@ pub fn validate_chain_with<B: Borrow<Block> + Sync>(
     Ok(ChainSummary { ledger })
 }
 
-/// Validates a branch that leaves `base`'s chain at some earlier block: walks `base` back
-/// over `abandoned` (its blocks after the fork, newest first, each with its parent's
+/// Validates a branch that leaves `ledger`'s chain at some earlier block: walks `ledger`
+/// back over `abandoned` (its blocks after the fork, newest first, each with its parent's
 /// timestamp), then connects `branch` (the other chain's blocks after the fork, oldest
-/// first) with every rule. Returns the ledger at the branch's tip; `base` is untouched, so
-/// a node can keep serving its own chain until it decides to switch.
+/// first) with every rule. Returns the ledger at the branch's tip. A node passes a copy of
+/// its own, so it keeps serving its chain until it decides to switch.
 ///
 /// # Errors
 /// The first [`ChainError`].
 pub fn validate_branch<'a, B: Borrow<Block> + Sync>(
-    base: &Ledger,
+    mut ledger: Ledger,
     abandoned: impl IntoIterator<Item = (&'a Block, u64)>,
     branch: &[B],
     params: &NetworkParams,
@@ -150,7 +150,6 @@ pub fn validate_branch<'a, B: Borrow<Block> + Sync>(
             return Err(error);
         }
     }
-    let mut ledger = base.clone();
     for (block, parent_timestamp) in abandoned {
         ledger.disconnect(block, parent_timestamp);
     }
@@ -322,7 +321,7 @@ mod tests {
         };
 
         let switched = validate_branch(
-            &base,
+            base.clone(),
             abandoned(),
             &theirs[1..],
             &params,
@@ -337,13 +336,20 @@ mod tests {
         assert_eq!(switched.balance(miner.address()), Amount::ZERO);
 
         let empty: &[Block] = &[];
-        let rewound =
-            validate_branch(&base, abandoned(), empty, &params, NOW, Signatures::Verify).unwrap();
+        let rewound = validate_branch(
+            base.clone(),
+            abandoned(),
+            empty,
+            &params,
+            NOW,
+            Signatures::Verify,
+        )
+        .unwrap();
         assert_eq!(rewound, Ledger::new(&params));
 
         // Their blocks do not extend ours without walking back first.
         assert!(matches!(
-            validate_branch(&base, [], &theirs[1..], &params, NOW, Signatures::Verify),
+            validate_branch(base, [], &theirs[1..], &params, NOW, Signatures::Verify),
             Err(ChainError::Block { number: 1, .. })
         ));
     }

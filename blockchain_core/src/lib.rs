@@ -29,7 +29,7 @@ pub mod wallet;
 
 pub use amount::{Amount, AmountError};
 pub use block::{Block, BlockHash, BlockHeader};
-pub use chain::{ChainError, ChainSummary, validate_chain, validate_chain_with};
+pub use chain::{ChainError, ChainSummary, validate_branch, validate_chain, validate_chain_with};
 pub use genesis::{GenesisError, GenesisFile, NetworkParams};
 pub use ledger::{BlockError, Ledger, LedgerError, PendingView};
 pub use pow::{Difficulty, DifficultyError, Work};

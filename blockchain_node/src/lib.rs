@@ -1,6 +1,7 @@
 //! The miner node. `run` wires configuration, storage, the HTTP API, mining and peers.
 
 pub mod addresses;
+pub mod blocks;
 pub mod config;
 pub mod http;
 pub mod keys;
@@ -92,7 +93,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(
         url = %format!("http://{local}"),
         data_dir = %dir.display(),
-        genesis = %node.read().blocks[0].block.hash(),
+        genesis = %node.read().ledger.genesis_hash(),
         difficulty = node.params.difficulty.bits(),
         reward_address = %node.reward_address().short(),
         "node listening"

@@ -7,18 +7,22 @@
 //!                               it shares with us, then download what follows (paged,
 //!                               size-capped, timed out; each page's signatures checked
 //!                               on the blocking pool while the next page downloads)
-//!                               ──► most summed work first: Node::adopt_chain_with
-//!                                   (every other rule from genesis; most work wins)
+//!                               ──► blocks right after our tip: adopted a page at a
+//!                                   time as they arrive (Node::adopt_branch), so a long
+//!                                   sync holds a few pages, not the chain
+//!                               ──► a branch from an earlier block: most summed work
+//!                                   first, Node::adopt_branch (our blocks walked back,
+//!                                   theirs connected with every rule; better tip wins)
 //! ```
 //!
 //! A peer is never trusted: what it claims (length, work) only decides whether to
-//! download; what it serves is validated from genesis before anything changes.
+//! download; what it serves is validated with every rule before anything changes.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use blockchain_core::chain::{TipRank, chain_work, is_better_tip};
+use blockchain_core::chain::{TipRank, is_better_tip};
 use blockchain_core::ledger::{Signatures, verify_signatures};
 use blockchain_core::pow::Work;
 use blockchain_core::{Block, BlockHash};
@@ -147,12 +151,26 @@ struct ChainPage {
     length: u64,
 }
 
-/// A peer's chain: our blocks up to the last one it shares with us, then its own, every
-/// signature verified.
-struct Fetched {
-    blocks: Vec<StoredBlock>,
-    downloaded: usize,
+/// What a peer's chain gave, every signature verified.
+enum Fetched {
+    /// Its blocks followed our tip: adopted page by page as they arrived, up to `height`
+    /// (`None`: the first page was refused).
+    Extended {
+        height: Option<u64>,
+        downloaded: usize,
+    },
+    /// Its blocks after the last one it shares with us, from `fork` on: adopted whole if
+    /// it ranks best.
+    Branch {
+        fork: u64,
+        blocks: Vec<StoredBlock>,
+        rank: TipRank,
+        downloaded: usize,
+    },
 }
+
+/// Verified pages waiting for their turn to be adopted, at most.
+const PAGES_AHEAD: usize = 4;
 
 #[derive(Deserialize)]
 struct PeerStatus {
@@ -163,10 +181,12 @@ struct PeerStatus {
     tip_hash: Option<String>,
 }
 
-/// How a downloaded chain ranks against ours.
-fn rank_of(blocks: &[StoredBlock]) -> TipRank {
+/// How a branch ranks, given the work of our chain up to its fork.
+fn rank_of(work_before: Work, blocks: &[StoredBlock]) -> TipRank {
     TipRank {
-        work: chain_work(blocks),
+        work: blocks.iter().fold(work_before, |work, b| {
+            work.saturating_add(b.block.difficulty().work())
+        }),
         hash: blocks.last().map(|b| b.block.hash()).unwrap_or_default(),
     }
 }
@@ -628,8 +648,11 @@ impl Network {
                     let _slot = downloads.acquire_owned().await;
                     let started = std::time::Instant::now();
                     let fetched = network.fetch_chain(&peer).await;
-                    if let Ok(Some(chain)) = &fetched {
-                        tracing::info!(%peer, blocks = chain.downloaded, elapsed = ?started.elapsed(), "downloaded a chain");
+                    if let Ok(Some(
+                        Fetched::Extended { downloaded, .. } | Fetched::Branch { downloaded, .. },
+                    )) = &fetched
+                    {
+                        tracing::info!(%peer, blocks = downloaded, elapsed = ?started.elapsed(), "downloaded a chain");
                     }
                     fetched
                 })
@@ -639,31 +662,48 @@ impl Network {
             });
         }
         let mut outcomes: Vec<PeerOutcome> = Vec::with_capacity(peers.len());
-        let mut candidates: Vec<(String, Fetched)> = Vec::new();
+        let mut candidates: Vec<(String, u64, Vec<StoredBlock>, TipRank, usize)> = Vec::new();
         while let Some(joined) = fetches.join_next().await {
             let Ok((peer, fetched)) = joined else {
                 continue;
             };
             match fetched {
-                Ok(Some(chain)) => candidates.push((peer, chain)),
-                Ok(None) => outcomes.push(PeerOutcome::not_better(peer)),
+                Ok(Some(Fetched::Branch {
+                    fork,
+                    blocks,
+                    rank,
+                    downloaded,
+                })) => candidates.push((peer, fork, blocks, rank, downloaded)),
+                Ok(Some(Fetched::Extended {
+                    height: Some(height),
+                    downloaded,
+                })) => outcomes.push(PeerOutcome {
+                    outcome: format!(
+                        "adopted its chain: height {height} ({downloaded} blocks downloaded and added as they arrived)"
+                    ),
+                    adopted: true,
+                    peer,
+                }),
+                Ok(Some(Fetched::Extended { height: None, .. }) | None) => {
+                    outcomes.push(PeerOutcome::not_better(peer));
+                }
                 Err(reason) => outcomes.push(PeerOutcome::refused(peer, reason)),
             }
         }
         // Best first: each adoption raises the bar for the next.
-        candidates.sort_by(|(_, a), (_, b)| {
-            if is_better_tip(rank_of(&a.blocks), rank_of(&b.blocks)) {
+        candidates.sort_by(|a, b| {
+            if is_better_tip(a.3, b.3) {
                 std::cmp::Ordering::Less
-            } else if is_better_tip(rank_of(&b.blocks), rank_of(&a.blocks)) {
+            } else if is_better_tip(b.3, a.3) {
                 std::cmp::Ordering::Greater
             } else {
                 std::cmp::Ordering::Equal
             }
         });
-        for (peer, Fetched { blocks, downloaded }) in candidates {
+        for (peer, fork, blocks, rank, downloaded) in candidates {
             // What a chain claims in work costs nothing to sum; only a chain that would
             // win is worth validating.
-            if !is_better_tip(rank_of(&blocks), self.node.tip_rank()) {
+            if !is_better_tip(rank, self.node.tip_rank()) {
                 outcomes.push(PeerOutcome::not_better(peer));
                 continue;
             }
@@ -672,7 +712,7 @@ impl Network {
             let node = Arc::clone(&self.node);
             let started = std::time::Instant::now();
             let adoption = tokio::spawn(async move {
-                node.adopt_chain_with(blocks, Signatures::AlreadyVerified)
+                node.adopt_branch(fork, blocks, Signatures::AlreadyVerified)
                     .await
             });
             let outcome = match tokio::time::timeout_at(deadline, adoption).await {
@@ -744,15 +784,62 @@ impl Network {
             ));
         }
         let shared = self.common_ancestor(peer, status.height).await?;
-        let prefix: Vec<StoredBlock> = {
-            let state = self.node.read();
-            state.blocks[..=usize::try_from(shared)
-                .unwrap_or(usize::MAX)
-                .min(state.blocks.len() - 1)]
-                .to_vec()
-        };
-        let mut pages: Vec<tokio::task::JoinHandle<Result<Vec<StoredBlock>, String>>> = Vec::new();
-        let mut next: u64 = prefix.len() as u64;
+        let fork = shared + 1;
+        // Blocks that follow our tip are adopted as they arrive; a branch is kept whole
+        // until it can be ranked against our chain.
+        let extension = shared == self.node.read().height();
+        let (pages_in, mut pages) = tokio::sync::mpsc::channel::<
+            tokio::task::JoinHandle<Result<Vec<StoredBlock>, String>>,
+        >(PAGES_AHEAD);
+        let node = Arc::clone(&self.node);
+        // On its own task: a round that times out stops downloading, but an adoption in
+        // progress finishes (storage and memory move together).
+        let adopter = tokio::spawn(async move {
+            let mut branch = Vec::new();
+            let mut downloaded = 0;
+            let mut next = fork;
+            let mut height = None;
+            while let Some(page) = pages.recv().await {
+                let page = page
+                    .await
+                    .map_err(|e| format!("verification failed: {e}"))??;
+                downloaded += page.len();
+                if !extension {
+                    branch.extend(page);
+                    continue;
+                }
+                let count = page.len() as u64;
+                match node
+                    .adopt_branch(next, page, Signatures::AlreadyVerified)
+                    .await
+                {
+                    Ok(Adoption::Adopted { height: h, .. }) => {
+                        height = Some(h);
+                        next += count;
+                    }
+                    Ok(Adoption::NotBetter) => break,
+                    Err(error) => {
+                        return Err(match height {
+                            Some(h) => {
+                                format!("invalid chain after block {h}, which we kept: {error}")
+                            }
+                            None => format!("invalid chain: {error}"),
+                        });
+                    }
+                }
+            }
+            if extension {
+                return Ok(Fetched::Extended { height, downloaded });
+            }
+            let rank = rank_of(node.work_at(fork - 1), &branch);
+            Ok(Fetched::Branch {
+                fork,
+                blocks: branch,
+                rank,
+                downloaded,
+            })
+        });
+        let mut next: u64 = fork;
         loop {
             let from = next;
             let page: ChainPage = self
@@ -782,7 +869,7 @@ impl Network {
             }
             next += page.chain.len() as u64;
             let node = Arc::clone(&self.node);
-            pages.push(tokio::task::spawn_blocking(move || {
+            let verified = tokio::task::spawn_blocking(move || {
                 let blocks = page
                     .chain
                     .into_iter()
@@ -798,23 +885,20 @@ impl Network {
                 }
                 // Serialized here, in parallel with the download, not when adopting.
                 Ok(blocks.into_iter().map(StoredBlock::new).collect())
-            }));
+            });
+            if pages_in.send(verified).await.is_err() {
+                // The adopter stopped: its answer says why.
+                break;
+            }
             if next >= page.length {
                 break;
             }
         }
-        // Our own blocks up to the fork were verified when they joined our chain; the
-        // candidate is still validated whole, from genesis, before adoption.
-        let shared_blocks = prefix.len();
-        let mut blocks = prefix;
-        for page in pages {
-            blocks.extend(
-                page.await
-                    .map_err(|e| format!("verification failed: {e}"))??,
-            );
-        }
-        let downloaded = blocks.len() - shared_blocks;
-        Ok(Some(Fetched { blocks, downloaded }))
+        drop(pages_in);
+        adopter
+            .await
+            .map_err(|e| format!("adoption failed: {e}"))?
+            .map(Some)
     }
 
     /// The number of the highest block the peer shares with us. Compares the blocks' hashes
@@ -843,10 +927,8 @@ impl Network {
                         wire.block_number
                     ));
                 }
-                let ours = state
-                    .blocks
-                    .get(usize::try_from(number).unwrap_or(usize::MAX));
-                if ours.is_some_and(|b| Some(b.block.hash()) == wire.hash) {
+                let ours = state.blocks.info(number);
+                if ours.is_some_and(|b| Some(b.hash) == wire.hash) {
                     shared = Some(number);
                 }
             }

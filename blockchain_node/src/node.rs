@@ -10,21 +10,22 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use blockchain_core::chain::{TipRank, is_better_tip, validate_chain_with};
+use blockchain_core::chain::{TipRank, is_better_tip, validate_branch};
 use blockchain_core::ledger::{
-    BlockError, LedgerError, MAX_BLOCK_TRANSACTIONS, Signatures, check_contextual,
+    BlockError, LedgerError, MAX_BLOCK_TRANSACTIONS, Signatures, Tip, check_contextual,
     reward_transaction, verify_signatures,
 };
 use blockchain_core::transaction::check_stateless;
 use blockchain_core::{
-    Address, Block, BlockHash, ChainError, Difficulty, Ledger, NetworkParams, PrivateKey,
-    Transaction, TxError, TxId,
+    Address, Amount, Block, BlockHash, ChainError, Difficulty, Ledger, NetworkParams, PrivateKey,
+    Transaction, TxError, TxId, Work,
 };
 use bytes::Bytes;
 use thiserror::Error;
 use tokio::sync::{Notify, broadcast};
 
-use crate::addresses::AddressIndex;
+use crate::addresses::{self, TxPlace};
+use crate::blocks::{BlockInfo, ChainBlocks};
 use crate::mining::{self, SearchEnd};
 use crate::pool::{PendingPool, PoolError};
 use crate::settings::{Limits, SettingError, Settings, SettingsPatch};
@@ -45,61 +46,38 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// A block with its JSON, serialized once when it joins the chain and served from then on.
-#[derive(Debug, Clone)]
-pub struct StoredBlock {
-    pub block: Arc<Block>,
-    pub json: Bytes,
-}
+pub use crate::blocks::StoredBlock;
 
-impl StoredBlock {
-    /// Serializes `block` once, for storage and for every `/chain` answer after.
-    pub fn new(block: Block) -> Self {
-        let json = Bytes::from(serde_json::to_vec(&block).expect("blocks serialize"));
-        StoredBlock {
-            block: Arc::new(block),
-            json,
-        }
-    }
-}
-
-impl std::borrow::Borrow<Block> for StoredBlock {
-    fn borrow(&self) -> &Block {
-        &self.block
-    }
-}
-
-/// The chain, its ledger, its address index and the pool, always consistent with each
-/// other.
+/// The chain, its ledger and the pool, always consistent with each other. Block bodies
+/// and the address index live on disk (see `crate::blocks`, `crate::addresses`).
 pub struct ChainState {
-    pub blocks: Vec<StoredBlock>,
+    pub blocks: ChainBlocks,
     pub ledger: Ledger,
-    pub addresses: AddressIndex,
     pub pool: PendingPool,
 }
 
 impl ChainState {
     pub fn tip(&self) -> &StoredBlock {
-        self.blocks
-            .last()
-            .expect("the chain always has its genesis block")
+        self.blocks.tip()
     }
     pub fn height(&self) -> u64 {
-        self.tip().block.number()
+        self.ledger.tip().number
     }
+}
 
-    /// The newest `limit` confirmed transactions that involve `address`, newest first,
-    /// each with its block: from the address index, not a scan of the chain.
-    pub fn history_of(&self, address: &Address, limit: usize) -> Vec<(&Block, &Transaction)> {
-        self.addresses
-            .history(address, 0, limit)
-            .into_iter()
-            .filter_map(|place| {
-                let block = &self.blocks.get(usize::try_from(place.block).ok()?)?.block;
-                Some((&**block, block.transactions().get(place.index as usize)?))
-            })
-            .collect()
-    }
+/// A confirmed transaction from an address's history: its block and its JSON as stored.
+#[derive(Debug, Clone)]
+pub struct HistoryItem {
+    pub block: u64,
+    pub timestamp: u64,
+    pub json: Bytes,
+}
+
+/// The newest transactions of an address, newest first, and how many it has in all.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub items: Vec<HistoryItem>,
+    pub count: u64,
 }
 
 /// What the node tells the network layer and the dashboards.
@@ -241,6 +219,8 @@ pub enum OpenError {
     Setting(SettingError),
     #[error("stored miner wallet is unreadable: {0}")]
     MinerWallet(blockchain_core::KeyError),
+    #[error("stored chain state is unreadable: {0}")]
+    CorruptState(String),
 }
 
 /// Settings the node needs beyond network parameters.
@@ -263,7 +243,7 @@ pub struct Node {
     state: RwLock<ChainState>,
     storage: Storage,
     chain_writer: tokio::sync::Mutex<()>,
-    pub keys: crate::keys::KeyCache,
+    pub keys: Arc<crate::keys::KeyCache>,
     /// Bumped on every tip change; a running proof-of-work search watches it.
     tip_generation: AtomicU64,
     /// Searches running now (a Mine click and the background miner may overlap).
@@ -283,6 +263,10 @@ pub struct Node {
 const META_GENESIS: &str = "genesis_hash";
 const META_MINER_KEY: &str = "miner_private_key";
 const META_SETTINGS: &str = "settings";
+/// Set once the chain is stored as state (headers, balances, ids, index) beside the bodies.
+const META_STATE: &str = "state_tables";
+/// How long a reorg's abandoned bodies stay readable for requests that planned to read them.
+const ABANDONED_BODY_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Node {
     /// Opens the node's database in `dir`, creating the chain from `params` on first use,
@@ -297,24 +281,17 @@ impl Node {
     ) -> Result<Self, OpenError> {
         let storage = Storage::open(dir)?;
         let genesis = params.genesis_block();
-        match storage.meta(META_GENESIS)? {
-            Some(stored) if stored != genesis.hash().0 => {
-                return Err(OpenError::OtherNetwork {
-                    stored: hex::encode(stored),
-                    expected: genesis.hash(),
-                });
-            }
-            Some(_) => {}
-            None => storage.commit_blocking(vec![
-                Write::PutMeta {
-                    key: META_GENESIS,
-                    value: genesis.hash().0.to_vec(),
-                },
-                Write::PutBlock {
-                    number: 0,
-                    json: StoredBlock::new(genesis.clone()).json,
-                },
-            ])?,
+        if let Some(stored) = storage.meta(META_GENESIS)?
+            && stored != genesis.hash().0
+        {
+            return Err(OpenError::OtherNetwork {
+                stored: hex::encode(stored),
+                expected: genesis.hash(),
+            });
+        }
+        let keys = Arc::new(crate::keys::KeyCache::default());
+        if storage.meta(META_STATE)?.is_none() {
+            Self::write_state(&storage, &params, &keys)?;
         }
         let wallet = Self::own_wallet(&storage)?;
         let limits = Limits {
@@ -322,26 +299,10 @@ impl Node {
             network_difficulty: params.difficulty,
         };
         let settings = Self::restore_settings(&storage, options, limits)?;
+        let started = Instant::now();
+        let (infos, ledger) = Self::restore_state(&storage, &params, &keys)?;
+        let blocks = ChainBlocks::open(infos, storage.clone(), Arc::clone(&keys))?;
         let snapshot = storage.snapshot()?;
-
-        let keys = crate::keys::KeyCache::default();
-        let mut ledger = Ledger::new(&params);
-        let mut addresses = AddressIndex::default();
-        addresses.add(&genesis);
-        let mut blocks = vec![StoredBlock::new(genesis)];
-        for (number, json) in snapshot.blocks.into_iter().skip(1) {
-            let corrupt = |reason: String| OpenError::CorruptBlock { number, reason };
-            let block = crate::wire::parse_block(&json, &keys).map_err(corrupt)?;
-            // Our own disk: signatures were checked before the block was stored.
-            ledger
-                .connect(&block, &params, u64::MAX / 2, Signatures::AlreadyVerified)
-                .map_err(|e| corrupt(e.to_string()))?;
-            addresses.add(&block);
-            blocks.push(StoredBlock {
-                block: Arc::new(block),
-                json: Bytes::from(json),
-            });
-        }
 
         let mut pool = PendingPool::new(options.pool_capacity, options.sender_limit);
         let mut stale = Vec::new();
@@ -356,7 +317,9 @@ impl Node {
         }
         tracing::info!(
             height = ledger.tip().number,
+            confirmed = ledger.confirmed_count(),
             pool = pool.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
             "chain restored"
         );
 
@@ -367,7 +330,6 @@ impl Node {
             state: RwLock::new(ChainState {
                 blocks,
                 ledger,
-                addresses,
                 pool,
             }),
             storage,
@@ -406,6 +368,134 @@ impl Node {
             }])?;
         }
         Ok(settings)
+    }
+
+    /// Stores the chain as state for the first time: the genesis block of `params` on a new
+    /// data dir, or, on one written before the state tables, every stored block replayed
+    /// once (then the old table is dropped).
+    fn write_state(
+        storage: &Storage,
+        params: &NetworkParams,
+        keys: &crate::keys::KeyCache,
+    ) -> Result<(), OpenError> {
+        let genesis = StoredBlock::new(params.genesis_block());
+        let mut ledger = Ledger::new(params);
+        let genesis_ids: Vec<TxId> = genesis
+            .block
+            .transactions()
+            .iter()
+            .map(Transaction::id)
+            .collect();
+        let mut writes = block_writes(&genesis, ledger.richest(usize::MAX), &genesis_ids);
+        let mut migrated = 0u64;
+        storage.for_each_legacy_block(|number, json| {
+            let corrupt = |reason: String| OpenError::CorruptBlock { number, reason };
+            let block = crate::wire::parse_block(json, keys).map_err(corrupt)?;
+            if number == 0 {
+                return if block.hash() == genesis.block.hash() {
+                    Ok(())
+                } else {
+                    Err(corrupt("not this network's genesis".into()))
+                };
+            }
+            // Our own disk: signatures were checked before the block was stored.
+            let delta = ledger
+                .check_block(&block, params, u64::MAX / 2, Signatures::AlreadyVerified)
+                .map_err(|e| corrupt(e.to_string()))?;
+            let stored = StoredBlock::new(block);
+            let balances: Vec<(Address, Amount)> =
+                delta.balances().map(|(a, v)| (a.clone(), v)).collect();
+            writes.extend(block_writes(&stored, balances, delta.confirmed()));
+            ledger.apply(delta);
+            migrated += 1;
+            Ok(())
+        })?;
+        writes.extend([
+            Write::DropLegacyBlocks,
+            Write::PutMeta {
+                key: META_GENESIS,
+                value: genesis.block.hash().0.to_vec(),
+            },
+            Write::PutMeta {
+                key: META_STATE,
+                value: b"1".to_vec(),
+            },
+        ]);
+        storage.commit_blocking(writes)?;
+        if migrated > 0 {
+            tracing::info!(blocks = migrated, "stored the chain as state (once)");
+        }
+        Ok(())
+    }
+
+    /// Headers and ledger from the state tables: what start-up reads instead of the chain.
+    fn restore_state(
+        storage: &Storage,
+        params: &NetworkParams,
+        keys: &crate::keys::KeyCache,
+    ) -> Result<(Vec<BlockInfo>, Ledger), OpenError> {
+        let mut infos: Vec<BlockInfo> = Vec::new();
+        let mut broken: Option<u64> = None;
+        storage.for_each_header(|number, record| match BlockInfo::from_record(record) {
+            Some(info)
+                if info.number() == number
+                    && infos.last().is_none_or(|parent| {
+                        parent.hash == info.header.previous_hash && parent.number() + 1 == number
+                    }) =>
+            {
+                infos.push(info);
+            }
+            _ => {
+                broken.get_or_insert(number);
+            }
+        })?;
+        if let Some(number) = broken {
+            return Err(OpenError::CorruptBlock {
+                number,
+                reason: "its stored header does not follow the one before".into(),
+            });
+        }
+        let genesis = params.genesis_block().hash();
+        if infos.first().map(|g| g.hash) != Some(genesis) {
+            return Err(OpenError::CorruptBlock {
+                number: 0,
+                reason: "the stored chain does not start at this network's genesis".into(),
+            });
+        }
+        let mut balances = std::collections::HashMap::new();
+        let mut unreadable = None;
+        storage.for_each_balance(|hex, units| {
+            match (keys.parse(hex, "address"), Amount::from_units(units)) {
+                (Ok(address), Ok(amount)) => {
+                    balances.insert(address, amount);
+                }
+                _ => {
+                    unreadable.get_or_insert_with(|| hex.chars().take(16).collect::<String>());
+                }
+            }
+        })?;
+        if let Some(hex) = unreadable {
+            return Err(OpenError::CorruptState(format!(
+                "the stored balance of {hex}… is unreadable"
+            )));
+        }
+        let mut confirmed = std::collections::HashMap::new();
+        storage.for_each_confirmed(|id, block| {
+            if let Ok(id) = <[u8; 32]>::try_from(id) {
+                confirmed.insert(TxId(id), block);
+            }
+        })?;
+        let last = infos.last().expect("genesis at least");
+        let tip = Tip {
+            number: last.number(),
+            hash: last.hash,
+            timestamp: last.header.timestamp,
+            work: infos[1..].iter().fold(Work::default(), |work, info| {
+                work.saturating_add(info.header.difficulty.work())
+            }),
+        };
+        let ledger = Ledger::restore(params, tip, balances, confirmed);
+        Ok((infos, ledger))
     }
 
     /// The node's own wallet, created once and kept in the database (the user asked for a
@@ -740,18 +830,17 @@ impl Node {
             (delta, seqs)
         };
         let stored = StoredBlock::new(block);
-        // The block and the removal of its transactions from the stored pool, atomically.
-        let mut writes = vec![Write::PutBlock {
-            number: stored.block.number(),
-            json: stored.json.clone(),
-        }];
+        // The block, its state and the removal of its transactions from the stored pool,
+        // atomically.
+        let balances: Vec<(Address, Amount)> =
+            delta.balances().map(|(a, v)| (a.clone(), v)).collect();
+        let mut writes = block_writes(&stored, balances, delta.confirmed());
         writes.extend(mined_seqs.iter().map(|&seq| Write::RemovePoolTx { seq }));
         self.storage.commit(writes).await?;
         let block = Arc::clone(&stored.block);
         let dropped = {
             let mut state = self.write();
             state.ledger.apply(delta);
-            state.addresses.add(&stored.block);
             state.blocks.push(stored);
             for tx in block.transactions() {
                 state.pool.remove(&tx.id());
@@ -793,91 +882,127 @@ impl Node {
         Ok(block)
     }
 
-    /// Validates `blocks` as a whole chain from our genesis and adopts it if it has more
-    /// work than ours. Transactions of our abandoned blocks that are still valid go back to
-    /// the pool; pool transactions the new chain holds leave it.
+    /// Validates `blocks` as a whole chain from our genesis and adopts it if it is better
+    /// than ours (see [`Node::adopt_branch`]).
     ///
     /// # Errors
     /// The rule the chain breaks, or a storage failure (then nothing changed).
     pub async fn adopt_chain(&self, blocks: Vec<Block>) -> Result<Adoption, AdoptError> {
-        let blocks =
-            tokio::task::spawn_blocking(move || blocks.into_iter().map(StoredBlock::new).collect())
-                .await
-                .expect("serialization does not panic");
-        self.adopt_chain_with(blocks, Signatures::Verify).await
+        let genesis = self.params.genesis_block();
+        match blocks.first() {
+            None => return Err(ChainError::Empty.into()),
+            Some(first) if first.hash() != genesis.hash() => {
+                return Err(ChainError::GenesisMismatch {
+                    expected: genesis.hash(),
+                    got: first.hash(),
+                }
+                .into());
+            }
+            Some(_) => {}
+        }
+        let fork = {
+            let state = self.read();
+            blocks
+                .iter()
+                .position(|b| state.blocks.info(b.number()).map(|i| i.hash) != Some(b.hash()))
+        };
+        let Some(fork) = fork else {
+            return Ok(Adoption::NotBetter);
+        };
+        let branch = tokio::task::spawn_blocking(move || {
+            blocks
+                .into_iter()
+                .skip(fork)
+                .map(StoredBlock::new)
+                .collect()
+        })
+        .await
+        .expect("serialization does not panic");
+        self.adopt_branch(fork as u64, branch, Signatures::Verify)
+            .await
     }
 
-    /// As [`Node::adopt_chain`], for blocks already serialized; with
-    /// [`Signatures::AlreadyVerified`] the caller has run `verify_signatures` on every
-    /// block's payments (the network layer does both page by page while the next page
-    /// downloads), and every other rule is still checked here.
+    /// Adopts `branch`, the blocks of another chain from number `fork` on (its block
+    /// `fork - 1` is ours), if the chain it makes is valid and better than ours. Our blocks
+    /// from `fork` on are walked back on a copy of the ledger (a block is its own undo
+    /// data), the branch is connected on top, and only then does anything change: on
+    /// disk in one commit, then in memory. Transactions of our abandoned blocks that are
+    /// still valid go back to the pool; pool transactions the branch holds leave it.
+    /// A branch that starts right after our tip is simply a longer chain: the network
+    /// layer hands those over a page at a time, so a long sync never holds the whole chain.
+    ///
+    /// With [`Signatures::AlreadyVerified`] the caller has run `verify_signatures` on every
+    /// block's payments (the network layer does it page by page while the next page
+    /// downloads); every other rule is checked here.
     ///
     /// # Errors
-    /// As [`Node::adopt_chain`].
-    pub async fn adopt_chain_with(
+    /// The rule the branch breaks, or a storage failure (then nothing changed).
+    pub async fn adopt_branch(
         &self,
-        blocks: Vec<StoredBlock>,
+        fork: u64,
+        branch: Vec<StoredBlock>,
         signatures: Signatures,
     ) -> Result<Adoption, AdoptError> {
-        let params = self.params.clone();
         let started = std::time::Instant::now();
-        let (summary, blocks) = tokio::task::spawn_blocking(move || {
-            validate_chain_with(&blocks, &params, now(), signatures)
-                .map(|summary| (summary, blocks))
+        let _writer = self.chain_writer.lock().await;
+        let (ledger, abandoned, parents) = {
+            let state = self.read();
+            if fork == 0 || fork > state.height() + 1 {
+                return Err(AdoptError::Invalid(ChainError::Block {
+                    number: fork,
+                    error: BlockError::WrongNumber {
+                        expected: state.height() + 1,
+                        got: fork,
+                    },
+                }));
+            }
+            let abandoned = state.blocks.range(fork, u64::MAX)?;
+            let parents: Vec<u64> = abandoned
+                .iter()
+                .map(|b| {
+                    state
+                        .blocks
+                        .info(b.block.number() - 1)
+                        .map_or(0, |parent| parent.header.timestamp)
+                })
+                .collect();
+            (state.ledger.clone(), abandoned, parents)
+        };
+        let params = self.params.clone();
+        let (ledger, abandoned, branch) = tokio::task::spawn_blocking(move || {
+            let walk_back = abandoned
+                .iter()
+                .zip(&parents)
+                .rev()
+                .map(|(b, &parent)| (&*b.block, parent));
+            validate_branch(ledger, walk_back, &branch, &params, now(), signatures)
+                .map(|ledger| (ledger, abandoned, branch))
         })
         .await
         .expect("validation does not panic")?;
-
-        let _writer = self.chain_writer.lock().await;
-        let (fork, orphans) = {
-            let state = self.read();
-            let theirs = TipRank {
-                work: summary.work(),
-                hash: summary.ledger.tip().hash,
-            };
-            if !is_better_tip(theirs, rank(&state.ledger)) {
-                return Ok(Adoption::NotBetter);
-            }
-            let fork = state
-                .blocks
-                .iter()
-                .zip(&blocks)
-                .position(|(ours, theirs)| ours.block.hash() != theirs.block.hash())
-                .unwrap_or(state.blocks.len().min(blocks.len()));
-            let orphans: Vec<Transaction> = state.blocks[fork..]
-                .iter()
-                .flat_map(|b| {
-                    b.block
-                        .transactions()
-                        .iter()
-                        .filter(|tx| !tx.is_mint())
-                        .cloned()
-                })
-                .collect();
-            (fork, orphans)
-        };
-        let new_blocks: Vec<StoredBlock> = blocks.into_iter().skip(fork).collect();
-        let mut writes = vec![Write::TruncateBlocks { from: fork as u64 }];
-        writes.extend(new_blocks.iter().map(|b| Write::PutBlock {
-            number: b.block.number(),
-            json: b.json.clone(),
-        }));
+        let ours = self.tip_rank();
+        let theirs = rank(&ledger);
+        if !is_better_tip(theirs, ours) {
+            return Ok(Adoption::NotBetter);
+        }
         let validated = started.elapsed();
+        let writes = branch_writes(&abandoned, &branch, &ledger);
         self.storage.commit(writes).await?;
         let stored = started.elapsed();
 
+        let orphans: Vec<Transaction> = abandoned
+            .iter()
+            .flat_map(|b| b.block.transactions().iter().filter(|tx| !tx.is_mint()))
+            .cloned()
+            .collect();
+        let tip = Arc::clone(&branch.last().expect("better than ours, so not empty").block);
         let (height, reinjected, pool_writes) = {
             let mut state = self.write();
-            let ChainState {
-                blocks, addresses, ..
-            } = &mut *state;
-            addresses.remove(blocks[fork..].iter().map(|b| &*b.block));
-            for stored in &new_blocks {
-                addresses.add(&stored.block);
-            }
             state.blocks.truncate(fork);
-            state.blocks.extend(new_blocks);
-            state.ledger = summary.ledger;
+            for stored in branch {
+                state.blocks.push(stored);
+            }
+            state.ledger = ledger;
             let ChainState { ledger, pool, .. } = &mut *state;
             let dropped = pool.revalidate(ledger);
             let added = pool.reinject(orphans, ledger);
@@ -896,22 +1021,33 @@ impl Node {
         if !pool_writes.is_empty() {
             self.storage.commit(pool_writes).await?;
         }
-        tracing::info!(
-            height,
-            fork,
-            reinjected = reinjected.len(),
-            validated_ms = validated.as_millis() as u64,
-            stored_ms = stored.as_millis() as u64,
-            "adopted a chain with more work"
-        );
+        if !abandoned.is_empty() {
+            self.forget_bodies(&abandoned);
+        }
         let at_ms = now_ms();
-        self.publish(Event::Reorg {
-            fork: fork as u64,
-            height,
-            reinjected: reinjected.len(),
-            at_ms,
-        });
-        let tip = Arc::clone(&self.read().tip().block);
+        if abandoned.is_empty() {
+            tracing::info!(
+                height,
+                validated_ms = validated.as_millis() as u64,
+                stored_ms = stored.as_millis() as u64,
+                "extended the chain from a peer"
+            );
+        } else {
+            tracing::info!(
+                height,
+                fork,
+                reinjected = reinjected.len(),
+                validated_ms = validated.as_millis() as u64,
+                stored_ms = stored.as_millis() as u64,
+                "adopted a chain with more work"
+            );
+            self.publish(Event::Reorg {
+                fork,
+                height,
+                reinjected: reinjected.len(),
+                at_ms,
+            });
+        }
         self.publish(Event::Block {
             block: tip,
             origin: Origin::Sync,
@@ -928,9 +1064,93 @@ impl Node {
         }
         Ok(Adoption::Adopted {
             height,
-            reorged_from: fork as u64,
+            reorged_from: fork,
             reinjected: count,
         })
+    }
+
+    /// Deletes the bodies a reorg abandoned, once requests that planned to read them are
+    /// done (a plan is made under the state lock and read right after; see
+    /// `crate::blocks::JsonPlan`).
+    fn forget_bodies(&self, abandoned: &[StoredBlock]) {
+        let writes: Vec<Write> = abandoned
+            .iter()
+            .map(|b| Write::RemoveBody {
+                number: b.block.number(),
+                hash: b.block.hash().0,
+            })
+            .collect();
+        // A node closed meanwhile keeps them: they are never read again, only take space.
+        let storage = self.storage.downgrade();
+        tokio::spawn(async move {
+            tokio::time::sleep(ABANDONED_BODY_GRACE).await;
+            let Some(storage) = storage.upgrade() else {
+                return;
+            };
+            if let Err(error) = storage.commit(writes).await {
+                tracing::warn!(%error, "abandoned block bodies not deleted");
+            }
+        });
+    }
+
+    /// The work of our chain up to block `number`.
+    pub fn work_at(&self, number: u64) -> Work {
+        let state = self.read();
+        state.blocks.work_at(number, state.ledger.tip().work)
+    }
+
+    /// The newest `limit` confirmed transactions that involve `address`, newest first, from
+    /// the address index and the stored bodies: the cost of what is asked for, not of the
+    /// chain.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub fn history(&self, address: &Address, limit: usize) -> Result<History, StorageError> {
+        let (entries, count) = self
+            .storage
+            .history(&addresses::address_key(address), limit)?;
+        let places: Vec<TxPlace> = entries.iter().filter_map(TxPlace::of).collect();
+        // Which blocks to read, and each place's block time; an entry from a reorg this
+        // state has not seen yet (its hash differs) is skipped.
+        let (places, numbers, plan) = {
+            let state = self.read();
+            let places: Vec<(TxPlace, u64)> = places
+                .into_iter()
+                .filter_map(|place| {
+                    let info = state.blocks.info(place.block)?;
+                    (info.hash.0[..8] == place.hash_prefix)
+                        .then_some((place, info.header.timestamp))
+                })
+                .collect();
+            let mut numbers: Vec<u64> = places.iter().map(|(p, _)| p.block).collect();
+            numbers.dedup();
+            let plan: Vec<_> = numbers
+                .iter()
+                .map(|&n| state.blocks.json_plan(n, n + 1))
+                .collect();
+            (places, numbers, plan)
+        };
+        let mut bodies = std::collections::HashMap::with_capacity(numbers.len());
+        for (number, plan) in numbers.into_iter().zip(plan) {
+            let json = plan
+                .read(&self.storage)?
+                .pop()
+                .ok_or_else(|| StorageError::missing(number))?;
+            bodies.insert(number, json);
+        }
+        let items = places
+            .into_iter()
+            .filter_map(|(place, timestamp)| {
+                let body = bodies.get(&place.block)?;
+                let (at, len) = (place.offset as usize, place.len as usize);
+                (at + len <= body.len()).then(|| HistoryItem {
+                    block: place.block,
+                    timestamp,
+                    json: body.slice(at..at + len),
+                })
+            })
+            .collect();
+        Ok(History { items, count })
     }
 
     /// Our tip as chains are compared.
@@ -945,10 +1165,87 @@ impl Node {
             return Some((tx.clone(), None));
         }
         let number = state.ledger.confirmed_in(id)?;
-        let block = &state.blocks.get(usize::try_from(number).ok()?)?.block;
-        let tx = block.transactions().iter().find(|tx| tx.id() == *id)?;
+        let stored = state.blocks.get(number).ok()??;
+        let tx = stored
+            .block
+            .transactions()
+            .iter()
+            .find(|tx| tx.id() == *id)?;
         Some((tx.clone(), Some(number)))
     }
+}
+
+/// The writes that store a block joining the main chain: its body, header, the balances
+/// it sets, the ids it confirms and its address index entries.
+fn block_writes(
+    stored: &StoredBlock,
+    balances: impl IntoIterator<Item = (Address, Amount)>,
+    confirmed: &[TxId],
+) -> Vec<Write> {
+    let block = &stored.block;
+    let mut writes = vec![
+        Write::PutBody {
+            number: block.number(),
+            hash: block.hash().0,
+            json: stored.json.clone(),
+        },
+        Write::PutHeader {
+            number: block.number(),
+            record: BlockInfo::of(block).to_record(),
+        },
+    ];
+    writes.extend(
+        balances
+            .into_iter()
+            .map(|(address, amount)| Write::SetBalance {
+                address: address.as_hex().into(),
+                units: amount.units(),
+            }),
+    );
+    writes.extend(confirmed.iter().map(|id| Write::PutConfirmed {
+        id: id.0,
+        block: block.number(),
+    }));
+    writes.extend(addresses::additions(stored));
+    writes
+}
+
+/// The writes that switch the stored main chain from `abandoned` to `branch` (both
+/// oldest first, from the same fork), leaving `ledger`'s balances.
+fn branch_writes(abandoned: &[StoredBlock], branch: &[StoredBlock], ledger: &Ledger) -> Vec<Write> {
+    let fork = branch.first().map_or(u64::MAX, |b| b.block.number());
+    let mut writes = vec![Write::TruncateHeaders { from: fork }];
+    let mut touched = std::collections::HashSet::new();
+    for stored in abandoned {
+        writes.extend(addresses::removals(&stored.block));
+        for tx in stored.block.transactions() {
+            writes.push(Write::RemoveConfirmed { id: tx.id().0 });
+            touched.extend(tx.sender().wallet().cloned());
+            touched.insert(tx.recipient().clone());
+        }
+    }
+    for stored in branch {
+        let ids: Vec<TxId> = stored
+            .block
+            .transactions()
+            .iter()
+            .map(Transaction::id)
+            .collect();
+        writes.extend(block_writes(stored, [], &ids));
+        for tx in stored.block.transactions() {
+            touched.extend(tx.sender().wallet().cloned());
+            touched.insert(tx.recipient().clone());
+        }
+    }
+    let balances = touched.into_iter().map(|address| {
+        let amount = ledger.balance(&address);
+        (address, amount)
+    });
+    writes.extend(balances.map(|(address, amount)| Write::SetBalance {
+        address: address.as_hex().into(),
+        units: amount.units(),
+    }));
+    writes
 }
 
 fn rank(ledger: &Ledger) -> TipRank {
@@ -1000,7 +1297,14 @@ mod tests {
         // b mines two empty blocks: more work; a adopts them and gets `pay` back in its pool.
         b.mine(None).await.unwrap();
         b.mine(None).await.unwrap();
-        let b_chain: Vec<Block> = b.read().blocks.iter().map(|s| (*s.block).clone()).collect();
+        let b_chain: Vec<Block> = b
+            .read()
+            .blocks
+            .range(0, u64::MAX)
+            .unwrap()
+            .iter()
+            .map(|s| (*s.block).clone())
+            .collect();
         let adoption = a.adopt_chain(b_chain.clone()).await.unwrap();
         assert!(
             matches!(

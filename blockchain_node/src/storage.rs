@@ -6,6 +6,11 @@
 //! knows its writes are on disk — that is what lets the API answer 201 only for durable
 //! transactions — while a burst of submissions shares one fsync instead of paying one each.
 //!
+//! The chain is kept as state, not only as blocks: each block's commit also writes its
+//! header, the balances it changed, the ids it confirmed and its address index entries, so
+//! start-up reads headers, balances and ids (no replay), and block bodies stay on disk
+//! until someone asks for them.
+//!
 //! Why redb: pure Rust (no C toolchain, ~20 s to build against ~66 s for bundled SQLite),
 //! crash-safe copy-on-write B-trees with a simple typed API, and durable commits at
 //! about 0.13 ms each here.
@@ -18,7 +23,24 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use thiserror::Error;
 use tokio::sync::oneshot;
 
-const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+/// Block bodies (their JSON) by number and hash: `number (8, big-endian) ‖ hash (32)`. The
+/// hash in the key lets a reorg write the new branch while readers still find the bodies
+/// of the blocks they were shown; the abandoned bodies are deleted a little later.
+const BODIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("bodies");
+/// The main chain's headers by number: what start-up reads instead of the bodies.
+const HEADERS: TableDefinition<u64, &[u8]> = TableDefinition::new("headers");
+/// Confirmed balances by address (hex), in units.
+const BALANCES: TableDefinition<&str, u64> = TableDefinition::new("balances");
+/// Confirmed transaction ids and their block: what stops replays.
+const CONFIRMED: TableDefinition<&[u8], u64> = TableDefinition::new("confirmed");
+/// The address index: `address key ‖ block ‖ index` to where the transaction's JSON sits in
+/// its block's body (see `crate::addresses`).
+const HISTORY: TableDefinition<&[u8], &[u8]> = TableDefinition::new("history");
+/// How many index entries each address key has.
+const HISTORY_COUNTS: TableDefinition<&[u8], u64> = TableDefinition::new("history_counts");
+/// Before the state tables: whole blocks by number, replayed at every start. Read once to
+/// migrate, then dropped.
+const LEGACY_BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const POOL: TableDefinition<u64, &[u8]> = TableDefinition::new("pool");
 const PEERS: TableDefinition<&str, ()> = TableDefinition::new("peers");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -31,6 +53,18 @@ const MAX_BATCHES_PER_COMMIT: usize = 4096;
 #[derive(Debug, Clone, Error)]
 #[error("storage: {0}")]
 pub struct StorageError(String);
+
+impl StorageError {
+    /// A block of the main chain whose body is not stored.
+    pub fn missing(number: u64) -> Self {
+        StorageError(format!("block {number}'s body is missing"))
+    }
+
+    /// A stored block that does not parse.
+    pub fn corrupt(number: u64, reason: &str) -> Self {
+        StorageError(format!("stored block {number} is unreadable: {reason}"))
+    }
+}
 
 macro_rules! from_redb {
     ($($error:ty),*) => {$(
@@ -49,17 +83,54 @@ from_redb!(
     redb::CommitError
 );
 
+/// A body's key: number, then hash.
+pub fn body_key(number: u64, hash: &[u8; 32]) -> [u8; 40] {
+    let mut key = [0u8; 40];
+    key[..8].copy_from_slice(&number.to_be_bytes());
+    key[8..].copy_from_slice(hash);
+    key
+}
+
 /// One change to the database.
 #[derive(Debug)]
 pub enum Write {
-    /// Puts a block (its JSON) at its number.
-    PutBlock {
+    PutBody {
         number: u64,
+        hash: [u8; 32],
         json: bytes::Bytes,
     },
-    /// Deletes every block numbered `from` or more (a reorg's abandoned branch).
-    TruncateBlocks {
+    RemoveBody {
+        number: u64,
+        hash: [u8; 32],
+    },
+    PutHeader {
+        number: u64,
+        record: Vec<u8>,
+    },
+    /// Deletes every header numbered `from` or more (a reorg's abandoned branch).
+    TruncateHeaders {
         from: u64,
+    },
+    /// Sets an address's confirmed balance; zero deletes it.
+    SetBalance {
+        address: Box<str>,
+        units: u64,
+    },
+    PutConfirmed {
+        id: [u8; 32],
+        block: u64,
+    },
+    RemoveConfirmed {
+        id: [u8; 32],
+    },
+    /// Adds an address index entry (and counts it for its address: the key's first
+    /// [`HISTORY_PREFIX`] bytes).
+    PutHistory {
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
+    RemoveHistory {
+        key: Vec<u8>,
     },
     PutPoolTx {
         seq: u64,
@@ -74,19 +145,30 @@ pub enum Write {
         key: &'static str,
         value: Vec<u8>,
     },
+    /// Drops the pre-state-table block table once its blocks were migrated.
+    DropLegacyBlocks,
 }
+
+/// Bytes of a history key that name the address.
+pub const HISTORY_PREFIX: usize = 16;
 
 struct Batch {
     writes: Vec<Write>,
     done: oneshot::Sender<Result<(), StorageError>>,
 }
 
-/// Everything stored, read once at start.
+/// The pool and peers, read once at start.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    pub blocks: Vec<(u64, Vec<u8>)>,
     pub pool: Vec<(u64, Vec<u8>)>,
     pub peers: Vec<String>,
+}
+
+/// One address index entry, as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
 }
 
 /// Handle to the database and its writer thread. Dropping the last handle stops the
@@ -98,6 +180,7 @@ pub struct Storage {
 
 struct Inner {
     db: Arc<Database>,
+    path: std::path::PathBuf,
     writer: Mutex<Option<mpsc::Sender<Batch>>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -111,7 +194,21 @@ impl Drop for Inner {
     }
 }
 
+/// A handle that does not keep the database open: for work that may outlive the node.
+pub struct WeakStorage(std::sync::Weak<Inner>);
+
+impl WeakStorage {
+    /// The database, if the node still has it open.
+    pub fn upgrade(&self) -> Option<Storage> {
+        self.0.upgrade().map(|inner| Storage { inner })
+    }
+}
+
 impl Storage {
+    pub fn downgrade(&self) -> WeakStorage {
+        WeakStorage(Arc::downgrade(&self.inner))
+    }
+
     /// Opens (or creates) the database in `dir` and starts the writer thread.
     ///
     /// # Errors
@@ -119,11 +216,17 @@ impl Storage {
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError(format!("cannot create {}: {e}", dir.display())))?;
-        let db = Database::create(dir.join("chain.redb"))?;
+        let path = dir.join("chain.redb");
+        let db = Database::create(&path)?;
         let db = Arc::new(db);
         {
             let txn = db.begin_write()?;
-            txn.open_table(BLOCKS)?;
+            txn.open_table(BODIES)?;
+            txn.open_table(HEADERS)?;
+            txn.open_table(BALANCES)?;
+            txn.open_table(CONFIRMED)?;
+            txn.open_table(HISTORY)?;
+            txn.open_table(HISTORY_COUNTS)?;
             txn.open_table(POOL)?;
             txn.open_table(PEERS)?;
             txn.open_table(META)?;
@@ -138,6 +241,7 @@ impl Storage {
         Ok(Storage {
             inner: Arc::new(Inner {
                 db,
+                path,
                 writer: Mutex::new(Some(writer)),
                 thread: Mutex::new(Some(thread)),
             }),
@@ -174,17 +278,13 @@ impl Storage {
         Ok(txn.commit()?)
     }
 
-    /// Reads everything stored.
+    /// Reads the pool and the peers.
     ///
     /// # Errors
     /// When the database cannot be read.
     pub fn snapshot(&self) -> Result<Snapshot, StorageError> {
         let txn = self.inner.db.begin_read()?;
         let mut snapshot = Snapshot::default();
-        for row in txn.open_table(BLOCKS)?.iter()? {
-            let (k, v) = row?;
-            snapshot.blocks.push((k.value(), v.value().to_vec()));
-        }
         for row in txn.open_table(POOL)?.iter()? {
             let (k, v) = row?;
             snapshot.pool.push((k.value(), v.value().to_vec()));
@@ -194,6 +294,118 @@ impl Storage {
             snapshot.peers.push(k.value().to_owned());
         }
         Ok(snapshot)
+    }
+
+    /// Calls `each` with every stored header record, in order.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn for_each_header(&self, mut each: impl FnMut(u64, &[u8])) -> Result<(), StorageError> {
+        let txn = self.inner.db.begin_read()?;
+        for row in txn.open_table(HEADERS)?.iter()? {
+            let (k, v) = row?;
+            each(k.value(), v.value());
+        }
+        Ok(())
+    }
+
+    /// Calls `each` with every confirmed balance.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn for_each_balance(&self, mut each: impl FnMut(&str, u64)) -> Result<(), StorageError> {
+        let txn = self.inner.db.begin_read()?;
+        for row in txn.open_table(BALANCES)?.iter()? {
+            let (k, v) = row?;
+            each(k.value(), v.value());
+        }
+        Ok(())
+    }
+
+    /// Calls `each` with every confirmed transaction id and its block.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn for_each_confirmed(&self, mut each: impl FnMut(&[u8], u64)) -> Result<(), StorageError> {
+        let txn = self.inner.db.begin_read()?;
+        for row in txn.open_table(CONFIRMED)?.iter()? {
+            let (k, v) = row?;
+            each(k.value(), v.value());
+        }
+        Ok(())
+    }
+
+    /// Calls `each` with every block of the table the state tables replaced, in order.
+    ///
+    /// # Errors
+    /// When the database cannot be read, or `each` fails.
+    pub fn for_each_legacy_block<E: From<StorageError>>(
+        &self,
+        mut each: impl FnMut(u64, &[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let txn = self.inner.db.begin_read().map_err(StorageError::from)?;
+        let table = match txn.open_table(LEGACY_BLOCKS) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+            Err(error) => return Err(StorageError::from(error).into()),
+        };
+        for row in table.iter().map_err(StorageError::from)? {
+            let (k, v) = row.map_err(StorageError::from)?;
+            each(k.value(), v.value())?;
+        }
+        Ok(())
+    }
+
+    /// The bodies of `blocks` (number and hash each), in one read transaction; `None` for
+    /// one that is not stored.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn bodies(&self, blocks: &[(u64, [u8; 32])]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        let txn = self.inner.db.begin_read()?;
+        let table = txn.open_table(BODIES)?;
+        blocks
+            .iter()
+            .map(|(number, hash)| {
+                Ok(table
+                    .get(&body_key(*number, hash)[..])?
+                    .map(|v| v.value().to_vec()))
+            })
+            .collect()
+    }
+
+    /// The newest `limit` index entries under `prefix` (an address key), newest first,
+    /// and how many it has in all.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn history(
+        &self,
+        prefix: &[u8; HISTORY_PREFIX],
+        limit: usize,
+    ) -> Result<(Vec<HistoryEntry>, u64), StorageError> {
+        let txn = self.inner.db.begin_read()?;
+        let count = txn
+            .open_table(HISTORY_COUNTS)?
+            .get(&prefix[..])?
+            .map_or(0, |v| v.value());
+        let table = txn.open_table(HISTORY)?;
+        let mut end = prefix.to_vec();
+        end.extend_from_slice(&[0xff; 12]);
+        let mut entries = Vec::with_capacity(limit.min(1024));
+        for row in table.range(&prefix[..]..=&end[..])?.rev().take(limit) {
+            let (k, v) = row?;
+            entries.push(HistoryEntry {
+                key: k.value().to_vec(),
+                value: v.value().to_vec(),
+            });
+        }
+        Ok((entries, count))
+    }
+
+    /// The size of the database file, in bytes.
+    pub fn file_size(&self) -> u64 {
+        std::fs::metadata(&self.inner.path).map_or(0, |m| m.len())
     }
 
     /// Reads one metadata value.
@@ -244,17 +456,64 @@ fn write_loop(db: &Database, batches: &mpsc::Receiver<Batch>) {
 }
 
 fn apply(txn: &redb::WriteTransaction, writes: Vec<Write>) -> Result<(), StorageError> {
-    let mut blocks = txn.open_table(BLOCKS)?;
+    if writes.iter().any(|w| matches!(w, Write::DropLegacyBlocks)) {
+        txn.delete_table(LEGACY_BLOCKS)?;
+    }
+    let mut bodies = txn.open_table(BODIES)?;
+    let mut headers = txn.open_table(HEADERS)?;
+    let mut balances = txn.open_table(BALANCES)?;
+    let mut confirmed = txn.open_table(CONFIRMED)?;
+    let mut history = txn.open_table(HISTORY)?;
+    let mut counts = txn.open_table(HISTORY_COUNTS)?;
     let mut pool = txn.open_table(POOL)?;
     let mut peers = txn.open_table(PEERS)?;
     let mut meta = txn.open_table(META)?;
+    let mut count = |prefix: &[u8], delta: i64| -> Result<(), StorageError> {
+        let now = counts.get(prefix)?.map_or(0, |v| v.value());
+        let next = now.saturating_add_signed(delta);
+        if next == 0 {
+            counts.remove(prefix)?;
+        } else {
+            counts.insert(prefix, next)?;
+        }
+        Ok(())
+    };
     for write in writes {
         match write {
-            Write::PutBlock { number, json } => {
-                blocks.insert(number, &*json)?;
+            Write::PutBody { number, hash, json } => {
+                bodies.insert(&body_key(number, &hash)[..], &*json)?;
             }
-            Write::TruncateBlocks { from } => {
-                blocks.retain_in(from.., |_, _| false)?;
+            Write::RemoveBody { number, hash } => {
+                bodies.remove(&body_key(number, &hash)[..])?;
+            }
+            Write::PutHeader { number, record } => {
+                headers.insert(number, record.as_slice())?;
+            }
+            Write::TruncateHeaders { from } => {
+                headers.retain_in(from.., |_, _| false)?;
+            }
+            Write::SetBalance { address, units } => {
+                if units == 0 {
+                    balances.remove(&*address)?;
+                } else {
+                    balances.insert(&*address, units)?;
+                }
+            }
+            Write::PutConfirmed { id, block } => {
+                confirmed.insert(&id[..], block)?;
+            }
+            Write::RemoveConfirmed { id } => {
+                confirmed.remove(&id[..])?;
+            }
+            Write::PutHistory { key, value } => {
+                if history.insert(key.as_slice(), value.as_slice())?.is_none() {
+                    count(&key[..HISTORY_PREFIX], 1)?;
+                }
+            }
+            Write::RemoveHistory { key } => {
+                if history.remove(key.as_slice())?.is_some() {
+                    count(&key[..HISTORY_PREFIX], -1)?;
+                }
             }
             Write::PutPoolTx { seq, json } => {
                 pool.insert(seq, json.as_slice())?;
@@ -271,6 +530,7 @@ fn apply(txn: &redb::WriteTransaction, writes: Vec<Write>) -> Result<(), Storage
             Write::PutMeta { key, value } => {
                 meta.insert(key, value.as_slice())?;
             }
+            Write::DropLegacyBlocks => {}
         }
     }
     Ok(())
@@ -283,16 +543,32 @@ mod tests {
     #[tokio::test]
     async fn writes_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
+        let prefix = [7u8; HISTORY_PREFIX];
+        let entry = |block: u8| {
+            let mut key = prefix.to_vec();
+            key.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, block, 0, 0, 0, 1]);
+            key
+        };
         {
             let storage = Storage::open(dir.path()).unwrap();
-            let a = storage.commit(vec![Write::PutBlock {
+            let a = storage.commit(vec![Write::PutBody {
                 number: 0,
+                hash: [0; 32],
                 json: "g".into(),
             }]);
             let b = storage.commit(vec![
-                Write::PutBlock {
+                Write::PutBody {
                     number: 1,
+                    hash: [1; 32],
                     json: "b1".into(),
+                },
+                Write::PutHeader {
+                    number: 1,
+                    record: b"h1".to_vec(),
+                },
+                Write::PutHistory {
+                    key: entry(1),
+                    value: b"v1".to_vec(),
                 },
                 Write::PutPoolTx {
                     seq: 7,
@@ -305,14 +581,36 @@ mod tests {
             b.unwrap();
             storage
                 .commit(vec![
-                    Write::PutBlock {
+                    Write::PutHeader {
                         number: 2,
-                        json: "b2".into(),
+                        record: b"h2".to_vec(),
                     },
-                    Write::TruncateBlocks { from: 1 },
-                    Write::PutBlock {
+                    Write::PutHistory {
+                        key: entry(2),
+                        value: b"v2".to_vec(),
+                    },
+                    Write::TruncateHeaders { from: 1 },
+                    Write::RemoveHistory { key: entry(2) },
+                    Write::RemoveHistory { key: entry(1) },
+                    Write::PutHeader {
                         number: 1,
-                        json: "b1'".into(),
+                        record: b"h1'".to_vec(),
+                    },
+                    Write::PutHistory {
+                        key: entry(1),
+                        value: b"v1'".to_vec(),
+                    },
+                    Write::SetBalance {
+                        address: "aa".into(),
+                        units: 5,
+                    },
+                    Write::SetBalance {
+                        address: "bb".into(),
+                        units: 0,
+                    },
+                    Write::PutConfirmed {
+                        id: [3; 32],
+                        block: 1,
                     },
                     Write::PutMeta {
                         key: "k",
@@ -324,12 +622,36 @@ mod tests {
         }
         let storage = Storage::open(dir.path()).unwrap();
         let snapshot = storage.snapshot().unwrap();
-        assert_eq!(
-            snapshot.blocks,
-            vec![(0, b"g".to_vec()), (1, b"b1'".to_vec())]
-        );
         assert_eq!(snapshot.pool, vec![(7, b"tx".to_vec())]);
         assert_eq!(snapshot.peers, vec!["http://127.0.0.1:1".to_owned()]);
         assert_eq!(storage.meta("k").unwrap(), Some(b"v".to_vec()));
+        let mut headers = Vec::new();
+        storage
+            .for_each_header(|n, r| headers.push((n, r.to_vec())))
+            .unwrap();
+        assert_eq!(headers, vec![(1, b"h1'".to_vec())]);
+        let mut balances = Vec::new();
+        storage
+            .for_each_balance(|a, v| balances.push((a.to_owned(), v)))
+            .unwrap();
+        assert_eq!(balances, vec![("aa".to_owned(), 5)]);
+        let mut confirmed = Vec::new();
+        storage
+            .for_each_confirmed(|id, n| confirmed.push((id.to_vec(), n)))
+            .unwrap();
+        assert_eq!(confirmed, vec![(vec![3; 32], 1)]);
+        assert_eq!(
+            storage.bodies(&[(1, [1; 32]), (1, [2; 32])]).unwrap(),
+            vec![Some(b"b1".to_vec()), None]
+        );
+        let (entries, count) = storage.history(&prefix, 10).unwrap();
+        assert_eq!(count, 1, "removed entries are not counted");
+        assert_eq!(
+            entries,
+            vec![HistoryEntry {
+                key: entry(1),
+                value: b"v1'".to_vec()
+            }]
+        );
     }
 }

@@ -40,26 +40,7 @@ impl WireBlock {
         let transactions = self
             .transactions
             .iter()
-            .map(|tx| {
-                let sender = if tx.sender_address == THE_BLOCKCHAIN {
-                    Sender::Blockchain
-                } else {
-                    Sender::Wallet(
-                        keys.parse(&tx.sender_address, "sender_address")
-                            .map_err(TxParseError::Sender)?,
-                    )
-                };
-                let recipient = keys
-                    .parse(&tx.recipient_address, "recipient_address")
-                    .map_err(TxParseError::Recipient)?;
-                Transaction::new(
-                    sender,
-                    recipient,
-                    &tx.value,
-                    tx.nonce.as_deref(),
-                    &tx.signature,
-                )
-            })
+            .map(|tx| transaction(tx, keys))
             .collect::<Result<Vec<_>, TxParseError>>()
             .map_err(|e| format!("block {number}: {e}"))?;
         let block = Block::new(
@@ -77,6 +58,37 @@ impl WireBlock {
         }
         Ok(block)
     }
+}
+
+/// A transaction from its wire fields, its addresses parsed through `keys`.
+fn transaction(tx: &TransactionJson, keys: &KeyCache) -> Result<Transaction, TxParseError> {
+    let sender = if tx.sender_address == THE_BLOCKCHAIN {
+        Sender::Blockchain
+    } else {
+        Sender::Wallet(
+            keys.parse(&tx.sender_address, "sender_address")
+                .map_err(TxParseError::Sender)?,
+        )
+    };
+    let recipient = keys
+        .parse(&tx.recipient_address, "recipient_address")
+        .map_err(TxParseError::Recipient)?;
+    Transaction::new(
+        sender,
+        recipient,
+        &tx.value,
+        tx.nonce.as_deref(),
+        &tx.signature,
+    )
+}
+
+/// Parses one transaction's JSON (as stored in a block) through `keys`.
+///
+/// # Errors
+/// Malformed JSON or a malformed transaction, in words.
+pub fn parse_transaction(json: &[u8], keys: &KeyCache) -> Result<Transaction, String> {
+    let wire: TransactionJson = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    transaction(&wire, keys).map_err(|e| e.to_string())
 }
 
 /// Parses one block's JSON through `keys`.

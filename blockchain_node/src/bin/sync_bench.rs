@@ -1,7 +1,7 @@
 //! Sync benchmark: how fast a fresh node downloads and fully validates a long chain.
 //!
 //! ```text
-//!  sign N payments (all cores) ─► mine B blocks ─► write them into node A's data dir
+//!  sign N payments (all cores) ─► mine B blocks ─► node A adopts them (in-process, stored)
 //!  start node A (serves the chain) and a fresh node B; B registers A
 //!  time: B's GET /nodes/resolve ... until B's tip is A's tip
 //!  ceiling: the same N signatures verified in-process on all cores (core's verify_signatures)
@@ -18,7 +18,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use blockchain_core::ledger::{reward_transaction, verify_signatures};
 use blockchain_core::{Block, NetworkParams, PrivateKey, Transaction};
-use blockchain_node::storage::{Storage, Write};
+use blockchain_node::node::{Node, NodeOptions};
+use blockchain_node::settings::SettingsPatch;
 use clap::Parser;
 
 /// Measures a fresh node's sync of a long chain against the signature-verification ceiling.
@@ -107,20 +108,21 @@ fn main() -> anyhow::Result<()> {
     let genesis_file = work.path().join("genesis.json");
     std::fs::write(&genesis_file, &genesis)?;
     let (dir_a, dir_b) = (work.path().join("a"), work.path().join("b"));
-    {
-        let storage = Storage::open(&dir_a)?;
-        let writes = blocks
-            .iter()
-            .skip(1)
-            .map(|b| {
-                Ok(Write::PutBlock {
-                    number: b.number(),
-                    json: serde_json::to_vec(b)?.into(),
-                })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        storage.commit_blocking(writes)?;
-    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // A's chain goes in through the node's own adoption, which stores it as state.
+    runtime.block_on(async {
+        let options = NodeOptions {
+            pool_capacity: 1000,
+            sender_limit: 1000,
+            max_threads: 1,
+            settings: SettingsPatch::default(),
+        };
+        let node = Node::open(&dir_a, params.clone(), &options)?;
+        node.adopt_chain(blocks).await?;
+        anyhow::Ok(())
+    })?;
     let miner = wallets[0].address().as_hex().to_owned();
     let started = Instant::now();
     let a = NodeChild::start(&node_binary, &dir_a, &genesis_file, &miner)?;
@@ -130,9 +132,6 @@ fn main() -> anyhow::Result<()> {
         a.url
     );
     let b = NodeChild::start(&node_binary, &dir_b, &genesis_file, &miner)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     let (seconds, resolve_seconds, resolved) =
         runtime.block_on(time_sync(&a.url, &b.url, &tip, args.timeout))?;
     let rate = args.txs as f64 / seconds;

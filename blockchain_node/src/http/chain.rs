@@ -22,37 +22,43 @@ pub struct Page {
 
 /// `GET /chain`: `{"chain": [...], "length": N}` where `length` is the whole chain's
 /// length; `?from=K&limit=M` returns a page. Blocks' JSON was serialized when they joined
-/// the chain, so this only concatenates bytes.
-pub async fn chain(State(app): State<AppState>, Query(page): Query<Page>) -> Response {
-    let state = app.node.read();
-    let length = state.blocks.len() as u64;
-    let from = page.from.unwrap_or(0).min(length);
-    let to = page
-        .limit
-        .map_or(length, |limit| from.saturating_add(limit).min(length));
-    let slice = &state.blocks[from as usize..to as usize];
-    let mut body =
-        BytesMut::with_capacity(slice.iter().map(|b| b.json.len() + 1).sum::<usize>() + 128);
+/// the chain, so this only concatenates bytes: recent blocks from memory, older ones as
+/// stored, read after the state lock is released.
+pub async fn chain(
+    State(app): State<AppState>,
+    Query(page): Query<Page>,
+) -> Result<Response, ApiError> {
+    let (plan, length, from, work) = {
+        let state = app.node.read();
+        let length = state.blocks.len() as u64;
+        let from = page.from.unwrap_or(0).min(length);
+        let to = page
+            .limit
+            .map_or(length, |limit| from.saturating_add(limit).min(length));
+        (
+            state.blocks.json_plan(from, to),
+            length,
+            from,
+            state.ledger.tip().work,
+        )
+    };
+    let blocks = plan.read(app.node.storage())?;
+    let mut body = BytesMut::with_capacity(blocks.iter().map(|b| b.len() + 1).sum::<usize>() + 128);
     body.put_slice(b"{\"chain\":[");
-    for (i, stored) in slice.iter().enumerate() {
+    for (i, json) in blocks.iter().enumerate() {
         if i > 0 {
             body.put_u8(b',');
         }
-        body.put_slice(&stored.json);
+        body.put_slice(json);
     }
     body.put_slice(
-        format!(
-            "],\"length\":{length},\"from\":{from},\"work\":\"{}\"}}",
-            state.ledger.tip().work
-        )
-        .as_bytes(),
+        format!("],\"length\":{length},\"from\":{from},\"work\":\"{work}\"}}").as_bytes(),
     );
-    drop(state);
-    (
+    Ok((
         [(header::CONTENT_TYPE, "application/json")],
         Body::from(body.freeze()),
     )
-        .into_response()
+        .into_response())
 }
 
 /// `GET /blocks/{number}`.
@@ -60,16 +66,26 @@ pub async fn block(
     State(app): State<AppState>,
     Path(number): Path<String>,
 ) -> Result<Response, ApiError> {
-    let number: usize = number.parse().map_err(|_| {
+    let number: u64 = number.parse().map_err(|_| {
         ApiError::BadRequest(format!("block number {number:?} is not a whole number"))
     })?;
-    let state = app.node.read();
-    let stored = state.blocks.get(number).ok_or_else(|| {
-        ApiError::NotFound(format!("no block {number}; the tip is {}", state.height()))
-    })?;
+    let plan = {
+        let state = app.node.read();
+        if number > state.height() {
+            return Err(ApiError::NotFound(format!(
+                "no block {number}; the tip is {}",
+                state.height()
+            )));
+        }
+        state.blocks.json_plan(number, number + 1)
+    };
+    let json = plan
+        .read(app.node.storage())?
+        .pop()
+        .ok_or(ApiError::Storage)?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
-        Body::from(stored.json.clone()),
+        Body::from(json),
     )
         .into_response())
 }
@@ -87,8 +103,8 @@ pub async fn announce(
         let state = app.node.read();
         let known = state
             .blocks
-            .get(block.number() as usize)
-            .is_some_and(|b| b.block.hash() == block.hash());
+            .info(block.number())
+            .is_some_and(|b| b.hash == block.hash());
         (known, block.previous_hash() == state.tip().block.hash())
     };
     if known {
@@ -222,33 +238,49 @@ const MAX_HISTORY: usize = 5000;
 pub async fn history(
     State(app): State<AppState>,
     Query(query): Query<HistoryQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let hex = query.address.ok_or(ApiError::MissingField("address"))?;
     let address = app.address(&hex, "address")?;
     let limit = super::limit(query.limit, 500, MAX_HISTORY)?;
-    let state = app.node.read();
-    let mut blocks: Vec<serde_json::Value> = Vec::new();
-    for (block, tx) in state.history_of(&address, limit).into_iter().rev() {
-        let tx = serde_json::to_value(tx).expect("transactions serialize");
-        match blocks.last_mut() {
-            Some(last) if last["block_number"] == block.number() => {
-                last["transactions"]
-                    .as_array_mut()
-                    .expect("an array")
-                    .push(tx);
+    let history = app.node.history(&address, limit)?;
+    // Transactions are copied as stored, grouped into their blocks, oldest first.
+    let mut body = BytesMut::with_capacity(
+        history
+            .items
+            .iter()
+            .map(|i| i.json.len() + 1)
+            .sum::<usize>()
+            + 512,
+    );
+    body.put_slice(format!("{{\"address\":\"{}\",\"chain\":[", address.as_hex()).as_bytes());
+    let mut open: Option<u64> = None;
+    for item in history.items.iter().rev() {
+        if open == Some(item.block) {
+            body.put_u8(b',');
+        } else {
+            if open.is_some() {
+                body.put_slice(b"]},");
             }
-            _ => blocks.push(json!({
-                "block_number": block.number(),
-                "timestamp": block.timestamp(),
-                "transactions": [tx],
-            })),
+            body.put_slice(
+                format!(
+                    "{{\"block_number\":{},\"timestamp\":{},\"transactions\":[",
+                    item.block, item.timestamp
+                )
+                .as_bytes(),
+            );
+            open = Some(item.block);
         }
+        body.put_slice(&item.json);
     }
-    Ok(Json(json!({
-        "address": address.as_hex(),
-        "chain": blocks,
-        "length": state.addresses.count(&address),
-    })))
+    if open.is_some() {
+        body.put_slice(b"]}");
+    }
+    body.put_slice(format!("],\"length\":{}}}", history.count).as_bytes());
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from(body.freeze()),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -268,16 +300,17 @@ pub async fn recent(
     let limit = super::limit(query.limit, 60, MAX_STATS_BLOCKS)?;
     let state = app.node.read();
     let from = state.blocks.len().saturating_sub(limit);
-    let blocks: Vec<serde_json::Value> = state.blocks[from..]
+    let blocks: Vec<serde_json::Value> = state
+        .blocks
+        .infos(from, usize::MAX)
         .iter()
-        .map(|stored| {
-            let block = &stored.block;
+        .map(|info| {
             json!({
-                "block_number": block.number(),
-                "timestamp": block.timestamp(),
-                "difficulty": block.difficulty().bits(),
-                "transactions": block.transactions().len(),
-                "payments": block.transactions().iter().filter(|tx| !tx.is_mint()).count(),
+                "block_number": info.number(),
+                "timestamp": info.header.timestamp,
+                "difficulty": info.header.difficulty.bits(),
+                "transactions": info.transactions,
+                "payments": info.payments,
             })
         })
         .collect();

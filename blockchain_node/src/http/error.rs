@@ -122,3 +122,10 @@ impl From<ConnectError> for ApiError {
         }
     }
 }
+
+impl From<crate::storage::StorageError> for ApiError {
+    fn from(error: crate::storage::StorageError) -> Self {
+        tracing::error!(%error, "chain not readable");
+        ApiError::Storage
+    }
+}

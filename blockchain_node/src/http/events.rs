@@ -229,11 +229,17 @@ pub fn block_json(block: &Block, connected: Option<(Origin, u64)>) -> Value {
 /// The newest `count` blocks, oldest first.
 pub fn recent_blocks(app: &AppState, count: usize) -> Value {
     let state = app.node.read();
-    let from = state.blocks.len().saturating_sub(count);
-    let blocks: Vec<Value> = state.blocks[from..]
-        .iter()
-        .map(|stored| block_json(&stored.block, None))
-        .collect();
+    let from = state.blocks.len().saturating_sub(count) as u64;
+    let blocks: Vec<Value> = match state.blocks.range(from, u64::MAX) {
+        Ok(blocks) => blocks
+            .iter()
+            .map(|stored| block_json(&stored.block, None))
+            .collect(),
+        Err(error) => {
+            tracing::error!(%error, "recent blocks not readable");
+            Vec::new()
+        }
+    };
     json!({ "blocks": blocks })
 }
 

@@ -147,7 +147,10 @@ pub struct PageQuery {
 }
 
 /// `/`: the Mine dashboard. The chain table shows newest blocks first, a page at a time.
-pub async fn mine(State(app): State<AppState>, Query(query): Query<PageQuery>) -> MinePage {
+pub async fn mine(
+    State(app): State<AppState>,
+    Query(query): Query<PageQuery>,
+) -> Result<MinePage, ApiError> {
     let panel = panel(&app);
     let state = app.node.read();
     let pending = state
@@ -161,7 +164,9 @@ pub async fn mine(State(app): State<AppState>, Query(query): Query<PageQuery>) -
     let page = query.page.unwrap_or(1).clamp(1, pages);
     let newest = blocks - (page - 1) * BLOCKS_PER_PAGE;
     let oldest = newest.saturating_sub(BLOCKS_PER_PAGE);
-    let confirmed = state.blocks[oldest..newest]
+    let confirmed = state
+        .blocks
+        .range(oldest as u64, newest as u64)?
         .iter()
         .rev()
         .flat_map(|stored| {
@@ -172,13 +177,13 @@ pub async fn mine(State(app): State<AppState>, Query(query): Query<PageQuery>) -
                 .map(|tx| TxRow::new(tx, Some((block.number(), block.timestamp()))))
         })
         .collect();
-    MinePage {
+    Ok(MinePage {
         panel,
         pending,
         confirmed,
         page,
         pages,
-    }
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -214,7 +219,7 @@ pub async fn block(
     let state = app.node.read();
     let stored = state
         .blocks
-        .get(usize::try_from(number).unwrap_or(usize::MAX))
+        .get(number)?
         .ok_or_else(|| ApiError::NotFound(format!("no block {number}")))?;
     let block = &stored.block;
     Ok(BlockPage {
@@ -259,8 +264,8 @@ pub async fn transaction(
         app.node
             .read()
             .blocks
-            .get(n as usize)
-            .map(|b| (n, b.block.timestamp()))
+            .info(n)
+            .map(|info| (n, info.header.timestamp))
     });
     Ok(TransactionPage {
         status: match block {
@@ -302,15 +307,16 @@ pub async fn address(
         .collect();
     // Confirmed history from the address index: the cost of this address's history, not
     // of the chain.
+    let balance = state.ledger.balance(&address).to_string();
+    drop(state);
     let room = HISTORY_ROWS.saturating_sub(history.len());
-    history.extend(
-        state
-            .history_of(&address, room)
-            .into_iter()
-            .map(|(block, tx)| TxRow::new(tx, Some((block.number(), block.timestamp())))),
-    );
+    for item in app.node.history(&address, room)?.items {
+        let tx = crate::wire::parse_transaction(&item.json, &app.node.keys)
+            .map_err(|e| crate::storage::StorageError::corrupt(item.block, &e))?;
+        history.push(TxRow::new(&tx, Some((item.block, item.timestamp))));
+    }
     Ok(AddressPage {
-        balance: state.ledger.balance(&address).to_string(),
+        balance,
         pending_in: pending_in.to_string(),
         pending_out: pending_out.to_string(),
         history,

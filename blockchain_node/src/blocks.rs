@@ -1,0 +1,386 @@
+//! The main chain as the node holds it: every header in memory, the newest blocks parsed
+//! in a bounded cache, every body on disk.
+//!
+//! ```text
+//!  headers   0 ─────────────────────────────────────────── tip    memory, ~150 B a block
+//!  recent                                      ┌── cache ──┐      memory, ≤ CACHE_BYTES
+//!  bodies    0 ─────────────────────────────────────────── tip    redb, read on demand
+//! ```
+//!
+//! Memory then follows the ledger (balances, confirmed ids) and the header count, not the
+//! payments ever made: a block's body is read back only when someone asks for it, and
+//! `/chain` pages copy stored JSON without parsing it.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use blockchain_core::pow::HEADER_LEN;
+use blockchain_core::{Block, BlockHash, BlockHeader, Work};
+use bytes::Bytes;
+
+use crate::keys::KeyCache;
+use crate::storage::{Storage, StorageError};
+
+/// JSON bytes of recent blocks kept parsed in memory (the tip is always kept).
+const CACHE_BYTES: usize = 24 << 20;
+/// Most blocks kept parsed in memory, however small.
+const CACHE_BLOCKS: usize = 256;
+
+/// A block with its JSON, serialized once when it joins the chain and served from then on,
+/// and where each transaction's JSON sits in it (for the address index).
+#[derive(Debug, Clone)]
+pub struct StoredBlock {
+    pub block: Arc<Block>,
+    pub json: Bytes,
+    /// Byte offset and length of each transaction's JSON in `json`; empty for a block read
+    /// back from disk (nothing indexes it again).
+    pub spans: Arc<[(u32, u32)]>,
+}
+
+impl StoredBlock {
+    /// Serializes `block` once, for storage and for every `/chain` answer after.
+    pub fn new(block: Block) -> Self {
+        let json = serde_json::to_vec(&block).expect("blocks serialize");
+        let spans = transaction_spans(&block, &json);
+        StoredBlock {
+            block: Arc::new(block),
+            json: Bytes::from(json),
+            spans: spans.into(),
+        }
+    }
+
+    /// A block read back from disk.
+    fn read(block: Block, json: Bytes) -> Self {
+        StoredBlock {
+            block: Arc::new(block),
+            json,
+            spans: Arc::new([]),
+        }
+    }
+}
+
+impl std::borrow::Borrow<Block> for StoredBlock {
+    fn borrow(&self) -> &Block {
+        &self.block
+    }
+}
+
+/// Where each transaction's JSON sits in a block's JSON: serde writes the block's fields in
+/// order with `transactions` third, each element exactly as it serializes alone.
+fn transaction_spans(block: &Block, json: &[u8]) -> Vec<(u32, u32)> {
+    const FIELD: &[u8] = b"\"transactions\":[";
+    let mut offset = json
+        .windows(FIELD.len())
+        .position(|w| w == FIELD)
+        .expect("a block's JSON names its transactions")
+        + FIELD.len();
+    let mut scratch = Vec::with_capacity(1024);
+    block
+        .transactions()
+        .iter()
+        .map(|tx| {
+            scratch.clear();
+            serde_json::to_writer(&mut scratch, tx).expect("transactions serialize");
+            debug_assert_eq!(&json[offset..offset + scratch.len()], &scratch[..]);
+            let span = (
+                u32::try_from(offset).expect("blocks are far below 4 GiB"),
+                u32::try_from(scratch.len()).expect("transactions are small"),
+            );
+            offset += scratch.len() + 1;
+            span
+        })
+        .collect()
+}
+
+/// What the node keeps of every block: the header, its hash and its sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockInfo {
+    pub header: BlockHeader,
+    pub hash: BlockHash,
+    pub transactions: u32,
+    /// Transactions but the reward.
+    pub payments: u32,
+}
+
+impl BlockInfo {
+    pub fn of(block: &Block) -> Self {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        BlockInfo {
+            header: *block.header(),
+            hash: block.hash(),
+            transactions: count(block.transactions().len()),
+            payments: count(block.transactions().iter().filter(|t| !t.is_mint()).count()),
+        }
+    }
+
+    pub fn number(&self) -> u64 {
+        self.header.number
+    }
+
+    /// The stored form: the 96-byte header, then both counts.
+    pub fn to_record(&self) -> Vec<u8> {
+        let mut record = Vec::with_capacity(HEADER_LEN + 8);
+        record.extend_from_slice(&self.header.to_bytes());
+        record.extend_from_slice(&self.transactions.to_be_bytes());
+        record.extend_from_slice(&self.payments.to_be_bytes());
+        record
+    }
+
+    /// Reads [`BlockInfo::to_record`] back.
+    pub fn from_record(record: &[u8]) -> Option<Self> {
+        let header = BlockHeader::from_bytes(record.get(..HEADER_LEN)?.try_into().ok()?)?;
+        let count = |at: usize| -> Option<u32> {
+            Some(u32::from_be_bytes(record.get(at..at + 4)?.try_into().ok()?))
+        };
+        Some(BlockInfo {
+            hash: header.hash(),
+            header,
+            transactions: count(HEADER_LEN)?,
+            payments: count(HEADER_LEN + 4)?,
+        })
+    }
+}
+
+/// The main chain: headers, recent blocks, and the way to the rest on disk.
+pub struct ChainBlocks {
+    infos: Vec<BlockInfo>,
+    recent: VecDeque<StoredBlock>,
+    recent_bytes: usize,
+    storage: Storage,
+    keys: Arc<KeyCache>,
+}
+
+/// Blocks to serve as JSON, planned under the state lock and read after it is released.
+pub struct JsonPlan(Vec<JsonSource>);
+
+enum JsonSource {
+    Cached(Bytes),
+    Stored(u64, [u8; 32]),
+}
+
+impl JsonPlan {
+    /// The blocks' JSON, in order. Bodies are keyed by hash and a reorg deletes the ones it
+    /// abandons only later, so a plan made before a reorg still reads.
+    ///
+    /// # Errors
+    /// A storage failure, or a body that is missing.
+    pub fn read(self, storage: &Storage) -> Result<Vec<Bytes>, StorageError> {
+        let wanted: Vec<(u64, [u8; 32])> = self
+            .0
+            .iter()
+            .filter_map(|source| match source {
+                JsonSource::Stored(number, hash) => Some((*number, *hash)),
+                JsonSource::Cached(_) => None,
+            })
+            .collect();
+        let mut stored = storage.bodies(&wanted)?.into_iter();
+        self.0
+            .into_iter()
+            .map(|source| match source {
+                JsonSource::Cached(json) => Ok(json),
+                JsonSource::Stored(number, _) => stored
+                    .next()
+                    .flatten()
+                    .map(Bytes::from)
+                    .ok_or_else(|| StorageError::missing(number)),
+            })
+            .collect()
+    }
+}
+
+impl ChainBlocks {
+    /// The chain from its headers (genesis first), with the newest blocks read back into
+    /// the cache.
+    ///
+    /// # Errors
+    /// A storage failure, or a stored body that is missing or does not parse.
+    pub fn open(
+        infos: Vec<BlockInfo>,
+        storage: Storage,
+        keys: Arc<KeyCache>,
+    ) -> Result<Self, StorageError> {
+        let mut blocks = ChainBlocks {
+            infos,
+            recent: VecDeque::new(),
+            recent_bytes: 0,
+            storage,
+            keys,
+        };
+        let mut newest = Vec::new();
+        let mut bytes = 0;
+        for info in blocks.infos.iter().rev().take(CACHE_BLOCKS) {
+            if bytes > CACHE_BYTES {
+                break;
+            }
+            let stored = blocks.get(info.number())?.expect("within the chain");
+            bytes += stored.json.len();
+            newest.push(stored);
+        }
+        for stored in newest.into_iter().rev() {
+            blocks.cache(stored);
+        }
+        Ok(blocks)
+    }
+
+    /// Blocks in the chain, genesis included.
+    pub fn len(&self) -> usize {
+        self.infos.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.infos.is_empty()
+    }
+
+    pub fn info(&self, number: u64) -> Option<&BlockInfo> {
+        self.infos.get(usize::try_from(number).ok()?)
+    }
+
+    /// Headers of blocks `from..to` (clamped to the chain).
+    pub fn infos(&self, from: usize, to: usize) -> &[BlockInfo] {
+        let to = to.min(self.infos.len());
+        &self.infos[from.min(to)..to]
+    }
+
+    pub fn tip(&self) -> &StoredBlock {
+        self.recent.back().expect("the tip is always cached")
+    }
+
+    /// Block `number`, from the cache or parsed from disk.
+    ///
+    /// # Errors
+    /// A storage failure, or a stored body that does not parse.
+    pub fn get(&self, number: u64) -> Result<Option<StoredBlock>, StorageError> {
+        let Some(info) = self.info(number) else {
+            return Ok(None);
+        };
+        if let Some(cached) = self.cached(number) {
+            return Ok(Some(cached.clone()));
+        }
+        let json = self
+            .storage
+            .bodies(&[(number, info.hash.0)])?
+            .pop()
+            .flatten()
+            .ok_or_else(|| StorageError::missing(number))?;
+        let block = crate::wire::parse_block(&json, &self.keys)
+            .map_err(|e| StorageError::corrupt(number, &e))?;
+        Ok(Some(StoredBlock::read(block, Bytes::from(json))))
+    }
+
+    /// Blocks `from..to` (clamped), newest last.
+    ///
+    /// # Errors
+    /// As [`ChainBlocks::get`].
+    pub fn range(&self, from: u64, to: u64) -> Result<Vec<StoredBlock>, StorageError> {
+        let to = to.min(self.infos.len() as u64);
+        (from.min(to)..to)
+            .map(|n| self.get(n).map(|b| b.expect("within the chain")))
+            .collect()
+    }
+
+    /// The JSON of blocks `from..to` (clamped): cached bytes now, the rest to read after the
+    /// caller lets go of the state.
+    pub fn json_plan(&self, from: u64, to: u64) -> JsonPlan {
+        let to = to.min(self.infos.len() as u64);
+        JsonPlan(
+            (from.min(to)..to)
+                .map(|n| match self.cached(n) {
+                    Some(stored) => JsonSource::Cached(stored.json.clone()),
+                    None => JsonSource::Stored(n, self.infos[n as usize].hash.0),
+                })
+                .collect(),
+        )
+    }
+
+    fn cached(&self, number: u64) -> Option<&StoredBlock> {
+        let first = self.recent.front()?.block.number();
+        let at = usize::try_from(number.checked_sub(first)?).ok()?;
+        self.recent.get(at)
+    }
+
+    /// The work of the chain up to block `number`, given the tip's.
+    pub fn work_at(&self, number: u64, tip_work: Work) -> Work {
+        let from = usize::try_from(number.saturating_add(1)).unwrap_or(usize::MAX);
+        self.infos(from, usize::MAX)
+            .iter()
+            .fold(tip_work, |work, info| {
+                work.saturating_sub(info.header.difficulty.work())
+            })
+    }
+
+    /// A block that joined the chain (its state is already stored).
+    pub fn push(&mut self, stored: StoredBlock) {
+        self.infos.push(BlockInfo::of(&stored.block));
+        self.cache(stored);
+    }
+
+    /// Forgets blocks numbered `from` or more (a reorg).
+    pub fn truncate(&mut self, from: u64) {
+        self.infos
+            .truncate(usize::try_from(from).unwrap_or(usize::MAX));
+        while self.recent.back().is_some_and(|b| b.block.number() >= from) {
+            let gone = self.recent.pop_back().expect("checked");
+            self.recent_bytes -= gone.json.len();
+        }
+    }
+
+    fn cache(&mut self, stored: StoredBlock) {
+        if self
+            .recent
+            .back()
+            .is_some_and(|b| b.block.number() + 1 != stored.block.number())
+        {
+            self.recent.clear();
+            self.recent_bytes = 0;
+        }
+        self.recent_bytes += stored.json.len();
+        self.recent.push_back(stored);
+        while self.recent.len() > 1
+            && (self.recent_bytes > CACHE_BYTES || self.recent.len() > CACHE_BLOCKS)
+        {
+            let gone = self.recent.pop_front().expect("more than one");
+            self.recent_bytes -= gone.json.len();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use blockchain_core::ledger::reward_transaction;
+    use blockchain_core::{Difficulty, NetworkParams, PrivateKey, Transaction};
+
+    #[test]
+    fn spans_find_each_transaction_and_records_round_trip() {
+        let mut rng = rand::rng();
+        let (a, b) = (
+            PrivateKey::generate(&mut rng, 1024).unwrap(),
+            PrivateKey::generate(&mut rng, 1024).unwrap(),
+        );
+        let params = NetworkParams::default();
+        let txs = vec![
+            Transaction::sign(&a, b.address(), "1.5", Some("n1")).unwrap(),
+            Transaction::sign(&a, b.address(), "2", None).unwrap(),
+            reward_transaction(a.address(), &params, 3),
+        ];
+        let block = Block::new(
+            3,
+            9,
+            Difficulty::new(2).unwrap(),
+            BlockHash([4; 32]),
+            txs,
+            77,
+        );
+        let stored = StoredBlock::new(block.clone());
+        assert_eq!(stored.spans.len(), 3);
+        for (tx, &(at, len)) in block.transactions().iter().zip(stored.spans.iter()) {
+            let slice = &stored.json[at as usize..(at + len) as usize];
+            let back: Transaction = serde_json::from_slice(slice).unwrap();
+            assert_eq!(&back, tx);
+        }
+        let info = BlockInfo::of(&block);
+        assert_eq!((info.transactions, info.payments), (3, 2));
+        assert_eq!(BlockInfo::from_record(&info.to_record()), Some(info));
+        assert_eq!(BlockInfo::from_record(&info.to_record()[..50]), None);
+    }
+}
