@@ -24,7 +24,7 @@ use crate::storage::{Storage, StorageError};
 /// JSON bytes of recent blocks kept parsed in memory (the tip is always kept).
 const CACHE_BYTES: usize = 24 << 20;
 /// Most blocks kept parsed in memory, however small.
-const CACHE_BLOCKS: usize = 256;
+pub const CACHE_BLOCKS: usize = 256;
 
 /// A block with its JSON, serialized once when it joins the chain and served from then on,
 /// and where each transaction's JSON sits in it (for the address index).
