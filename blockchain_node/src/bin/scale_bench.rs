@@ -882,10 +882,10 @@ impl Figures {
             "{} payments in {} blocks ({} a block, {} wallets, {}-bit keys)",
             manifest.payments, manifest.height, manifest.per_block, manifest.wallets, manifest.bits
         );
-        println!("{:<42} {:>14}   {:<12} verdict", "figure", "value", "goal");
+        println!("{:<42} {:>14}   {:<14} verdict", "figure", "value", "goal");
         let row = |name: &str, value: String, goal: &str, ok: Option<bool>| {
             println!(
-                "{name:<42} {value:>14}   {goal:<12} {}",
+                "{name:<42} {value:>14}   {goal:<14} {}",
                 ok.map_or("", verdict)
             );
         };
@@ -949,7 +949,7 @@ impl Figures {
             Some(sync) if !sync.reached => row(
                 "fresh node's sync: did not finish",
                 format!("height {} of {}", sync.height, manifest.height),
-                "-",
+                "reach the tip",
                 Some(false),
             ),
             Some(sync) => {
