@@ -1,0 +1,986 @@
+//! Scale benchmark: a chain of a million payments, built through the node's own code, then
+//! measured as an operator meets it.
+//!
+//! ```text
+//!  build (in process, skipped with --keep DIR when DIR holds a finished build):
+//!    W wallets from a seeded StdRng, funded by genesis allocations
+//!    per chunk of blocks: sign its payments on all cores (or read their signatures from
+//!    the cache under target/scale-bench/) ─► Node::submit_many ─► Node::mine, per block
+//!  measure (the release node binary, on the built data dir):
+//!    spawn ─► first 200 on /status                      start-up
+//!    /proc/PID/status VmRSS, VmHWM; chain.redb's size   memory, database
+//!    GET /chain?from=R&limit=100, random R              page latency
+//!    GET /history?address=A&limit=50, random wallets    history latency
+//!    a fresh node registers it and resolves until tips agree: sync time, peak memory
+//! ```
+//!
+//! Run:
+//!
+//! ```text
+//! cargo build --release -p blockchain_node
+//! target/release/scale_bench --keep /work/scale-chain            # 1,000,000 payments
+//! target/release/scale_bench --payments 20000 --wallets 100       # a quick one
+//! ```
+//!
+//! The signature cache holds only signatures (the payments themselves follow from the
+//! seed), never a private key; a rerun with the same wallets, key size and seed signs only
+//! what the cache lacks. The built chain is the directory's `data/` with its
+//! `genesis.json`; `build.json` records how it was built.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use blockchain_core::{Address, Difficulty, NetworkParams, PrivateKey, Sender, Transaction};
+use blockchain_node::node::{Node, NodeOptions};
+use blockchain_node::settings::SettingsPatch;
+use clap::Parser;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncBufReadExt;
+
+/// Builds a chain of many payments through the node's code and measures memory, database
+/// size, start-up, page and history latency, and a fresh node's sync against the goals.
+#[derive(Parser)]
+#[command(about)]
+struct Args {
+    /// Payments in the chain.
+    #[arg(long, default_value_t = 1_000_000)]
+    payments: usize,
+    /// Payments per block (the last block may hold fewer).
+    #[arg(long, default_value_t = 100)]
+    per_block: usize,
+    /// Paying wallets, funded by genesis allocations.
+    #[arg(long, default_value_t = 1000)]
+    wallets: usize,
+    /// RSA key size of the wallets.
+    #[arg(long, default_value_t = 1024)]
+    bits: usize,
+    /// Network difficulty (leading zero bits): mining is not what is measured here.
+    #[arg(long, default_value_t = 1)]
+    difficulty: u32,
+    /// Seed of the wallets' keys and of the sampled queries.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Build into DIR and keep it; a DIR that holds a finished build with these
+    /// arguments is measured again without rebuilding [default: a temporary dir].
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+    /// The node binary [default: blockchain_node next to this binary].
+    #[arg(long)]
+    node_bin: Option<PathBuf>,
+    /// Where signed payments are cached [default: target/scale-bench].
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// `/chain` pages and `/history` queries sampled.
+    #[arg(long, default_value_t = 50)]
+    samples: usize,
+    /// Longest wait for the fresh node's sync, in seconds.
+    #[arg(long, default_value_t = 1800)]
+    sync_timeout: u64,
+    /// Skip the fresh node's sync.
+    #[arg(long)]
+    no_sync: bool,
+    /// Node log filter (RUST_LOG); logs go to node-*.log in the chain dir.
+    #[arg(long, default_value = "warn")]
+    node_log: String,
+}
+
+/// Every payment is worth this: wallets receive as much as they pay, so none overspends.
+const PAYMENT_VALUE: &str = "0.01";
+/// Blocks `/chain` returns per sampled page.
+const PAGE_BLOCKS: u64 = 100;
+/// Transactions `/history` returns per sampled query.
+const HISTORY_LIMIT: usize = 50;
+/// Payments signed at once: the most the build holds in memory.
+const SIGNING_CHUNK: usize = 10_000;
+/// Most transactions per `submit_many` call.
+const SUBMIT_CHUNK: usize = 1000;
+/// Resolve rounds in a row that leave the fresh node's height where it was before the
+/// sync is given up.
+const MAX_STALLED_ROUNDS: usize = 3;
+
+/// How a chain dir was built: its `build.json`.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Manifest {
+    payments: usize,
+    per_block: usize,
+    wallets: usize,
+    bits: usize,
+    difficulty: u32,
+    seed: u64,
+    height: u64,
+    tip_hash: String,
+    build_seconds: f64,
+}
+
+impl Manifest {
+    fn matches(&self, args: &Args) -> bool {
+        (
+            self.payments,
+            self.per_block,
+            self.wallets,
+            self.bits,
+            self.difficulty,
+            self.seed,
+        ) == (
+            args.payments,
+            args.per_block,
+            args.wallets,
+            args.bits,
+            args.difficulty,
+            args.seed,
+        )
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    ensure!(args.wallets >= 2, "--wallets must be at least 2");
+    ensure!(
+        (1..blockchain_core::ledger::MAX_BLOCK_TRANSACTIONS).contains(&args.per_block),
+        "--per-block must be 1 to {}",
+        blockchain_core::ledger::MAX_BLOCK_TRANSACTIONS - 1
+    );
+    let exe = std::env::current_exe()?;
+    let bin_dir = exe.parent().context("the bench binary has a directory")?;
+    let node_bin = args.node_bin.clone().unwrap_or_else(|| {
+        bin_dir.join(format!("blockchain_node{}", std::env::consts::EXE_SUFFIX))
+    });
+    ensure!(
+        node_bin.exists(),
+        "{} not found: build it first (cargo build --release -p blockchain_node)",
+        node_bin.display()
+    );
+    let cache_dir = match &args.cache_dir {
+        Some(dir) => dir.clone(),
+        None => bin_dir
+            .parent()
+            .context("the bench binary sits in target/<profile>")?
+            .join("scale-bench"),
+    };
+    let _temporary;
+    let dir = match &args.keep {
+        Some(dir) => dir.clone(),
+        None => {
+            let temp = tempfile::tempdir()?;
+            let dir = temp.path().to_owned();
+            _temporary = temp;
+            dir
+        }
+    };
+    // One worker: the build awaits the node step by step, and the measurements must not
+    // take the node's cores.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    println!(
+        "scale bench: {} payments, {} a block, {} wallets, {}-bit keys, difficulty {}, {} cores",
+        args.payments,
+        args.per_block,
+        args.wallets,
+        args.bits,
+        args.difficulty,
+        rayon::current_num_threads()
+    );
+    println!("chain dir: {}", dir.display());
+
+    let manifest_path = dir.join("build.json");
+    let manifest = if manifest_path.exists() {
+        let manifest: Manifest = serde_json::from_slice(&std::fs::read(&manifest_path)?)
+            .with_context(|| format!("reading {}", manifest_path.display()))?;
+        if !manifest.matches(&args) {
+            bail!(
+                "{} holds a different build: {manifest:?}; remove it or pass its arguments",
+                dir.display()
+            );
+        }
+        println!(
+            "== build: reusing the chain in {} (built in {:.0} s)",
+            dir.display(),
+            manifest.build_seconds
+        );
+        manifest
+    } else {
+        if dir.join("data").exists() {
+            bail!(
+                "{} holds an unfinished build (no build.json): remove it first",
+                dir.display()
+            );
+        }
+        let manifest = runtime.block_on(build(&args, &dir, &cache_dir))?;
+        std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)?;
+        manifest
+    };
+
+    let figures = runtime.block_on(measure(&args, &dir, &node_bin, &manifest))?;
+    figures.print(&manifest);
+    Ok(())
+}
+
+/// The wallets, reproducible from the seed: wallet `i` comes from its own seeded StdRng, so
+/// they are generated in parallel.
+fn wallets(args: &Args) -> Vec<PrivateKey> {
+    (0..args.wallets)
+        .into_par_iter()
+        .map(|i| {
+            let mut rng = StdRng::seed_from_u64(args.seed.wrapping_mul(1_000_003) ^ i as u64);
+            PrivateKey::generate(&mut rng, args.bits).expect("a valid key size")
+        })
+        .collect()
+}
+
+/// Payment `i`: who pays whom. Senders take turns; each pays a different wallet each round.
+fn plan(i: usize, wallets: usize) -> (usize, usize) {
+    let from = i % wallets;
+    let to = (from + 1 + (i / wallets) % (wallets - 1)) % wallets;
+    (from, to)
+}
+
+fn nonce(i: usize) -> String {
+    format!("scale{i}")
+}
+
+/// Signatures of payments `0..len`, one fixed-size record each, appended as they are made.
+struct SignatureCache {
+    file: File,
+    path: PathBuf,
+    record: usize,
+    stored: usize,
+}
+
+impl SignatureCache {
+    fn open(dir: &Path, args: &Args) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join(format!(
+            "signatures-w{}-{}bit-seed{}.bin",
+            args.wallets, args.bits, args.seed
+        ));
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        let record = args.bits.div_ceil(8);
+        let stored = usize::try_from(file.metadata()?.len())? / record;
+        // A record cut short by an interrupted run is dropped.
+        file.set_len((stored * record) as u64)?;
+        Ok(SignatureCache {
+            file,
+            path,
+            record,
+            stored,
+        })
+    }
+
+    /// Payments `range`, signed: the cached signatures first, the rest signed on all cores
+    /// and appended.
+    fn payments(
+        &mut self,
+        range: std::ops::Range<usize>,
+        wallets: &[PrivateKey],
+    ) -> anyhow::Result<(Vec<Transaction>, usize)> {
+        let cached_end = self.stored.clamp(range.start, range.end);
+        let mut signatures = vec![0u8; (cached_end - range.start) * self.record];
+        self.file
+            .seek(SeekFrom::Start((range.start * self.record) as u64))?;
+        self.file.read_exact(&mut signatures)?;
+        let mut txs: Vec<Transaction> = (range.start..cached_end)
+            .into_par_iter()
+            .zip(signatures.par_chunks(self.record))
+            .map(|(i, signature)| {
+                let (from, to) = plan(i, wallets.len());
+                Transaction::new(
+                    Sender::Wallet(wallets[from].address().clone()),
+                    wallets[to].address().clone(),
+                    PAYMENT_VALUE,
+                    Some(&nonce(i)),
+                    &hex::encode(signature),
+                )
+                .expect("a cached payment parses")
+            })
+            .collect();
+        let signed: Vec<Transaction> = (cached_end..range.end)
+            .into_par_iter()
+            .map(|i| {
+                let (from, to) = plan(i, wallets.len());
+                Transaction::sign(
+                    &wallets[from],
+                    wallets[to].address(),
+                    PAYMENT_VALUE,
+                    Some(&nonce(i)),
+                )
+                .expect("a valid payment")
+            })
+            .collect();
+        if !signed.is_empty() {
+            ensure!(
+                cached_end == self.stored,
+                "signing out of order in {}",
+                self.path.display()
+            );
+            let mut bytes = Vec::with_capacity(signed.len() * self.record);
+            for tx in &signed {
+                bytes.extend_from_slice(tx.signature());
+            }
+            self.file.write_all(&bytes)?;
+            self.stored = range.end;
+        }
+        let made = signed.len();
+        txs.extend(signed);
+        Ok((txs, made))
+    }
+}
+
+/// Builds the chain in `dir/data` through `Node`: submit_many, then mine, block by block.
+async fn build(args: &Args, dir: &Path, cache_dir: &Path) -> anyhow::Result<Manifest> {
+    let started = Instant::now();
+    let wallets = tokio::task::block_in_place(|| wallets(args));
+    println!(
+        "== build: {} wallets made in {:.1} s",
+        wallets.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let genesis = serde_json::json!({
+        "network": "scale-bench",
+        "difficulty": args.difficulty,
+        "allocations": wallets.iter().map(|w| serde_json::json!({
+            "address": w.address().as_hex(),
+            "value": "1000000",
+        })).collect::<Vec<_>>(),
+    })
+    .to_string();
+    let mut params = NetworkParams::from_json(&genesis)?;
+    params.difficulty = Difficulty::new(args.difficulty)?;
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("genesis.json"), &genesis)?;
+
+    let capacity = args.per_block.max(SUBMIT_CHUNK) * 2;
+    let options = NodeOptions {
+        pool_capacity: capacity,
+        sender_limit: capacity,
+        max_threads: 1,
+        settings: SettingsPatch {
+            mining_threads: Some(1),
+            ..SettingsPatch::default()
+        },
+    };
+    let node = Arc::new(Node::open(&dir.join("data"), params, &options)?);
+    let mut cache = SignatureCache::open(cache_dir, args)?;
+    println!(
+        "   signature cache {} holds {} payments",
+        cache.path.display(),
+        cache.stored
+    );
+
+    let blocks = args.payments.div_ceil(args.per_block);
+    let blocks_per_chunk = (SIGNING_CHUNK / args.per_block).max(1);
+    let (mut sign_time, mut submit_time, mut mine_time) =
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let mut signed_here = 0;
+    let mut next_report = 1;
+    let started = Instant::now();
+    for first_block in (0..blocks).step_by(blocks_per_chunk) {
+        let start = first_block * args.per_block;
+        let end = ((first_block + blocks_per_chunk) * args.per_block).min(args.payments);
+        let t = Instant::now();
+        let (txs, made) = tokio::task::block_in_place(|| cache.payments(start..end, &wallets))?;
+        signed_here += made;
+        sign_time += t.elapsed();
+        let mut txs = txs.into_iter();
+        loop {
+            let block: Vec<Transaction> = txs.by_ref().take(args.per_block).collect();
+            if block.is_empty() {
+                break;
+            }
+            let count = block.len();
+            let t = Instant::now();
+            let mut pending = block.into_iter();
+            loop {
+                let chunk: Vec<Transaction> = pending.by_ref().take(SUBMIT_CHUNK).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                for result in node.submit_many(chunk).await {
+                    if let Err(error) = result {
+                        bail!(
+                            "a payment was refused: {error} (a stale signature cache? remove {})",
+                            cache.path.display()
+                        );
+                    }
+                }
+            }
+            submit_time += t.elapsed();
+            let t = Instant::now();
+            let mined = node.mine(None).await?;
+            mine_time += t.elapsed();
+            ensure!(
+                mined.transactions().len() == count + 1,
+                "block {} holds {} transactions, expected {count} payments and a reward",
+                mined.number(),
+                mined.transactions().len()
+            );
+        }
+        let height = node.read().height();
+        if height as usize * 10 >= blocks * next_report {
+            let elapsed = started.elapsed().as_secs_f64();
+            let done = end;
+            println!(
+                "   {:>3}%  block {height}  {done} payments  {elapsed:.0} s  {:.0} payments/s  ETA {:.0} s",
+                100 * height as usize / blocks,
+                done as f64 / elapsed,
+                elapsed * (args.payments - done) as f64 / done as f64
+            );
+            while height as usize * 10 >= blocks * next_report {
+                next_report += 1;
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let (height, tip_hash) = {
+        let state = node.read();
+        (state.height(), state.tip().block.hash().to_string())
+    };
+    drop(node);
+    println!(
+        "   built {height} blocks, {} payments in {seconds:.1} s: {:.0} payments/s \
+         (signing {:.1} s for {signed_here} new signatures, submit_many {:.1} s, mine {:.1} s); \
+         this process's peak memory {}",
+        args.payments,
+        args.payments as f64 / seconds,
+        sign_time.as_secs_f64(),
+        submit_time.as_secs_f64(),
+        mine_time.as_secs_f64(),
+        mb(memory("self")?.peak_kb)
+    );
+    Ok(Manifest {
+        payments: args.payments,
+        per_block: args.per_block,
+        wallets: args.wallets,
+        bits: args.bits,
+        difficulty: args.difficulty,
+        seed: args.seed,
+        height,
+        tip_hash,
+        build_seconds: seconds,
+    })
+}
+
+/// Resident memory of a process, from /proc/PID/status.
+#[derive(Debug, Clone, Copy, Default)]
+struct Memory {
+    resident_kb: u64,
+    peak_kb: u64,
+}
+
+fn memory(pid: &str) -> anyhow::Result<Memory> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    Ok(Memory {
+        resident_kb: field("VmRSS:"),
+        peak_kb: field("VmHWM:"),
+    })
+}
+
+fn mb(kb: u64) -> String {
+    format!("{:.0} MB", kb as f64 / 1024.0)
+}
+
+/// A release node process; stopped with Ctrl-C (SIGINT) so its database closes cleanly.
+struct NodeProcess {
+    child: tokio::process::Child,
+    pid: String,
+    url: String,
+}
+
+impl NodeProcess {
+    async fn start(
+        binary: &Path,
+        data: &Path,
+        genesis: &Path,
+        log: &Path,
+        filter: &str,
+    ) -> anyhow::Result<Self> {
+        let mut child = tokio::process::Command::new(binary)
+            .args(["--port", "0", "--sync-interval", "0"])
+            .arg("--data-dir")
+            .arg(data)
+            .arg("--genesis")
+            .arg(genesis)
+            .env("RUST_LOG", filter)
+            .stdout(Stdio::piped())
+            .stderr(File::create(log)?)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let pid = child.id().context("a running child has an id")?.to_string();
+        let stdout = child.stdout.take().context("piped stdout")?;
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let url = loop {
+            match lines.next_line().await? {
+                Some(line) => {
+                    if let Some(url) = line.strip_prefix("listening on ") {
+                        break url.to_owned();
+                    }
+                }
+                None => bail!(
+                    "the node on {} exited before listening; see {}",
+                    data.display(),
+                    log.display()
+                ),
+            }
+        };
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(NodeProcess { child, pid, url })
+    }
+
+    fn memory(&self) -> anyhow::Result<Memory> {
+        memory(&self.pid)
+    }
+
+    async fn stop(mut self) {
+        let interrupted = std::process::Command::new("kill")
+            .args(["-INT", &self.pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        if interrupted
+            && tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+                .await
+                .is_ok()
+        {
+            return;
+        }
+        let _ = self.child.kill().await;
+    }
+}
+
+/// Milliseconds of sorted latencies at quantile `q`.
+fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+/// Latencies of one kind of query, sorted, with the mean body size.
+struct Latencies {
+    times: Vec<Duration>,
+    mean_bytes: usize,
+}
+
+impl Latencies {
+    fn p50(&self) -> f64 {
+        quantile_ms(&self.times, 0.5)
+    }
+    fn p99(&self) -> f64 {
+        quantile_ms(&self.times, 0.99)
+    }
+    fn max(&self) -> f64 {
+        quantile_ms(&self.times, 1.0)
+    }
+}
+
+/// Times `GET url` for each url, body read in full; the first is also sent once before,
+/// to open the connection.
+async fn time_gets(http: &reqwest::Client, urls: &[String]) -> anyhow::Result<Latencies> {
+    if let Some(first) = urls.first() {
+        http.get(first).send().await?.bytes().await?;
+    }
+    let mut times = Vec::with_capacity(urls.len());
+    let mut bytes = 0;
+    for url in urls {
+        let started = Instant::now();
+        let response = http.get(url).send().await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        times.push(started.elapsed());
+        ensure!(status.is_success(), "GET {url}: {status}");
+        bytes += body.len();
+    }
+    times.sort();
+    Ok(Latencies {
+        times,
+        mean_bytes: bytes / urls.len().max(1),
+    })
+}
+
+struct Figures {
+    startup: f64,
+    after_startup: Memory,
+    after_queries: Memory,
+    database_bytes: u64,
+    chain: Latencies,
+    history: Latencies,
+    history_mean_txs: f64,
+    sync: Option<SyncFigures>,
+}
+
+/// A fresh node's sync: how long, and whether it reached the tip at all.
+struct SyncFigures {
+    seconds: f64,
+    rounds: usize,
+    reached: bool,
+    /// The fresh node's height when the sync ended.
+    height: u64,
+    peak: Memory,
+}
+
+async fn status(http: &reqwest::Client, url: &str) -> anyhow::Result<serde_json::Value> {
+    let response = http.get(format!("{url}/status")).send().await?;
+    ensure!(
+        response.status().is_success(),
+        "{url}/status: {}",
+        response.status()
+    );
+    Ok(response.json().await?)
+}
+
+/// Starts the node on the built chain and measures it; then a fresh node's sync from it.
+async fn measure(
+    args: &Args,
+    dir: &Path,
+    node_bin: &Path,
+    manifest: &Manifest,
+) -> anyhow::Result<Figures> {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(120))
+        .build()?;
+    let genesis = dir.join("genesis.json");
+    let data = dir.join("data");
+    println!(
+        "== measure: starting {} on {}",
+        node_bin.display(),
+        data.display()
+    );
+    let started = Instant::now();
+    let node = NodeProcess::start(
+        node_bin,
+        &data,
+        &genesis,
+        &dir.join("node-a.log"),
+        &args.node_log,
+    )
+    .await?;
+    let first = loop {
+        match status(&http, &node.url).await {
+            Ok(status) => break status,
+            Err(_) if started.elapsed() < Duration::from_secs(600) => {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Err(error) => return Err(error.context("the node never answered /status")),
+        }
+    };
+    let startup = started.elapsed().as_secs_f64();
+    ensure!(
+        first["tip_hash"] == manifest.tip_hash.as_str(),
+        "the node serves tip {}, the build made {}",
+        first["tip_hash"],
+        manifest.tip_hash
+    );
+    let after_startup = node.memory()?;
+    let database_bytes = std::fs::metadata(data.join("chain.redb"))?.len();
+    println!(
+        "   ready in {startup:.2} s at {}: height {}, resident {}, database {:.0} MB",
+        node.url,
+        first["height"],
+        mb(after_startup.resident_kb),
+        database_bytes as f64 / 1e6
+    );
+
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let length = first["length"]
+        .as_u64()
+        .context("status names its length")?;
+    let pages: Vec<String> = (0..args.samples)
+        .map(|_| {
+            let from = rng.random_range(0..=length.saturating_sub(PAGE_BLOCKS));
+            format!("{}/chain?from={from}&limit={PAGE_BLOCKS}", node.url)
+        })
+        .collect();
+    let chain = time_gets(&http, &pages).await?;
+    println!(
+        "   /chain pages of {PAGE_BLOCKS} blocks: p50 {:.2} ms, p99 {:.2} ms, {:.0} kB a page",
+        chain.p50(),
+        chain.p99(),
+        chain.mean_bytes as f64 / 1e3
+    );
+
+    let addresses = genesis_addresses(&genesis)?;
+    let picked: Vec<&Address> = (0..args.samples)
+        .map(|_| &addresses[rng.random_range(0..addresses.len())])
+        .collect();
+    let queries: Vec<String> = picked
+        .iter()
+        .map(|a| {
+            format!(
+                "{}/history?address={}&limit={HISTORY_LIMIT}",
+                node.url,
+                a.as_hex()
+            )
+        })
+        .collect();
+    let history = time_gets(&http, &queries).await?;
+    let answer: serde_json::Value = http.get(&queries[0]).send().await?.json().await?;
+    let history_mean_txs = answer["chain"].as_array().map_or(0.0, |blocks| {
+        blocks
+            .iter()
+            .map(|b| b["transactions"].as_array().map_or(0, Vec::len))
+            .sum::<usize>() as f64
+    });
+    println!(
+        "   /history of {HISTORY_LIMIT}: p50 {:.2} ms, p99 {:.2} ms, {:.0} kB, {history_mean_txs} \
+         transactions of the address's {}",
+        history.p50(),
+        history.p99(),
+        history.mean_bytes as f64 / 1e3,
+        answer["length"]
+    );
+    let after_queries = node.memory()?;
+
+    let sync = if args.no_sync {
+        None
+    } else {
+        Some(sync_fresh_node(args, &http, &node, node_bin, dir, &manifest.tip_hash).await?)
+    };
+    node.stop().await;
+    Ok(Figures {
+        startup,
+        after_startup,
+        after_queries,
+        database_bytes,
+        chain,
+        history,
+        history_mean_txs,
+        sync,
+    })
+}
+
+fn genesis_addresses(genesis: &Path) -> anyhow::Result<Vec<Address>> {
+    let params = NetworkParams::from_json(&std::fs::read_to_string(genesis)?)?;
+    let addresses: Vec<Address> = params.allocations.into_iter().map(|(a, _)| a).collect();
+    ensure!(!addresses.is_empty(), "the genesis funds no wallet");
+    Ok(addresses)
+}
+
+/// Starts a fresh node, registers `source` as its peer and resolves until its tip is `tip`.
+async fn sync_fresh_node(
+    args: &Args,
+    http: &reqwest::Client,
+    source: &NodeProcess,
+    node_bin: &Path,
+    dir: &Path,
+    tip: &str,
+) -> anyhow::Result<SyncFigures> {
+    let fresh_dir = tempfile::tempdir()?;
+    let fresh = NodeProcess::start(
+        node_bin,
+        fresh_dir.path(),
+        &dir.join("genesis.json"),
+        &dir.join("node-b.log"),
+        &args.node_log,
+    )
+    .await?;
+    let registered = http
+        .post(format!("{}/nodes/register", fresh.url))
+        .form(&[("nodes", source.url.as_str())])
+        .send()
+        .await?;
+    ensure!(
+        registered.status().is_success(),
+        "registering the source with the fresh node: {}",
+        registered.status()
+    );
+    println!(
+        "== sync: a fresh node at {} resolves from {}",
+        fresh.url, source.url
+    );
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.sync_timeout);
+    let (mut rounds, mut stalled) = (0, 0);
+    let synced = |status: &serde_json::Value| status["tip_hash"] == tip;
+    let mut current = status(http, &fresh.url).await?;
+    let reached = loop {
+        rounds += 1;
+        let before = current["height"].as_u64();
+        let resolved: serde_json::Value = http
+            .get(format!("{}/nodes/resolve", fresh.url))
+            .timeout(Duration::from_secs(300))
+            .send()
+            .await?
+            .json()
+            .await?;
+        current = status(http, &fresh.url).await?;
+        // A validation still running when the round ended finishes on its own: wait for it.
+        let validating = resolved.to_string().contains("still validating");
+        while validating && !synced(&current) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let next = status(http, &fresh.url).await?;
+            if next["tip_hash"] != current["tip_hash"] {
+                current = next;
+                break;
+            }
+        }
+        if synced(&current) {
+            break true;
+        }
+        println!(
+            "   round {rounds} after {:.0} s: height {}; {}",
+            started.elapsed().as_secs_f64(),
+            current["height"],
+            resolved["peers"]
+        );
+        stalled = if current["height"].as_u64() == before {
+            stalled + 1
+        } else {
+            0
+        };
+        if stalled >= MAX_STALLED_ROUNDS || Instant::now() > deadline {
+            println!(
+                "   gave up: {stalled} rounds without progress, {:.0} s of --sync-timeout {} s",
+                started.elapsed().as_secs_f64(),
+                args.sync_timeout
+            );
+            break false;
+        }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let peak = fresh.memory()?;
+    if reached {
+        println!("   synced in {seconds:.1} s ({rounds} resolve rounds)");
+    }
+    fresh.stop().await;
+    Ok(SyncFigures {
+        seconds,
+        rounds,
+        reached,
+        height: current["height"].as_u64().unwrap_or(0),
+        peak,
+    })
+}
+
+impl Figures {
+    fn print(&self, manifest: &Manifest) {
+        let verdict = |ok: bool| if ok { "ok" } else { "MISSED" };
+        let resident_mb = |m: Memory| m.resident_kb as f64 / 1024.0;
+        println!();
+        println!(
+            "{} payments in {} blocks ({} a block, {} wallets, {}-bit keys)",
+            manifest.payments, manifest.height, manifest.per_block, manifest.wallets, manifest.bits
+        );
+        println!("{:<42} {:>14}   {:<14} verdict", "figure", "value", "goal");
+        let row = |name: &str, value: String, goal: &str, ok: Option<bool>| {
+            println!(
+                "{name:<42} {value:>14}   {goal:<14} {}",
+                ok.map_or("", verdict)
+            );
+        };
+        row(
+            "resident memory after start-up",
+            mb(self.after_startup.resident_kb),
+            "<= 400 MB",
+            Some(resident_mb(self.after_startup) <= 400.0),
+        );
+        row(
+            "resident memory after the queries",
+            mb(self.after_queries.resident_kb),
+            "<= 400 MB",
+            Some(resident_mb(self.after_queries) <= 400.0),
+        );
+        row(
+            "peak resident memory (VmHWM)",
+            mb(self.after_queries.peak_kb),
+            "<= 400 MB",
+            Some(self.after_queries.peak_kb as f64 / 1024.0 <= 400.0),
+        );
+        row(
+            "database size (chain.redb)",
+            format!("{:.0} MB", self.database_bytes as f64 / 1e6),
+            "-",
+            None,
+        );
+        row(
+            "start-up (spawn to first /status)",
+            format!("{:.2} s", self.startup),
+            "<= 3 s",
+            Some(self.startup <= 3.0),
+        );
+        for (name, value) in [
+            ("p50", self.chain.p50()),
+            ("p99", self.chain.p99()),
+            ("max", self.chain.max()),
+        ] {
+            row(
+                &format!("/chain page of {PAGE_BLOCKS} blocks, {name}"),
+                format!("{value:.2} ms"),
+                "<= 10 ms",
+                Some(value <= 10.0),
+            );
+        }
+        row(
+            "/chain page size",
+            format!("{:.0} kB", self.chain.mean_bytes as f64 / 1e3),
+            "-",
+            None,
+        );
+        for (name, value) in [("p50", self.history.p50()), ("p99", self.history.p99())] {
+            row(
+                &format!("/history of {} transactions, {name}", self.history_mean_txs),
+                format!("{value:.2} ms"),
+                "<= 10 ms",
+                Some(value <= 10.0),
+            );
+        }
+        match &self.sync {
+            Some(sync) if !sync.reached => row(
+                "fresh node's sync: did not finish",
+                format!("height {} of {}", sync.height, manifest.height),
+                "reach the tip",
+                Some(false),
+            ),
+            Some(sync) => {
+                row(
+                    "fresh node's sync",
+                    format!("{:.1} s", sync.seconds),
+                    "-",
+                    None,
+                );
+                row(
+                    "fresh node's sync rate",
+                    format!("{:.0} tx/s", manifest.payments as f64 / sync.seconds),
+                    "-",
+                    None,
+                );
+            }
+            None => row("fresh node's sync", "skipped".into(), "-", None),
+        }
+        if let Some(sync) = &self.sync {
+            row(
+                "fresh node's peak memory (VmHWM)",
+                mb(sync.peak.peak_kb),
+                "-",
+                None,
+            );
+            row(
+                "fresh node's resolve rounds, seconds",
+                format!("{}, {:.1} s", sync.rounds, sync.seconds),
+                "-",
+                None,
+            );
+        }
+    }
+}
