@@ -45,6 +45,11 @@ const POOL: TableDefinition<u64, &[u8]> = TableDefinition::new("pool");
 const PEERS: TableDefinition<&str, ()> = TableDefinition::new("peers");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
+/// redb's page cache. Its default (1 GiB) would let reading the state at start-up and
+/// serving old blocks grow the node by that much; the node keeps what it reads often in
+/// its own structures, so a small cache costs little.
+const CACHE_BYTES: usize = 64 << 20;
+
 /// Most batches folded into one commit.
 const MAX_BATCHES_PER_COMMIT: usize = 4096;
 
@@ -217,7 +222,9 @@ impl Storage {
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("chain.redb");
-        let db = Database::create(&path)?;
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)?;
         let db = Arc::new(db);
         {
             let txn = db.begin_write()?;
