@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use blockchain_core::{Amount, Block};
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -43,22 +43,40 @@ pub async fn chain(
         )
     };
     let blocks = plan.read(app.node.storage())?;
-    let mut body = BytesMut::with_capacity(blocks.iter().map(|b| b.len() + 1).sum::<usize>() + 128);
-    body.put_slice(b"{\"chain\":[");
-    for (i, json) in blocks.iter().enumerate() {
+    let head = Bytes::from_static(b"{\"chain\":[");
+    let tail = Bytes::from(format!(
+        "],\"length\":{length},\"from\":{from},\"work\":\"{work}\"}}"
+    ));
+    Ok(concatenated(head, blocks, tail))
+}
+
+/// `head`, the `parts` separated by commas, then `tail`, as one response body without
+/// copying the parts (a page of old blocks can be megabytes), with its length declared.
+fn concatenated(head: Bytes, parts: Vec<Bytes>, tail: Bytes) -> Response {
+    let comma = Bytes::from_static(b",");
+    let length = head.len()
+        + tail.len()
+        + parts.iter().map(Bytes::len).sum::<usize>()
+        + parts.len().saturating_sub(1);
+    let mut chunks = Vec::with_capacity(parts.len() * 2 + 2);
+    chunks.push(head);
+    for (i, part) in parts.into_iter().enumerate() {
         if i > 0 {
-            body.put_u8(b',');
+            chunks.push(comma.clone());
         }
-        body.put_slice(json);
+        chunks.push(part);
     }
-    body.put_slice(
-        format!("],\"length\":{length},\"from\":{from},\"work\":\"{work}\"}}").as_bytes(),
-    );
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        Body::from(body.freeze()),
+    chunks.push(tail);
+    let stream =
+        futures_util::stream::iter(chunks.into_iter().map(Ok::<_, std::convert::Infallible>));
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::CONTENT_LENGTH, length.to_string()),
+        ],
+        Body::from_stream(stream),
     )
-        .into_response())
+        .into_response()
 }
 
 /// `GET /blocks/{number}`.
