@@ -728,7 +728,7 @@ impl Network {
                     adopted: true,
                     peer,
                 },
-                Ok(Ok(Ok(Adoption::NotBetter))) => PeerOutcome::not_better(peer),
+                Ok(Ok(Ok(Adoption::NotBetter | Adoption::Known))) => PeerOutcome::not_better(peer),
                 Ok(Ok(Err(error))) => PeerOutcome::refused(peer, format!("invalid chain: {error}")),
                 Ok(Err(join)) => PeerOutcome::refused(peer, format!("validation failed: {join}")),
                 Err(_) => PeerOutcome::refused(
@@ -817,6 +817,8 @@ impl Network {
                         height = Some(h);
                         next += count;
                     }
+                    // Another round from this peer got there first.
+                    Ok(Adoption::Known) => next += count,
                     Ok(Adoption::NotBetter) => break,
                     Err(error) => {
                         return Err(match height {

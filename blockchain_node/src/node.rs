@@ -184,6 +184,8 @@ pub enum Adoption {
     /// Valid, but not better than ours: less work, or equal work and a tip that loses the
     /// tie (see `blockchain_core::chain::is_better_tip`).
     NotBetter,
+    /// Every block of it is ours already (another sync got there first).
+    Known,
 }
 
 /// Settings that could not be changed.
@@ -940,13 +942,29 @@ impl Node {
     pub async fn adopt_branch(
         &self,
         fork: u64,
-        branch: Vec<StoredBlock>,
+        mut branch: Vec<StoredBlock>,
         signatures: Signatures,
     ) -> Result<Adoption, AdoptError> {
         let started = std::time::Instant::now();
         let _writer = self.chain_writer.lock().await;
-        let (ledger, abandoned, parents) = {
+        let (fork, ledger, abandoned, parents) = {
             let state = self.read();
+            // Blocks we hold already (two syncs from the same peer overlap) are skipped.
+            let known = branch
+                .iter()
+                .zip(fork..)
+                .take_while(|(b, n)| {
+                    state
+                        .blocks
+                        .info(*n)
+                        .is_some_and(|i| i.hash == b.block.hash())
+                })
+                .count();
+            if known == branch.len() {
+                return Ok(Adoption::Known);
+            }
+            branch.drain(..known);
+            let fork = fork + known as u64;
             if fork == 0 || fork > state.height() + 1 {
                 return Err(AdoptError::Invalid(ChainError::Block {
                     number: fork,
@@ -966,7 +984,7 @@ impl Node {
                         .map_or(0, |parent| parent.header.timestamp)
                 })
                 .collect();
-            (state.ledger.clone(), abandoned, parents)
+            (fork, state.ledger.clone(), abandoned, parents)
         };
         let params = self.params.clone();
         let (ledger, abandoned, branch) = tokio::task::spawn_blocking(move || {
@@ -1483,5 +1501,46 @@ mod tests {
             })
             .unwrap();
         assert_eq!(legacy_left, 0, "the old table is dropped");
+    }
+
+    /// Two syncs from the same peer overlap: blocks already held are skipped, and a page
+    /// that holds nothing new changes nothing.
+    #[tokio::test]
+    async fn overlapping_pages_skip_what_is_held() {
+        let payer = PrivateKey::generate(&mut rand::rng(), 1024).unwrap();
+        let params = easy_params(&payer);
+        let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let a = Node::open(dir_a.path(), params.clone(), &options()).unwrap();
+        let b = Arc::new(Node::open(dir_b.path(), params, &options()).unwrap());
+        for _ in 0..3 {
+            b.mine(None).await.unwrap();
+        }
+        let page = |from: u64, to: u64| b.read().blocks.range(from, to).unwrap();
+        let adopt = |from, blocks| a.adopt_branch(from, blocks, Signatures::Verify);
+        assert!(matches!(
+            adopt(1, page(1, 3)).await.unwrap(),
+            Adoption::Adopted {
+                height: 2,
+                reorged_from: 1,
+                ..
+            }
+        ));
+        assert!(matches!(
+            adopt(1, page(1, 4)).await.unwrap(),
+            Adoption::Adopted {
+                height: 3,
+                reorged_from: 3,
+                ..
+            }
+        ));
+        assert!(matches!(
+            adopt(2, page(2, 4)).await.unwrap(),
+            Adoption::Known
+        ));
+        assert!(
+            matches!(adopt(5, page(3, 4)).await, Err(AdoptError::Invalid(_))),
+            "a page past our tip leaves a gap"
+        );
+        assert_eq!(a.read().ledger, b.read().ledger);
     }
 }
