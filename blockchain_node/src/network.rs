@@ -169,8 +169,10 @@ enum Fetched {
     },
 }
 
-/// Verified pages waiting for their turn to be adopted, at most.
-const PAGES_AHEAD: usize = 4;
+/// Verified pages waiting for their turn to be adopted, at most: enough to keep download,
+/// verification and adoption overlapping, few enough that a sync holds little (a page of
+/// 200 full blocks is tens of megabytes).
+const PAGES_AHEAD: usize = 2;
 
 #[derive(Deserialize)]
 struct PeerStatus {

@@ -481,7 +481,9 @@ impl Node {
                 "the stored balance of {hex}… is unreadable"
             )));
         }
-        let mut confirmed = std::collections::HashMap::new();
+        let mut confirmed = std::collections::HashMap::with_capacity(
+            usize::try_from(storage.confirmed_count()?).unwrap_or(0),
+        );
         storage.for_each_confirmed(|id, block| {
             if let Ok(id) = <[u8; 32]>::try_from(id) {
                 confirmed.insert(TxId(id), block);

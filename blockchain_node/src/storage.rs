@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use thiserror::Error;
 use tokio::sync::oneshot;
 
@@ -327,6 +327,15 @@ impl Storage {
             each(k.value(), v.value());
         }
         Ok(())
+    }
+
+    /// How many confirmed transaction ids are stored (to size the map they are read into).
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn confirmed_count(&self) -> Result<u64, StorageError> {
+        let txn = self.inner.db.begin_read()?;
+        Ok(txn.open_table(CONFIRMED)?.len()?)
     }
 
     /// Calls `each` with every confirmed transaction id and its block.
@@ -646,6 +655,7 @@ mod tests {
         storage
             .for_each_confirmed(|id, n| confirmed.push((id.to_vec(), n)))
             .unwrap();
+        assert_eq!(storage.confirmed_count().unwrap(), 1);
         assert_eq!(confirmed, vec![(vec![3; 32], 1)]);
         assert_eq!(
             storage.bodies(&[(1, [1; 32]), (1, [2; 32])]).unwrap(),
