@@ -6,6 +6,8 @@
 //! accept both. Our client adds a fourth field, `nonce`, in the same style, so that paying
 //! the same amount to the same recipient twice gives two different transactions.
 
+use std::fmt;
+
 /// How Python printed the ordered mapping that was signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageStyle {
@@ -23,67 +25,102 @@ pub fn ordered_dict(fields: &[(&str, &str)], style: MessageStyle) -> String {
             .map(|(k, v)| k.len() + v.len() + 8)
             .sum::<usize>(),
     );
-    match style {
-        MessageStyle::Classic => out.push_str("OrderedDict(["),
-        MessageStyle::Python312 => out.push_str("OrderedDict({"),
-    }
+    write_ordered_dict(&mut out, fields, style).expect("a String takes any text");
+    out
+}
+
+/// Writes the message for ordered `(key, value)` fields in `style` to `out`, piece by
+/// piece: into a `String`, or straight into a hash function (see [`HashWriter`]) so that
+/// hashing a message needs no copy of it.
+///
+/// # Errors
+/// Only those of `out`.
+pub fn write_ordered_dict<W: fmt::Write>(
+    out: &mut W,
+    fields: &[(&str, &str)],
+    style: MessageStyle,
+) -> fmt::Result {
+    out.write_str(match style {
+        MessageStyle::Classic => "OrderedDict([",
+        MessageStyle::Python312 => "OrderedDict({",
+    })?;
     for (i, (key, value)) in fields.iter().enumerate() {
         if i > 0 {
-            out.push_str(", ");
+            out.write_str(", ")?;
         }
         match style {
             MessageStyle::Classic => {
-                out.push('(');
-                push_repr(&mut out, key);
-                out.push_str(", ");
-                push_repr(&mut out, value);
-                out.push(')');
+                out.write_char('(')?;
+                write_repr(out, key)?;
+                out.write_str(", ")?;
+                write_repr(out, value)?;
+                out.write_char(')')?;
             }
             MessageStyle::Python312 => {
-                push_repr(&mut out, key);
-                out.push_str(": ");
-                push_repr(&mut out, value);
+                write_repr(out, key)?;
+                out.write_str(": ")?;
+                write_repr(out, value)?;
             }
         }
     }
-    match style {
-        MessageStyle::Classic => out.push_str("])"),
-        MessageStyle::Python312 => out.push_str("})"),
+    out.write_str(match style {
+        MessageStyle::Classic => "])",
+        MessageStyle::Python312 => "})",
+    })
+}
+
+/// A hash function as a [`fmt::Write`]: text written to it is hashed as UTF-8.
+#[derive(Default)]
+pub struct HashWriter<D>(pub D);
+
+impl<D: sha2::digest::Update> fmt::Write for HashWriter<D> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.0.update(text.as_bytes());
+        Ok(())
     }
-    out
 }
 
 /// Python's `repr()` of a `str`.
 pub fn python_repr(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
-    push_repr(&mut out, text);
+    write_repr(&mut out, text).expect("a String takes any text");
     out
 }
 
-fn push_repr(out: &mut String, text: &str) {
+fn write_repr<W: fmt::Write>(out: &mut W, text: &str) -> fmt::Result {
+    // Printable ASCII without quotes or backslashes (every address, signature, amount and
+    // nonce) is its own repr between single quotes.
+    if text
+        .bytes()
+        .all(|b| (0x20..=0x7e).contains(&b) && b != b'\\' && b != b'\'')
+    {
+        out.write_char('\'')?;
+        out.write_str(text)?;
+        return out.write_char('\'');
+    }
     let quote = if text.contains('\'') && !text.contains('"') {
         '"'
     } else {
         '\''
     };
-    out.push(quote);
+    out.write_char(quote)?;
     for c in text.chars() {
         match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
+            '\\' => out.write_str("\\\\")?,
+            '\n' => out.write_str("\\n")?,
+            '\r' => out.write_str("\\r")?,
+            '\t' => out.write_str("\\t")?,
             c if c == quote => {
-                out.push('\\');
-                out.push(c);
+                out.write_char('\\')?;
+                out.write_char(c)?;
             }
-            c if is_python_printable(c) => out.push(c),
-            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+            c if is_python_printable(c) => out.write_char(c)?,
+            c if (c as u32) < 0x100 => write!(out, "\\x{:02x}", c as u32)?,
+            c if (c as u32) < 0x10000 => write!(out, "\\u{:04x}", c as u32)?,
+            c => write!(out, "\\U{:08x}", c as u32)?,
         }
     }
-    out.push(quote);
+    out.write_char(quote)
 }
 
 /// Approximates Python's `str.isprintable()`: control characters, separators other than
@@ -115,6 +152,8 @@ mod tests {
         assert_eq!(python_repr("\u{1}\u{7f}"), "'\\x01\\x7f'");
         assert_eq!(python_repr("é€"), "'é€'");
         assert_eq!(python_repr("\u{2028}"), "'\\u2028'");
+        assert_eq!(python_repr("say \"hi\""), "'say \"hi\"'");
+        assert_eq!(python_repr(""), "''");
     }
 
     #[test]
@@ -132,5 +171,19 @@ mod tests {
             ordered_dict(&fields, MessageStyle::Python312),
             "OrderedDict({'sender_address': 'ab', 'recipient_address': 'cd', 'value': '5'})"
         );
+    }
+
+    #[test]
+    fn hashing_a_written_message_hashes_its_text() {
+        use sha2::{Digest, Sha256};
+        let fields = [("sender_address", "it's"), ("value", "5\n")];
+        for style in [MessageStyle::Classic, MessageStyle::Python312] {
+            let mut hasher = HashWriter(Sha256::new());
+            write_ordered_dict(&mut hasher, &fields, style).unwrap();
+            assert_eq!(
+                hasher.0.finalize(),
+                Sha256::digest(ordered_dict(&fields, style).as_bytes())
+            );
+        }
     }
 }

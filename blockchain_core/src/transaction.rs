@@ -9,12 +9,13 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::THE_BLOCKCHAIN;
 use crate::amount::{Amount, AmountError};
-use crate::message::{MessageStyle, ordered_dict};
+use crate::message::{HashWriter, MessageStyle, write_ordered_dict};
 use crate::wallet::{Address, KeyError, PrivateKey};
 
 /// Longest accepted nonce, in characters.
@@ -28,7 +29,20 @@ pub struct TxId(pub [u8; 32]);
 
 impl fmt::Display for TxId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
+        with_hex(&self.0, |hex| f.write_str(hex))
+    }
+}
+
+/// Calls `f` with the lowercase hex of `bytes`, kept on the stack for up to a signature's
+/// length (the common case on every submission and every JSON answer).
+fn with_hex<R>(bytes: &[u8], f: impl FnOnce(&str) -> R) -> R {
+    let mut buffer = [0u8; 2 * MAX_SIGNATURE_LEN];
+    match buffer.get_mut(..2 * bytes.len()) {
+        Some(out) => {
+            hex::encode_to_slice(bytes, out).expect("the slice is twice as long");
+            f(std::str::from_utf8(out).expect("hex is ASCII"))
+        }
+        None => f(&hex::encode(bytes)),
     }
 }
 impl fmt::Debug for TxId {
@@ -222,7 +236,10 @@ impl Transaction {
             signature: signature.into_boxed_slice(),
             id: TxId([0; 32]),
         };
-        tx.id = TxId(Sha256::digest(tx.message(MessageStyle::Classic).as_bytes()).into());
+        let mut hasher = HashWriter(Sha256::new());
+        tx.write_message(&mut hasher, MessageStyle::Classic)
+            .expect("hashing never fails");
+        tx.id = TxId(hasher.0.finalize().into());
         tx
     }
 
@@ -296,15 +313,27 @@ impl Transaction {
 
     /// The message the sender signed, in `style`.
     pub fn message(&self, style: MessageStyle) -> String {
-        let mut fields = vec![
+        let mut message = String::with_capacity(
+            96 + self.sender.as_str().len()
+                + self.recipient.as_hex().len()
+                + self.value.len()
+                + self.nonce.as_deref().map_or(0, |n| n.len() + 16),
+        );
+        self.write_message(&mut message, style)
+            .expect("a String takes any text");
+        message
+    }
+
+    /// Writes the message the sender signed, in `style`, to `out` (a `String` or a hash).
+    fn write_message<W: fmt::Write>(&self, out: &mut W, style: MessageStyle) -> fmt::Result {
+        let fields = [
             ("sender_address", self.sender.as_str()),
             ("recipient_address", self.recipient.as_hex()),
             ("value", &*self.value),
+            ("nonce", self.nonce.as_deref().unwrap_or_default()),
         ];
-        if let Some(nonce) = &self.nonce {
-            fields.push(("nonce", nonce));
-        }
-        ordered_dict(&fields, style)
+        let count = if self.nonce.is_some() { 4 } else { 3 };
+        write_ordered_dict(out, &fields[..count], style)
     }
 
     pub fn id(&self) -> TxId {
@@ -377,7 +406,7 @@ impl Serialize for Transaction {
         if let Some(nonce) = &self.nonce {
             s.serialize_field("nonce", &**nonce)?;
         }
-        s.serialize_field("signature", &hex::encode(&self.signature))?;
+        with_hex(&self.signature, |hex| s.serialize_field("signature", hex))?;
         s.serialize_field("id", &self.id)?;
         s.end()
     }
@@ -413,7 +442,12 @@ pub fn check_stateless(tx: &Transaction) -> Result<(), TxError> {
     }
     let signed = [MessageStyle::Classic, MessageStyle::Python312]
         .into_iter()
-        .any(|style| sender.verifies(tx.message(style).as_bytes(), &tx.signature));
+        .any(|style| {
+            let mut hasher = HashWriter(Sha1::new());
+            tx.write_message(&mut hasher, style)
+                .expect("hashing never fails");
+            sender.verifies_digest(hasher.0, &tx.signature)
+        });
     if signed {
         Ok(())
     } else {

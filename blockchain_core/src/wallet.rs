@@ -13,11 +13,11 @@ use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
 use rsa::rand_core::CryptoRng;
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use rsa::signature::{DigestVerifier, SignatureEncoding, Signer};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use sha1::Sha1;
+use sha1::{Digest, Sha1};
 use thiserror::Error;
 use zeroize::Zeroizing;
 
@@ -195,11 +195,27 @@ impl Address {
 
     /// Checks an RSASSA-PKCS1-v1_5 / SHA-1 signature over `message` made by this key.
     pub fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.verifies_digest(Sha1::new_with_prefix(message), signature)
+    }
+
+    /// As [`Address::verifies`], for a message already fed to `message_hash`, so that a
+    /// caller can hash a message as it writes it instead of building it first.
+    pub fn verifies_digest(&self, message_hash: Sha1, signature: &[u8]) -> bool {
         if signature.len() != self.signature_len() {
             return false;
         }
-        Signature::try_from(signature)
-            .is_ok_and(|sig| self.0.verifier.verify(message, &sig).is_ok())
+        Signature::try_from(signature).is_ok_and(|sig| {
+            self.0
+                .verifier
+                .verify_digest(
+                    |hash: &mut Sha1| {
+                        hash.clone_from(&message_hash);
+                        Ok(())
+                    },
+                    &sig,
+                )
+                .is_ok()
+        })
     }
 }
 

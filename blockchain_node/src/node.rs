@@ -616,7 +616,16 @@ impl Node {
     /// transaction is not in the pool).
     pub async fn submit(&self, tx: Transaction) -> Result<u64, SubmitError> {
         check_stateless(&tx)?;
-        let json = serde_json::to_vec(&tx).expect("transactions serialize");
+        // The JSON holds both addresses, the value, the nonce, the signature and the id in
+        // hex: sized up front, it is written without growing.
+        let capacity = 192
+            + tx.sender().as_str().len()
+            + tx.recipient().as_hex().len()
+            + tx.value_text().len()
+            + tx.nonce().map_or(0, str::len)
+            + 2 * tx.signature().len();
+        let mut json = Vec::with_capacity(capacity);
+        serde_json::to_writer(&mut json, &tx).expect("transactions serialize");
         let (seq, next_block) = {
             let mut state = self.write();
             let seq = Self::admit(&mut state, &tx)?;

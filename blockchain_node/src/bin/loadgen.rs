@@ -240,6 +240,7 @@ async fn throughput(args: &Args, wallets: &[PrivateKey], client: &reqwest::Clien
     let txs = sign_all(wallets, args.txs, "load");
     let ceiling = verification_ceiling(&txs);
     let node = start_node(args, wallets, None);
+    let idle = node_usage(&node);
     let bodies: Vec<String> = txs.iter().map(form_body).collect();
     // Warm the connections and the node's key cache with a few transactions first.
     let warm = sign_all(wallets, wallets.len(), "warm")
@@ -247,7 +248,9 @@ async fn throughput(args: &Args, wallets: &[PrivateKey], client: &reqwest::Clien
         .map(form_body)
         .collect();
     submit_all(client, &node, warm, args.connections).await;
+    let before = node_usage(&node);
     let (accepted, latencies, elapsed) = submit_all(client, &node, bodies, args.connections).await;
+    let after = node_usage(&node);
     let rate = accepted as f64 / elapsed.as_secs_f64();
     println!(
         "accepted     {accepted} of {} in {:.2} s",
@@ -265,6 +268,46 @@ async fn throughput(args: &Args, wallets: &[PrivateKey], client: &reqwest::Clien
         "ceiling      {ceiling:.0} verifications/s on one core (key parsing included); throughput is {:.0}% of it",
         100.0 * rate / ceiling
     );
+    if let (Some(idle), Some(before), Some(after)) = (idle, before, after) {
+        let cpu = after.cpu.saturating_sub(before.cpu);
+        println!(
+            "node         {:.0} µs of CPU per accepted tx (user + system, all threads); RSS {:.1} MB idle, {:.1} MB after",
+            cpu.as_secs_f64() * 1e6 / accepted.max(1) as f64,
+            idle.rss_kb as f64 / 1024.0,
+            after.rss_kb as f64 / 1024.0
+        );
+    }
+}
+
+/// What the node process has used so far.
+#[derive(Clone, Copy)]
+struct Usage {
+    cpu: Duration,
+    rss_kb: u64,
+}
+
+/// The node's CPU time (all threads, user + system) and resident memory, from Linux's
+/// `/proc`; `None` where there is none. CPU time is in clock ticks of 1/100 s (`USER_HZ`
+/// on Linux), so it is meaningful over runs of a second or more.
+fn node_usage(node: &Node) -> Option<Usage> {
+    let pid = node.child.id();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let rss_kb = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Usage {
+        cpu: Duration::from_millis(ticks * 10),
+        rss_kb,
+    })
 }
 
 async fn mine_latency(args: &Args, wallets: &[PrivateKey], client: &reqwest::Client) {

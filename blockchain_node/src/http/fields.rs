@@ -4,40 +4,41 @@
 //! All three end up as the same [`Fields`], so each handler names what it requires and
 //! a missing or mistyped field gets a 400 that names it.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
 
 use super::error::ApiError;
 
+/// Named fields in arrival order; a name sent twice counts with its last value. A body
+/// holds a handful of fields, so a list searched from the end is cheaper than a map.
 #[derive(Debug, Default)]
-pub struct Fields(HashMap<String, String>);
+pub struct Fields(Vec<(String, String)>);
 
 impl Fields {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
     /// A field that must be present (it may be empty; parsing decides about that).
     pub fn require(&self, name: &'static str) -> Result<&str, ApiError> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .ok_or(ApiError::MissingField(name))
+        self.get(name).ok_or(ApiError::MissingField(name))
     }
 
     /// The first present of several names (`amount` in forms, `value` in JSON).
     pub fn require_any(&self, names: &[&'static str]) -> Result<&str, ApiError> {
         names
             .iter()
-            .find_map(|n| self.0.get(*n))
-            .map(String::as_str)
+            .find_map(|n| self.get(n))
             .ok_or(ApiError::MissingField(names[0]))
     }
 
     pub fn optional(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
+        self.get(name).filter(|v| !v.is_empty())
     }
 }
 
@@ -51,7 +52,7 @@ impl Fields {
         let serde_json::Value::Object(map) = value else {
             return Err(ApiError::BadRequest("JSON body must be an object".into()));
         };
-        let mut fields = HashMap::new();
+        let mut fields = Vec::with_capacity(map.len());
         for (key, value) in map {
             let text = match value {
                 serde_json::Value::String(s) => s,
@@ -72,7 +73,7 @@ impl Fields {
                     )));
                 }
             };
-            fields.insert(key, text);
+            fields.push((key, text));
         }
         Ok(Fields(fields))
     }
@@ -85,12 +86,14 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
         let content_type = content_type(&request);
         match content_type.as_str() {
             "application/x-www-form-urlencoded" => {
+                // Decoding a form cannot fail: bytes that are not UTF-8 once unescaped
+                // become U+FFFD, as browsers and Flask do.
                 let body = body(request, state).await?;
-                let pairs: Vec<(String, String)> =
-                    serde_urlencoded::from_bytes(&body).map_err(|e| {
-                        ApiError::BadRequest(format!("form body is not URL-encoded: {e}"))
-                    })?;
-                Ok(Fields(pairs.into_iter().collect()))
+                Ok(Fields(
+                    form_urlencoded::parse(&body)
+                        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+                        .collect(),
+                ))
             }
             "application/json" => {
                 let body = body(request, state).await?;
@@ -102,7 +105,7 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
                 let mut multipart = Multipart::from_request(request, state)
                     .await
                     .map_err(|e| ApiError::BadRequest(format!("multipart body: {e}")))?;
-                let mut fields = HashMap::new();
+                let mut fields = Vec::new();
                 while let Some(field) = multipart
                     .next_field()
                     .await
@@ -115,7 +118,7 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
                         .text()
                         .await
                         .map_err(|e| ApiError::BadRequest(format!("field {name}: {e}")))?;
-                    fields.insert(name, text);
+                    fields.push((name, text));
                 }
                 Ok(Fields(fields))
             }

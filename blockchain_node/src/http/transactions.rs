@@ -1,33 +1,74 @@
 //! `/transactions/*`: submit, list the pool, look one up.
 
+use std::convert::Infallible;
+use std::fmt;
+
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use blockchain_core::{Sender, THE_BLOCKCHAIN, Transaction, TxId, TxParseError};
+use serde::Serialize;
 use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
 use super::fields::Fields;
 
+/// The peer that relayed a request (its `X-Peer` header), read without copying the
+/// request's other headers.
+pub struct RelayedBy(Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for RelayedBy {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(RelayedBy(super::chain::sender(&parts.headers)))
+    }
+}
+
+/// The answer to an accepted transaction. Fields in the order `json!` printed them.
+#[derive(Serialize)]
+struct Accepted {
+    block_number: u64,
+    message: WillBeAdded,
+    transaction_id: TxId,
+}
+
+/// "Transaction will be added to Block N", written straight into the answer.
+struct WillBeAdded(u64);
+
+impl fmt::Display for WillBeAdded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Transaction will be added to Block {}", self.0)
+    }
+}
+
+impl Serialize for WillBeAdded {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// `POST /transactions/new`: the original's form fields (`amount`, not `value`), or JSON.
 pub async fn submit(
     State(app): State<AppState>,
-    headers: axum::http::HeaderMap,
+    RelayedBy(peer): RelayedBy,
     fields: Fields,
 ) -> Result<Response, ApiError> {
     let tx = parse_transaction(&app, &fields)?;
+    drop(fields);
     let id = tx.id();
-    if let Some(peer) = super::chain::sender(&headers) {
+    if let Some(peer) = peer {
         app.network.heard(id.0, peer);
     }
     let block = app.node.submit(tx).await?;
-    let body = json!({
-        "message": format!("Transaction will be added to Block {block}"),
-        "transaction_id": id.to_string(),
-        "block_number": block,
-    });
+    let body = Accepted {
+        block_number: block,
+        message: WillBeAdded(block),
+        transaction_id: id,
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -80,7 +121,7 @@ pub async fn submit_batch(
                 accepted += 1;
                 json!({
                     "status": 201,
-                    "message": format!("Transaction will be added to Block {block}"),
+                    "message": WillBeAdded(block).to_string(),
                     "transaction_id": id.to_string(),
                     "block_number": block,
                 })
