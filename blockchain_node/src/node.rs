@@ -481,9 +481,8 @@ impl Node {
                 "the stored balance of {hex}… is unreadable"
             )));
         }
-        let mut confirmed = std::collections::HashMap::with_capacity(
-            usize::try_from(storage.confirmed_count()?).unwrap_or(0),
-        );
+        let transactions: usize = infos.iter().map(|i| i.transactions as usize).sum();
+        let mut confirmed = std::collections::HashMap::with_capacity(transactions);
         storage.for_each_confirmed(|id, block| {
             if let Ok(id) = <[u8; 32]>::try_from(id) {
                 confirmed.insert(TxId(id), block);
@@ -827,6 +826,7 @@ impl Node {
 
     async fn connect(&self, block: Block, origin: Origin) -> Result<Arc<Block>, ConnectError> {
         let _writer = self.chain_writer.lock().await;
+        let started = Instant::now();
         let (delta, mined_seqs) = {
             let state = self.read();
             let delta = state.ledger.check_block(
@@ -842,6 +842,7 @@ impl Node {
                 .collect();
             (delta, seqs)
         };
+        let checked = started.elapsed();
         let stored = StoredBlock::new(block);
         // The block, its state and the removal of its transactions from the stored pool,
         // atomically.
@@ -849,7 +850,9 @@ impl Node {
             delta.balances().map(|(a, v)| (a.clone(), v)).collect();
         let mut writes = block_writes(&stored, balances, delta.confirmed());
         writes.extend(mined_seqs.iter().map(|&seq| Write::RemovePoolTx { seq }));
+        let prepared = started.elapsed();
         self.storage.commit(writes).await?;
+        let committed = started.elapsed();
         let block = Arc::clone(&stored.block);
         let dropped = {
             let mut state = self.write();
@@ -871,6 +874,10 @@ impl Node {
             number = block.number(),
             transactions = block.transactions().len(),
             ?origin,
+            checked_us = checked.as_micros() as u64,
+            prepared_us = prepared.as_micros() as u64,
+            committed_us = committed.as_micros() as u64,
+            applied_us = started.elapsed().as_micros() as u64,
             "block connected"
         );
         // Transactions the new block made invalid: removing them from disk is clean-up only
@@ -1231,10 +1238,10 @@ fn block_writes(
                 units: amount.units(),
             }),
     );
-    writes.extend(confirmed.iter().map(|id| Write::PutConfirmed {
-        id: id.0,
+    writes.push(Write::PutBlockIds {
         block: block.number(),
-    }));
+        ids: confirmed.iter().flat_map(|id| id.0).collect(),
+    });
     writes.extend(addresses::additions(stored));
     writes
 }
@@ -1243,12 +1250,14 @@ fn block_writes(
 /// oldest first, from the same fork), leaving `ledger`'s balances.
 fn branch_writes(abandoned: &[StoredBlock], branch: &[StoredBlock], ledger: &Ledger) -> Vec<Write> {
     let fork = branch.first().map_or(u64::MAX, |b| b.block.number());
-    let mut writes = vec![Write::TruncateHeaders { from: fork }];
+    let mut writes = vec![
+        Write::TruncateHeaders { from: fork },
+        Write::TruncateBlockIds { from: fork },
+    ];
     let mut touched = std::collections::HashSet::new();
     for stored in abandoned {
         writes.extend(addresses::removals(&stored.block));
         for tx in stored.block.transactions() {
-            writes.push(Write::RemoveConfirmed { id: tx.id().0 });
             touched.extend(tx.sender().wallet().cloned());
             touched.insert(tx.recipient().clone());
         }

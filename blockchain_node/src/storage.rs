@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use thiserror::Error;
 use tokio::sync::oneshot;
 
@@ -31,8 +31,10 @@ const BODIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("bodies");
 const HEADERS: TableDefinition<u64, &[u8]> = TableDefinition::new("headers");
 /// Confirmed balances by address (hex), in units.
 const BALANCES: TableDefinition<&str, u64> = TableDefinition::new("balances");
-/// Confirmed transaction ids and their block: what stops replays.
-const CONFIRMED: TableDefinition<&[u8], u64> = TableDefinition::new("confirmed");
+/// The ids each main-chain block confirms, 32 bytes each, by block number: what stops
+/// replays. One row a block keeps a block's commit to one insert and start-up to a
+/// sequential read.
+const BLOCK_IDS: TableDefinition<u64, &[u8]> = TableDefinition::new("block_ids");
 /// The address index: `address key ‖ block ‖ index` to where the transaction's JSON sits in
 /// its block's body (see `crate::addresses`).
 const HISTORY: TableDefinition<&[u8], &[u8]> = TableDefinition::new("history");
@@ -121,12 +123,14 @@ pub enum Write {
         address: Box<str>,
         units: u64,
     },
-    PutConfirmed {
-        id: [u8; 32],
+    /// The ids block `block` confirms, concatenated.
+    PutBlockIds {
         block: u64,
+        ids: Vec<u8>,
     },
-    RemoveConfirmed {
-        id: [u8; 32],
+    /// Deletes the ids of every block numbered `from` or more (a reorg).
+    TruncateBlockIds {
+        from: u64,
     },
     /// Adds an address index entry (and counts it for its address: the key's first
     /// [`HISTORY_PREFIX`] bytes).
@@ -231,7 +235,7 @@ impl Storage {
             txn.open_table(BODIES)?;
             txn.open_table(HEADERS)?;
             txn.open_table(BALANCES)?;
-            txn.open_table(CONFIRMED)?;
+            txn.open_table(BLOCK_IDS)?;
             txn.open_table(HISTORY)?;
             txn.open_table(HISTORY_COUNTS)?;
             txn.open_table(POOL)?;
@@ -329,24 +333,17 @@ impl Storage {
         Ok(())
     }
 
-    /// How many confirmed transaction ids are stored (to size the map they are read into).
-    ///
-    /// # Errors
-    /// When the database cannot be read.
-    pub fn confirmed_count(&self) -> Result<u64, StorageError> {
-        let txn = self.inner.db.begin_read()?;
-        Ok(txn.open_table(CONFIRMED)?.len()?)
-    }
-
     /// Calls `each` with every confirmed transaction id and its block.
     ///
     /// # Errors
     /// When the database cannot be read.
     pub fn for_each_confirmed(&self, mut each: impl FnMut(&[u8], u64)) -> Result<(), StorageError> {
         let txn = self.inner.db.begin_read()?;
-        for row in txn.open_table(CONFIRMED)?.iter()? {
+        for row in txn.open_table(BLOCK_IDS)?.iter()? {
             let (k, v) = row?;
-            each(k.value(), v.value());
+            for id in v.value().chunks_exact(32) {
+                each(id, k.value());
+            }
         }
         Ok(())
     }
@@ -478,21 +475,20 @@ fn apply(txn: &redb::WriteTransaction, writes: Vec<Write>) -> Result<(), Storage
     let mut bodies = txn.open_table(BODIES)?;
     let mut headers = txn.open_table(HEADERS)?;
     let mut balances = txn.open_table(BALANCES)?;
-    let mut confirmed = txn.open_table(CONFIRMED)?;
+    let mut block_ids = txn.open_table(BLOCK_IDS)?;
     let mut history = txn.open_table(HISTORY)?;
     let mut counts = txn.open_table(HISTORY_COUNTS)?;
     let mut pool = txn.open_table(POOL)?;
     let mut peers = txn.open_table(PEERS)?;
     let mut meta = txn.open_table(META)?;
-    let mut count = |prefix: &[u8], delta: i64| -> Result<(), StorageError> {
-        let now = counts.get(prefix)?.map_or(0, |v| v.value());
-        let next = now.saturating_add_signed(delta);
-        if next == 0 {
-            counts.remove(prefix)?;
-        } else {
-            counts.insert(prefix, next)?;
-        }
-        Ok(())
+    // Index counts change once per address per commit, not once per entry.
+    let mut counted: std::collections::HashMap<[u8; HISTORY_PREFIX], i64> =
+        std::collections::HashMap::new();
+    let mut count = |key: &[u8], delta: i64| {
+        let prefix: [u8; HISTORY_PREFIX] = key[..HISTORY_PREFIX]
+            .try_into()
+            .expect("history keys start with the address key");
+        *counted.entry(prefix).or_default() += delta;
     };
     for write in writes {
         match write {
@@ -515,20 +511,20 @@ fn apply(txn: &redb::WriteTransaction, writes: Vec<Write>) -> Result<(), Storage
                     balances.insert(&*address, units)?;
                 }
             }
-            Write::PutConfirmed { id, block } => {
-                confirmed.insert(&id[..], block)?;
+            Write::PutBlockIds { block, ids } => {
+                block_ids.insert(block, ids.as_slice())?;
             }
-            Write::RemoveConfirmed { id } => {
-                confirmed.remove(&id[..])?;
+            Write::TruncateBlockIds { from } => {
+                block_ids.retain_in(from.., |_, _| false)?;
             }
             Write::PutHistory { key, value } => {
                 if history.insert(key.as_slice(), value.as_slice())?.is_none() {
-                    count(&key[..HISTORY_PREFIX], 1)?;
+                    count(&key, 1);
                 }
             }
             Write::RemoveHistory { key } => {
                 if history.remove(key.as_slice())?.is_some() {
-                    count(&key[..HISTORY_PREFIX], -1)?;
+                    count(&key, -1);
                 }
             }
             Write::PutPoolTx { seq, json } => {
@@ -548,6 +544,13 @@ fn apply(txn: &redb::WriteTransaction, writes: Vec<Write>) -> Result<(), Storage
             }
             Write::DropLegacyBlocks => {}
         }
+    }
+    for (prefix, delta) in counted {
+        let now = counts.get(&prefix[..])?.map_or(0, |v| v.value());
+        match now.saturating_add_signed(delta) {
+            0 => counts.remove(&prefix[..])?,
+            next => counts.insert(&prefix[..], next)?,
+        };
     }
     Ok(())
 }
@@ -624,9 +627,9 @@ mod tests {
                         address: "bb".into(),
                         units: 0,
                     },
-                    Write::PutConfirmed {
-                        id: [3; 32],
+                    Write::PutBlockIds {
                         block: 1,
+                        ids: [[3; 32], [4; 32]].concat(),
                     },
                     Write::PutMeta {
                         key: "k",
@@ -655,8 +658,7 @@ mod tests {
         storage
             .for_each_confirmed(|id, n| confirmed.push((id.to_vec(), n)))
             .unwrap();
-        assert_eq!(storage.confirmed_count().unwrap(), 1);
-        assert_eq!(confirmed, vec![(vec![3; 32], 1)]);
+        assert_eq!(confirmed, vec![(vec![3; 32], 1), (vec![4; 32], 1)]);
         assert_eq!(
             storage.bodies(&[(1, [1; 32]), (1, [2; 32])]).unwrap(),
             vec![Some(b"b1".to_vec()), None]
