@@ -3,20 +3,23 @@
 //! is asked for, not of the chain, and nothing of it lives in memory.
 //!
 //! ```text
-//! key    address key (16) ‖ block (8, big-endian) ‖ index (4, big-endian)
-//! value  offset (4) ‖ length (4) of the transaction's JSON in the block's body
-//!        ‖ the block hash's first 8 bytes
+//! key    address key (16) ‖ block (8, big-endian)
+//! value  the block hash's first 8 bytes
+//!        ‖ per transaction of that address in that block:
+//!          index (4) ‖ offset (4) ‖ length (4) of its JSON in the block's body
 //! ```
 //!
-//! Keys of one address sort by block, so its newest entries are a reverse range scan. The
-//! value points into the stored body, so the index stores no transaction twice; the hash
-//! prefix lets a reader skip an entry written by a reorg it has not seen yet.
+//! One row per address per block keeps a block's commit small (a block names the same few
+//! addresses many times). Keys of one address sort by block, so its newest rows are a
+//! reverse range scan. The value points into the stored body, so the index stores no
+//! transaction twice; the hash prefix lets a reader skip a row written by a reorg it has
+//! not seen yet.
 
 use blockchain_core::{Address, Block};
 use sha2::{Digest, Sha256};
 
 use crate::blocks::StoredBlock;
-use crate::storage::{HISTORY_PREFIX, HistoryEntry, Write};
+use crate::storage::{HISTORY_HEADER, HISTORY_ITEM, HISTORY_PREFIX, HistoryEntry, Write};
 
 /// The index's name for an address: the first bytes of the SHA-256 of its DER key.
 pub fn address_key(address: &Address) -> [u8; HISTORY_PREFIX] {
@@ -26,11 +29,10 @@ pub fn address_key(address: &Address) -> [u8; HISTORY_PREFIX] {
         .expect("a digest is longer than the prefix")
 }
 
-fn entry_key(address: &Address, block: u64, index: u32) -> Vec<u8> {
-    let mut key = Vec::with_capacity(HISTORY_PREFIX + 12);
-    key.extend_from_slice(&address_key(address));
+fn row_key(prefix: &[u8; HISTORY_PREFIX], block: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(HISTORY_PREFIX + 8);
+    key.extend_from_slice(prefix);
     key.extend_from_slice(&block.to_be_bytes());
-    key.extend_from_slice(&index.to_be_bytes());
     key
 }
 
@@ -42,11 +44,13 @@ fn involved(tx: &blockchain_core::Transaction) -> impl Iterator<Item = &Address>
         .chain((sender != Some(tx.recipient())).then(|| tx.recipient()))
 }
 
-/// The index entries of a block joining the chain.
+/// The index rows of a block joining the chain.
 pub fn additions(stored: &StoredBlock) -> Vec<Write> {
     let block = &stored.block;
     let hash = block.hash().0;
-    let mut writes = Vec::with_capacity(block.transactions().len() * 2);
+    // One row per address, in the order addresses first appear; items in block order.
+    let mut rows: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut row_of: std::collections::HashMap<&Address, usize> = std::collections::HashMap::new();
     for ((index, tx), &(offset, len)) in block
         .transactions()
         .iter()
@@ -54,32 +58,36 @@ pub fn additions(stored: &StoredBlock) -> Vec<Write> {
         .zip(stored.spans.iter())
     {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
-        let mut value = Vec::with_capacity(16);
-        value.extend_from_slice(&offset.to_be_bytes());
-        value.extend_from_slice(&len.to_be_bytes());
-        value.extend_from_slice(&hash[..8]);
         for address in involved(tx) {
-            writes.push(Write::PutHistory {
-                key: entry_key(address, block.number(), index),
-                value: value.clone(),
+            let at = *row_of.entry(address).or_insert_with(|| {
+                let mut value = Vec::with_capacity(HISTORY_HEADER + HISTORY_ITEM);
+                value.extend_from_slice(&hash[..HISTORY_HEADER]);
+                rows.push((row_key(&address_key(address), block.number()), value));
+                rows.len() - 1
             });
+            let value = &mut rows[at].1;
+            value.extend_from_slice(&index.to_be_bytes());
+            value.extend_from_slice(&offset.to_be_bytes());
+            value.extend_from_slice(&len.to_be_bytes());
         }
     }
-    writes
+    rows.into_iter()
+        .map(|(key, value)| Write::PutHistory { key, value })
+        .collect()
 }
 
-/// The index entries of a block a reorg abandons.
+/// The index rows of a block a reorg abandons.
 pub fn removals(block: &Block) -> Vec<Write> {
-    let mut writes = Vec::with_capacity(block.transactions().len() * 2);
-    for (index, tx) in block.transactions().iter().enumerate() {
-        let index = u32::try_from(index).unwrap_or(u32::MAX);
-        for address in involved(tx) {
-            writes.push(Write::RemoveHistory {
-                key: entry_key(address, block.number(), index),
-            });
-        }
-    }
-    writes
+    let mut seen = std::collections::HashSet::new();
+    block
+        .transactions()
+        .iter()
+        .flat_map(involved)
+        .filter(|address| seen.insert(*address))
+        .map(|address| Write::RemoveHistory {
+            key: row_key(&address_key(address), block.number()),
+        })
+        .collect()
 }
 
 /// A transaction's place, read from the index.
@@ -90,23 +98,41 @@ pub struct TxPlace {
     /// Where its JSON sits in the block's body.
     pub offset: u32,
     pub len: u32,
-    /// The first 8 bytes of the block's hash when the entry was written.
+    /// The first 8 bytes of the block's hash when the row was written.
     pub hash_prefix: [u8; 8],
 }
 
 impl TxPlace {
-    /// Reads an entry; `None` for one that is not of this layout.
-    pub fn of(entry: &HistoryEntry) -> Option<Self> {
-        let key = entry.key.get(HISTORY_PREFIX..HISTORY_PREFIX + 12)?;
-        let value = entry.value.get(..16)?;
+    /// The places a row lists, newest (highest index) first; none for a row that is not of
+    /// this layout.
+    pub fn all_of(entry: &HistoryEntry) -> Vec<Self> {
+        let Some(block) = entry
+            .key
+            .get(HISTORY_PREFIX..HISTORY_PREFIX + 8)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_be_bytes)
+        else {
+            return Vec::new();
+        };
+        let Some(hash_prefix) = entry
+            .value
+            .get(..HISTORY_HEADER)
+            .and_then(|h| h.try_into().ok())
+        else {
+            return Vec::new();
+        };
         let word = |bytes: &[u8]| u32::from_be_bytes(bytes.try_into().expect("four bytes"));
-        Some(TxPlace {
-            block: u64::from_be_bytes(key[..8].try_into().ok()?),
-            index: word(&key[8..12]),
-            offset: word(&value[..4]),
-            len: word(&value[4..8]),
-            hash_prefix: value[8..16].try_into().ok()?,
-        })
+        entry.value[HISTORY_HEADER..]
+            .chunks_exact(HISTORY_ITEM)
+            .rev()
+            .map(|item| TxPlace {
+                block,
+                index: word(&item[..4]),
+                offset: word(&item[4..8]),
+                len: word(&item[8..12]),
+                hash_prefix,
+            })
+            .collect()
     }
 }
 
@@ -150,14 +176,16 @@ mod tests {
             let (entries, count) = storage.history(&address_key(who.address()), limit).unwrap();
             let places: Vec<(u64, u32)> = entries
                 .iter()
-                .map(|e| TxPlace::of(e).map(|p| (p.block, p.index)).unwrap())
+                .flat_map(TxPlace::all_of)
+                .map(|p| (p.block, p.index))
+                .take(limit)
                 .collect();
             (places, count)
         };
         assert_eq!(places(&a, 100).1, 5, "three payments and two rewards");
         assert_eq!(places(&b, 2), (vec![(2, 1), (2, 0)], 3));
         let (entries, _) = storage.history(&address_key(b.address()), 1).unwrap();
-        let place = TxPlace::of(&entries[0]).unwrap();
+        let place = TxPlace::all_of(&entries[0])[0];
         let json = &two.json[place.offset as usize..(place.offset + place.len) as usize];
         let tx: Transaction = serde_json::from_slice(json).unwrap();
         assert_eq!(&tx, &two.block.transactions()[1]);

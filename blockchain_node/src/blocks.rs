@@ -38,10 +38,10 @@ pub struct StoredBlock {
 }
 
 impl StoredBlock {
-    /// Serializes `block` once, for storage and for every `/chain` answer after.
+    /// Serializes `block` once, for storage and for every `/chain` answer after, noting
+    /// where each transaction's JSON lands.
     pub fn new(block: Block) -> Self {
-        let json = serde_json::to_vec(&block).expect("blocks serialize");
-        let spans = transaction_spans(&block, &json);
+        let (json, spans) = block_json(&block);
         StoredBlock {
             block: Arc::new(block),
             json: Bytes::from(json),
@@ -65,31 +65,50 @@ impl std::borrow::Borrow<Block> for StoredBlock {
     }
 }
 
-/// Where each transaction's JSON sits in a block's JSON: serde writes the block's fields in
-/// order with `transactions` third, each element exactly as it serializes alone.
-fn transaction_spans(block: &Block, json: &[u8]) -> Vec<(u32, u32)> {
-    const FIELD: &[u8] = b"\"transactions\":[";
-    let mut offset = json
-        .windows(FIELD.len())
-        .position(|w| w == FIELD)
-        .expect("a block's JSON names its transactions")
-        + FIELD.len();
-    let mut scratch = Vec::with_capacity(1024);
-    block
-        .transactions()
-        .iter()
-        .map(|tx| {
-            scratch.clear();
-            serde_json::to_writer(&mut scratch, tx).expect("transactions serialize");
-            debug_assert_eq!(&json[offset..offset + scratch.len()], &scratch[..]);
-            let span = (
-                u32::try_from(offset).expect("blocks are far below 4 GiB"),
-                u32::try_from(scratch.len()).expect("transactions are small"),
-            );
-            offset += scratch.len() + 1;
-            span
-        })
-        .collect()
+/// The fields core's `Serialize for Block` writes after the transactions, in its order.
+#[derive(serde::Serialize)]
+struct BlockTail<'a> {
+    nonce: u64,
+    previous_hash: &'a BlockHash,
+    difficulty: blockchain_core::Difficulty,
+    merkle_root: String,
+    hash: &'a BlockHash,
+}
+
+/// A block's JSON exactly as core serializes it, written in one pass so that each
+/// transaction's place in it is known (the address index points there).
+fn block_json(block: &Block) -> (Vec<u8>, Vec<(u32, u32)>) {
+    use std::io::Write as _;
+    let transactions = block.transactions();
+    let mut json = Vec::with_capacity(256 + transactions.len() * 1100);
+    write!(
+        json,
+        "{{\"block_number\":{},\"timestamp\":{},\"transactions\":[",
+        block.number(),
+        block.timestamp()
+    )
+    .expect("writing to a Vec");
+    let mut spans = Vec::with_capacity(transactions.len());
+    for (i, tx) in transactions.iter().enumerate() {
+        if i > 0 {
+            json.push(b',');
+        }
+        let at = json.len();
+        serde_json::to_writer(&mut json, tx).expect("transactions serialize");
+        let span = |n: usize| u32::try_from(n).expect("blocks are far below 4 GiB");
+        spans.push((span(at), span(json.len() - at)));
+    }
+    json.extend_from_slice(b"],");
+    let tail = serde_json::to_vec(&BlockTail {
+        nonce: block.nonce(),
+        previous_hash: &block.previous_hash(),
+        difficulty: block.difficulty(),
+        merkle_root: hex::encode(block.header().merkle_root),
+        hash: &block.hash(),
+    })
+    .expect("block fields serialize");
+    json.extend_from_slice(&tail[1..]);
+    (json, spans)
 }
 
 /// What the node keeps of every block: the header, its hash and its sizes.
@@ -372,6 +391,7 @@ mod tests {
             77,
         );
         let stored = StoredBlock::new(block.clone());
+        assert_eq!(&stored.json[..], &serde_json::to_vec(&block).unwrap()[..]);
         assert_eq!(stored.spans.len(), 3);
         for (tx, &(at, len)) in block.transactions().iter().zip(stored.spans.iter()) {
             let slice = &stored.json[at as usize..(at + len) as usize];

@@ -1145,7 +1145,11 @@ impl Node {
         let (entries, count) = self
             .storage
             .history(&addresses::address_key(address), limit)?;
-        let places: Vec<TxPlace> = entries.iter().filter_map(TxPlace::of).collect();
+        let places: Vec<TxPlace> = entries
+            .iter()
+            .flat_map(TxPlace::all_of)
+            .take(limit)
+            .collect();
         // Which blocks to read, and each place's block time; an entry from a reorg this
         // state has not seen yet (its hash differs) is skipped.
         let (places, numbers, plan) = {

@@ -35,8 +35,8 @@ const BALANCES: TableDefinition<&str, u64> = TableDefinition::new("balances");
 /// replays. One row a block keeps a block's commit to one insert and start-up to a
 /// sequential read.
 const BLOCK_IDS: TableDefinition<u64, &[u8]> = TableDefinition::new("block_ids");
-/// The address index: `address key ‖ block ‖ index` to where the transaction's JSON sits in
-/// its block's body (see `crate::addresses`).
+/// The address index: `address key ‖ block` to where that address's transactions sit in the
+/// block's body (see `crate::addresses`).
 const HISTORY: TableDefinition<&[u8], &[u8]> = TableDefinition::new("history");
 /// How many index entries each address key has.
 const HISTORY_COUNTS: TableDefinition<&[u8], u64> = TableDefinition::new("history_counts");
@@ -132,8 +132,8 @@ pub enum Write {
     TruncateBlockIds {
         from: u64,
     },
-    /// Adds an address index entry (and counts it for its address: the key's first
-    /// [`HISTORY_PREFIX`] bytes).
+    /// Adds an address index row (and counts its transactions for its address: the key's
+    /// first [`HISTORY_PREFIX`] bytes).
     PutHistory {
         key: Vec<u8>,
         value: Vec<u8>,
@@ -160,6 +160,15 @@ pub enum Write {
 
 /// Bytes of a history key that name the address.
 pub const HISTORY_PREFIX: usize = 16;
+/// A history row's value: a header of this many bytes, then one item a transaction.
+pub const HISTORY_HEADER: usize = 8;
+/// Bytes of one transaction's item in a history row.
+pub const HISTORY_ITEM: usize = 12;
+
+/// How many transactions a history row lists.
+fn history_items(value: &[u8]) -> i64 {
+    i64::try_from(value.len().saturating_sub(HISTORY_HEADER) / HISTORY_ITEM).unwrap_or(0)
+}
 
 struct Batch {
     writes: Vec<Write>,
@@ -387,8 +396,8 @@ impl Storage {
             .collect()
     }
 
-    /// The newest `limit` index entries under `prefix` (an address key), newest first,
-    /// and how many it has in all.
+    /// The newest index rows under `prefix` (an address key), newest first, until they list
+    /// `limit` transactions; and how many transactions the address has in all.
     ///
     /// # Errors
     /// When the database cannot be read.
@@ -404,10 +413,15 @@ impl Storage {
             .map_or(0, |v| v.value());
         let table = txn.open_table(HISTORY)?;
         let mut end = prefix.to_vec();
-        end.extend_from_slice(&[0xff; 12]);
-        let mut entries = Vec::with_capacity(limit.min(1024));
-        for row in table.range(&prefix[..]..=&end[..])?.rev().take(limit) {
+        end.extend_from_slice(&[0xff; 8]);
+        let mut entries = Vec::new();
+        let mut listed = 0;
+        for row in table.range(&prefix[..]..=&end[..])?.rev() {
+            if listed >= limit {
+                break;
+            }
             let (k, v) = row?;
+            listed += usize::try_from(history_items(v.value())).unwrap_or(0);
             entries.push(HistoryEntry {
                 key: k.value().to_vec(),
                 value: v.value().to_vec(),
@@ -518,13 +532,14 @@ fn apply(txn: &redb::WriteTransaction, writes: Vec<Write>) -> Result<(), Storage
                 block_ids.retain_in(from.., |_, _| false)?;
             }
             Write::PutHistory { key, value } => {
-                if history.insert(key.as_slice(), value.as_slice())?.is_none() {
-                    count(&key, 1);
+                if let Some(old) = history.insert(key.as_slice(), value.as_slice())? {
+                    count(&key, -history_items(old.value()));
                 }
+                count(&key, history_items(&value));
             }
             Write::RemoveHistory { key } => {
-                if history.remove(key.as_slice())?.is_some() {
-                    count(&key, -1);
+                if let Some(old) = history.remove(key.as_slice())? {
+                    count(&key, -history_items(old.value()));
                 }
             }
             Write::PutPoolTx { seq, json } => {
@@ -565,8 +580,13 @@ mod tests {
         let prefix = [7u8; HISTORY_PREFIX];
         let entry = |block: u8| {
             let mut key = prefix.to_vec();
-            key.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, block, 0, 0, 0, 1]);
+            key.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, block]);
             key
+        };
+        let row = |tag: u8, items: usize| {
+            let mut value = vec![tag; HISTORY_HEADER];
+            value.extend(std::iter::repeat_n(7u8, HISTORY_ITEM * items));
+            value
         };
         {
             let storage = Storage::open(dir.path()).unwrap();
@@ -587,7 +607,7 @@ mod tests {
                 },
                 Write::PutHistory {
                     key: entry(1),
-                    value: b"v1".to_vec(),
+                    value: row(1, 2),
                 },
                 Write::PutPoolTx {
                     seq: 7,
@@ -606,7 +626,7 @@ mod tests {
                     },
                     Write::PutHistory {
                         key: entry(2),
-                        value: b"v2".to_vec(),
+                        value: row(2, 1),
                     },
                     Write::TruncateHeaders { from: 1 },
                     Write::RemoveHistory { key: entry(2) },
@@ -617,7 +637,7 @@ mod tests {
                     },
                     Write::PutHistory {
                         key: entry(1),
-                        value: b"v1'".to_vec(),
+                        value: row(3, 3),
                     },
                     Write::SetBalance {
                         address: "aa".into(),
@@ -664,12 +684,12 @@ mod tests {
             vec![Some(b"b1".to_vec()), None]
         );
         let (entries, count) = storage.history(&prefix, 10).unwrap();
-        assert_eq!(count, 1, "removed entries are not counted");
+        assert_eq!(count, 3, "removed rows are not counted");
         assert_eq!(
             entries,
             vec![HistoryEntry {
                 key: entry(1),
-                value: b"v1'".to_vec()
+                value: row(3, 3)
             }]
         );
     }
