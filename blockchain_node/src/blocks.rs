@@ -162,6 +162,10 @@ impl BlockInfo {
 
 /// The main chain: headers, recent blocks, and the way to the rest on disk.
 pub struct ChainBlocks {
+    /// What plans made now hold on to; see [`ChainBlocks::truncate`].
+    epoch: Arc<Epoch>,
+    /// Fires once the current epoch and every plan holding it are gone.
+    epoch_over: tokio::sync::oneshot::Receiver<()>,
     infos: Vec<BlockInfo>,
     recent: VecDeque<StoredBlock>,
     recent_bytes: usize,
@@ -170,7 +174,30 @@ pub struct ChainBlocks {
 }
 
 /// Blocks to serve as JSON, planned under the state lock and read after it is released.
-pub struct JsonPlan(Vec<JsonSource>);
+pub struct JsonPlan {
+    sources: Vec<JsonSource>,
+    /// Keeps the bodies this plan names from being deleted until it is read.
+    _epoch: Arc<Epoch>,
+}
+
+/// The chain between two reorgs. Dropped when the chain moves on and no plan made in it is
+/// left, which tells the reorg that its abandoned bodies can go.
+struct Epoch(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Epoch {
+    fn new() -> (Arc<Self>, tokio::sync::oneshot::Receiver<()>) {
+        let (over, epoch_over) = tokio::sync::oneshot::channel();
+        (Arc::new(Epoch(Some(over))), epoch_over)
+    }
+}
+
+impl Drop for Epoch {
+    fn drop(&mut self) {
+        if let Some(over) = self.0.take() {
+            let _ = over.send(());
+        }
+    }
+}
 
 enum JsonSource {
     Cached(Bytes),
@@ -178,14 +205,14 @@ enum JsonSource {
 }
 
 impl JsonPlan {
-    /// The blocks' JSON, in order. Bodies are keyed by hash and a reorg deletes the ones it
-    /// abandons only later, so a plan made before a reorg still reads.
+    /// The blocks' JSON, in order. Bodies are keyed by hash, and a reorg deletes the ones it
+    /// abandons only once every plan made before it has been read or dropped.
     ///
     /// # Errors
     /// A storage failure, or a body that is missing.
     pub fn read(self, storage: &Storage) -> Result<Vec<Bytes>, StorageError> {
         let wanted: Vec<(u64, [u8; 32])> = self
-            .0
+            .sources
             .iter()
             .filter_map(|source| match source {
                 JsonSource::Stored(number, hash) => Some((*number, *hash)),
@@ -193,7 +220,7 @@ impl JsonPlan {
             })
             .collect();
         let mut stored = storage.bodies(&wanted)?.into_iter();
-        self.0
+        self.sources
             .into_iter()
             .map(|source| match source {
                 JsonSource::Cached(json) => Ok(json),
@@ -218,7 +245,10 @@ impl ChainBlocks {
         storage: Storage,
         keys: Arc<KeyCache>,
     ) -> Result<Self, StorageError> {
+        let (epoch, epoch_over) = Epoch::new();
         let mut blocks = ChainBlocks {
+            epoch,
+            epoch_over,
             infos,
             recent: VecDeque::new(),
             recent_bytes: 0,
@@ -301,14 +331,15 @@ impl ChainBlocks {
     /// caller lets go of the state.
     pub fn json_plan(&self, from: u64, to: u64) -> JsonPlan {
         let to = to.min(self.infos.len() as u64);
-        JsonPlan(
-            (from.min(to)..to)
+        JsonPlan {
+            sources: (from.min(to)..to)
                 .map(|n| match self.cached(n) {
                     Some(stored) => JsonSource::Cached(stored.json.clone()),
                     None => JsonSource::Stored(n, self.infos[n as usize].hash.0),
                 })
                 .collect(),
-        )
+            _epoch: Arc::clone(&self.epoch),
+        }
     }
 
     fn cached(&self, number: u64) -> Option<&StoredBlock> {
@@ -333,14 +364,19 @@ impl ChainBlocks {
         self.cache(stored);
     }
 
-    /// Forgets blocks numbered `from` or more (a reorg).
-    pub fn truncate(&mut self, from: u64) {
+    /// Forgets blocks numbered `from` or more (a reorg). The answer fires once no plan
+    /// made before is left, so their bodies can be deleted from disk then.
+    pub fn truncate(&mut self, from: u64) -> tokio::sync::oneshot::Receiver<()> {
+        let (epoch, epoch_over) = Epoch::new();
+        drop(std::mem::replace(&mut self.epoch, epoch));
+        let retired = std::mem::replace(&mut self.epoch_over, epoch_over);
         self.infos
             .truncate(usize::try_from(from).unwrap_or(usize::MAX));
         while self.recent.back().is_some_and(|b| b.block.number() >= from) {
             let gone = self.recent.pop_back().expect("checked");
             self.recent_bytes -= gone.json.len();
         }
+        retired
     }
 
     fn cache(&mut self, stored: StoredBlock) {

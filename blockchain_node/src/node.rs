@@ -267,8 +267,6 @@ const META_MINER_KEY: &str = "miner_private_key";
 const META_SETTINGS: &str = "settings";
 /// Set once the chain is stored as state (headers, balances, ids, index) beside the bodies.
 const META_STATE: &str = "state_tables";
-/// How long a reorg's abandoned bodies stay readable for requests that planned to read them.
-const ABANDONED_BODY_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Node {
     /// Opens the node's database in `dir`, creating the chain from `params` on first use,
@@ -883,13 +881,13 @@ impl Node {
         // Transactions the new block made invalid: removing them from disk is clean-up only
         // (a restart revalidates the stored pool), so it need not hold up the answer.
         if !dropped.is_empty() {
-            let storage = self.storage.clone();
+            let storage = self.storage.downgrade();
             tokio::spawn(async move {
                 let writes = dropped
                     .into_iter()
                     .map(|seq| Write::RemovePoolTx { seq })
                     .collect();
-                if let Err(error) = storage.commit(writes).await {
+                if let Some(Err(error)) = storage.commit(writes).await {
                     tracing::warn!(%error, "pool clean-up after a block was not stored");
                 }
             });
@@ -1032,9 +1030,9 @@ impl Node {
             .cloned()
             .collect();
         let tip = Arc::clone(&branch.last().expect("better than ours, so not empty").block);
-        let (height, reinjected, pool_writes) = {
+        let (height, reinjected, pool_writes, plans_done) = {
             let mut state = self.write();
-            state.blocks.truncate(fork);
+            let plans_done = state.blocks.truncate(fork);
             for stored in branch {
                 state.blocks.push(stored);
             }
@@ -1051,14 +1049,14 @@ impl Node {
                 json: serde_json::to_vec(tx).expect("transactions serialize"),
             }));
             let reinjected: Vec<Transaction> = added.into_iter().map(|(_, tx)| tx).collect();
-            (state.height(), reinjected, writes)
+            (state.height(), reinjected, writes, plans_done)
         };
         self.tip_generation.fetch_add(1, Ordering::AcqRel);
         if !pool_writes.is_empty() {
             self.storage.commit(pool_writes).await?;
         }
         if !abandoned.is_empty() {
-            self.forget_bodies(&abandoned);
+            self.forget_bodies(&abandoned, plans_done);
         }
         let at_ms = now_ms();
         if abandoned.is_empty() {
@@ -1105,10 +1103,13 @@ impl Node {
         })
     }
 
-    /// Deletes the bodies a reorg abandoned, once requests that planned to read them are
-    /// done (a plan is made under the state lock and read right after; see
-    /// `crate::blocks::JsonPlan`).
-    fn forget_bodies(&self, abandoned: &[StoredBlock]) {
+    /// Deletes the bodies a reorg abandoned once `plans_done` fires: every request that
+    /// planned to read them (see `crate::blocks::JsonPlan`) has read them or given up.
+    fn forget_bodies(
+        &self,
+        abandoned: &[StoredBlock],
+        plans_done: tokio::sync::oneshot::Receiver<()>,
+    ) {
         let writes: Vec<Write> = abandoned
             .iter()
             .map(|b| Write::RemoveBody {
@@ -1119,11 +1120,8 @@ impl Node {
         // A node closed meanwhile keeps them: they are never read again, only take space.
         let storage = self.storage.downgrade();
         tokio::spawn(async move {
-            tokio::time::sleep(ABANDONED_BODY_GRACE).await;
-            let Some(storage) = storage.upgrade() else {
-                return;
-            };
-            if let Err(error) = storage.commit(writes).await {
+            let _ = plans_done.await;
+            if let Some(Err(error)) = storage.commit(writes).await {
                 tracing::warn!(%error, "abandoned block bodies not deleted");
             }
         });
@@ -1446,6 +1444,8 @@ mod tests {
         for _ in 0..=blocks {
             b.mine(None).await.unwrap();
         }
+        // A request that planned to read block 1 before the reorg still reads it after.
+        let planned = a.read().blocks.json_plan(1, 2);
         let adoption = a.adopt_chain(all_blocks(&b)).await.unwrap();
         assert!(
             matches!(
@@ -1458,6 +1458,17 @@ mod tests {
             ),
             "{adoption:?}"
         );
+        let old_body = a.storage.bodies(&[(1, first.hash().0)]).unwrap();
+        assert!(old_body[0].is_some(), "kept while a plan may read it");
+        let json = planned.read(&a.storage).unwrap();
+        let read: Block = serde_json::from_slice(&json[0]).unwrap();
+        assert_eq!(read, *first);
+        // Then it goes.
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while a.storage.bodies(&[(1, first.hash().0)]).unwrap()[0].is_some() {
+            assert!(Instant::now() < deadline, "abandoned body never deleted");
+            tokio::task::yield_now().await;
+        }
         assert_eq!(a.read().ledger, b.read().ledger);
         assert_eq!(a.history(bob.address(), 10).unwrap().count, 0);
         assert_eq!(a.history(&b.wallet, 1000).unwrap().count, blocks + 1);

@@ -216,9 +216,19 @@ impl Drop for Inner {
 pub struct WeakStorage(std::sync::Weak<Inner>);
 
 impl WeakStorage {
-    /// The database, if the node still has it open.
-    pub fn upgrade(&self) -> Option<Storage> {
-        self.0.upgrade().map(|inner| Storage { inner })
+    /// As [`Storage::commit`] while the node still has the database open; `None` once it
+    /// closed it. The database is held only while the writes are handed over, so clean-up
+    /// that runs late never keeps a closed node's data dir locked.
+    pub async fn commit(&self, writes: Vec<Write>) -> Option<Result<(), StorageError>> {
+        let answer = match (Storage {
+            inner: self.0.upgrade()?,
+        })
+        .send(writes)
+        {
+            Ok(answer) => answer,
+            Err(error) => return Some(Err(error)),
+        };
+        Some(answer.await.unwrap_or_else(|_| Err(Storage::stopped())))
     }
 }
 
@@ -273,19 +283,29 @@ impl Storage {
     /// # Errors
     /// When the commit failed; then none of the writes happened.
     pub async fn commit(&self, writes: Vec<Write>) -> Result<(), StorageError> {
+        let answer = self.send(writes)?;
+        answer.await.map_err(|_| Self::stopped())?
+    }
+
+    fn stopped() -> StorageError {
+        StorageError("writer thread stopped".into())
+    }
+
+    /// Hands `writes` to the writer thread; the answer comes when they are on disk.
+    fn send(
+        &self,
+        writes: Vec<Write>,
+    ) -> Result<oneshot::Receiver<Result<(), StorageError>>, StorageError> {
         let (done, answer) = oneshot::channel();
-        let stopped = || StorageError("writer thread stopped".into());
         self.inner
             .writer
             .lock()
-            .map_err(|_| stopped())?
+            .map_err(|_| Self::stopped())?
             .as_ref()
-            .ok_or_else(stopped)?
+            .ok_or_else(Self::stopped)?
             .send(Batch { writes, done })
-            .map_err(|_| stopped())?;
-        answer
-            .await
-            .map_err(|_| StorageError("writer thread stopped".into()))?
+            .map_err(|_| Self::stopped())?;
+        Ok(answer)
     }
 
     /// Blocking variant of [`Storage::commit`], for start-up.
