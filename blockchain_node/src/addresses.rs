@@ -55,7 +55,7 @@ pub fn additions(stored: &StoredBlock) -> Vec<Write> {
         .transactions()
         .iter()
         .enumerate()
-        .zip(stored.spans.iter())
+        .zip(crate::blocks::transaction_spans(stored).iter())
     {
         let index = u32::try_from(index).unwrap_or(u32::MAX);
         for address in involved(tx) {

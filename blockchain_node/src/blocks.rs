@@ -33,7 +33,7 @@ pub struct StoredBlock {
     pub block: Arc<Block>,
     pub json: Bytes,
     /// Byte offset and length of each transaction's JSON in `json`; empty for a block read
-    /// back from disk (nothing indexes it again).
+    /// back from disk (see [`transaction_spans`]).
     pub spans: Arc<[(u32, u32)]>,
 }
 
@@ -73,6 +73,16 @@ struct BlockTail<'a> {
     difficulty: blockchain_core::Difficulty,
     merkle_root: String,
     hash: &'a BlockHash,
+}
+
+/// Where each transaction's JSON sits in `stored`'s body: as noted when it was serialized,
+/// or worked out again for a block read back from disk.
+pub fn transaction_spans(stored: &StoredBlock) -> std::borrow::Cow<'_, [(u32, u32)]> {
+    if stored.spans.len() == stored.block.transactions().len() {
+        std::borrow::Cow::Borrowed(&stored.spans)
+    } else {
+        std::borrow::Cow::Owned(block_json(&stored.block).1)
+    }
 }
 
 /// A block's JSON exactly as core serializes it, written in one pass so that each
@@ -331,8 +341,14 @@ impl ChainBlocks {
     /// caller lets go of the state.
     pub fn json_plan(&self, from: u64, to: u64) -> JsonPlan {
         let to = to.min(self.infos.len() as u64);
+        self.json_plan_of(from.min(to)..to)
+    }
+
+    /// As [`ChainBlocks::json_plan`] for blocks `numbers` (each within the chain).
+    pub fn json_plan_of(&self, numbers: impl IntoIterator<Item = u64>) -> JsonPlan {
         JsonPlan {
-            sources: (from.min(to)..to)
+            sources: numbers
+                .into_iter()
                 .map(|n| match self.cached(n) {
                     Some(stored) => JsonSource::Cached(stored.json.clone()),
                     None => JsonSource::Stored(n, self.infos[n as usize].hash.0),
@@ -434,6 +450,8 @@ mod tests {
             let back: Transaction = serde_json::from_slice(slice).unwrap();
             assert_eq!(&back, tx);
         }
+        let read_back = StoredBlock::read(block.clone(), stored.json.clone());
+        assert_eq!(&*transaction_spans(&read_back), &*stored.spans);
         let info = BlockInfo::of(&block);
         assert_eq!((info.transactions, info.payments), (3, 2));
         assert_eq!(BlockInfo::from_record(&info.to_record()), Some(info));

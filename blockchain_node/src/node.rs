@@ -1162,20 +1162,12 @@ impl Node {
                 .collect();
             let mut numbers: Vec<u64> = places.iter().map(|(p, _)| p.block).collect();
             numbers.dedup();
-            let plan: Vec<_> = numbers
-                .iter()
-                .map(|&n| state.blocks.json_plan(n, n + 1))
-                .collect();
+            let plan = state.blocks.json_plan_of(numbers.iter().copied());
             (places, numbers, plan)
         };
-        let mut bodies = std::collections::HashMap::with_capacity(numbers.len());
-        for (number, plan) in numbers.into_iter().zip(plan) {
-            let json = plan
-                .read(&self.storage)?
-                .pop()
-                .ok_or_else(|| StorageError::missing(number))?;
-            bodies.insert(number, json);
-        }
+        // One read for every block the history touches.
+        let bodies: std::collections::HashMap<u64, Bytes> =
+            numbers.into_iter().zip(plan.read(&self.storage)?).collect();
         let items = places
             .into_iter()
             .filter_map(|(place, timestamp)| {
