@@ -237,7 +237,6 @@ impl JsonPlan {
                 JsonSource::Stored(number, _) => stored
                     .next()
                     .flatten()
-                    .map(Bytes::from)
                     .ok_or_else(|| StorageError::missing(number)),
             })
             .collect()
@@ -323,7 +322,12 @@ impl ChainBlocks {
             .ok_or_else(|| StorageError::missing(number))?;
         let block = crate::wire::parse_block(&json, &self.keys)
             .map_err(|e| StorageError::corrupt(number, &e))?;
-        Ok(Some(StoredBlock::read(block, Bytes::from(json))))
+        // A copy, not the database's page: a cached block would keep its read transaction
+        // open for as long as it is cached.
+        Ok(Some(StoredBlock::read(
+            block,
+            Bytes::copy_from_slice(&json),
+        )))
     }
 
     /// Blocks `from..to` (clamped), newest last.
