@@ -392,6 +392,24 @@ async fn restart_keeps_chain_pool_and_peers() {
     assert_eq!(post_form(&tx_url(&node), &form_of(&first)).await.0, 406);
 }
 
+/// `kill`, systemd and container runtimes stop a service with SIGTERM: the node closes
+/// its database and exits 0, rather than dying and leaving the next start to check the
+/// whole file.
+#[tokio::test]
+async fn sigterm_stops_the_node_cleanly() {
+    let node = NodeBuilder::new().start();
+    let (alice, bob) = (&WALLETS[0].key, &WALLETS[1].key);
+    let tx = Transaction::sign(alice, bob.address(), "1", Some("1")).unwrap();
+    assert_eq!(post_form(&tx_url(&node), &form_of(&tx)).await.0, 201);
+    let (status, stopped) = tokio::task::spawn_blocking(move || node.terminate())
+        .await
+        .unwrap();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    let node = stopped.start();
+    let (_, status) = get_json(&format!("{}/transactions/{}", node.url, tx.id())).await;
+    assert_eq!(status["status"], "pending");
+}
+
 /// A 201 means durable: kill -9 in the middle of a burst loses nothing acknowledged.
 #[tokio::test]
 async fn kill_during_a_burst_loses_no_acknowledged_transaction() {

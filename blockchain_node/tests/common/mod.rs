@@ -186,6 +186,23 @@ impl NodeProcess {
         }
     }
 
+    /// Asks the node to stop (SIGTERM, as `kill` and service managers send) and waits for
+    /// it to exit.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, StoppedNode) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid}");
+        let status = self.child.wait().unwrap();
+        let port: u16 = self.url.rsplit(':').next().unwrap().parse().unwrap();
+        let stopped = StoppedNode {
+            port,
+            data_dir: self.data_dir.clone(),
+            genesis: self.genesis.clone(),
+            dir: self._dir.take(),
+        };
+        (status, stopped)
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
