@@ -4,6 +4,7 @@ pub mod addresses;
 pub mod blocks;
 pub mod config;
 pub mod http;
+pub mod journal;
 pub mod keys;
 pub mod mining;
 pub mod network;

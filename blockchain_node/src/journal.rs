@@ -1,0 +1,393 @@
+//! The pending pool's journal: an append-only file beside the database.
+//!
+//! A pending transaction is written once, read back only at start-up, and forgotten when
+//! a block takes it. In a redb table each group of submissions cost a B-tree commit (nine
+//! pages, their checksums and an fsync for eight transactions): a third of the node's CPU
+//! under load, and for batches the one serial step everything waited on. Here a group is
+//! one write and one `fdatasync`.
+//!
+//! ```text
+//! file    = magic (8 bytes) ‖ record*
+//! record  = length (u32 LE) ‖ crc32 of payload (u32 LE) ‖ payload
+//! payload = 1 ‖ seq (u64 LE) ‖ transaction JSON      a transaction entered the pool
+//!         | 2 ‖ seq (u64 LE)                         it left (mined, or no longer valid)
+//! ```
+//!
+//! A crash in the middle of an append leaves a torn or corrupt tail; opening cuts it off.
+//! Nothing acknowledged is in it: a submission is answered only after its `fdatasync`.
+//! Once the file is large and mostly records of transactions that left, the live records
+//! are copied to a new file, which is synced and renamed over the old one.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8; 8] = b"POOLJNL1";
+const FILE_NAME: &str = "pool.journal";
+const NEW_FILE_NAME: &str = "pool.journal.new";
+const RECORD_HEADER: u64 = 8;
+const PUT: u8 = 1;
+const REMOVE: u8 = 2;
+/// Compaction waits until the file is at least this large…
+const COMPACT_FROM_BYTES: u64 = 32 << 20;
+/// …and this many times the size of its live records.
+const COMPACT_RATIO: u64 = 4;
+
+/// One change to the pool's journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change<'a> {
+    Put { seq: u64, json: &'a [u8] },
+    Remove { seq: u64 },
+}
+
+/// The open journal: the file, and where each live transaction's JSON is in it.
+pub struct Journal {
+    dir: PathBuf,
+    file: File,
+    len: u64,
+    /// Live transactions: sequence number to (offset of its JSON, length).
+    live: BTreeMap<u64, (u64, u32)>,
+    /// Bytes of the live records, headers included.
+    live_bytes: u64,
+    buffer: Vec<u8>,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal in `dir`, cutting off a torn tail.
+    ///
+    /// # Errors
+    /// When the file cannot be read, written or synced, or is not a journal.
+    pub fn open(dir: &Path) -> io::Result<Self> {
+        let path = dir.join(FILE_NAME);
+        // A compaction that did not get as far as its rename.
+        match std::fs::remove_file(dir.join(NEW_FILE_NAME)) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        let mut journal = Journal {
+            dir: dir.to_owned(),
+            file,
+            len: 0,
+            live: BTreeMap::new(),
+            live_bytes: 0,
+            buffer: Vec::new(),
+        };
+        if bytes.is_empty() {
+            journal.file.write_all_at(MAGIC, 0)?;
+            journal.file.sync_all()?;
+            sync_dir(dir)?;
+            journal.len = MAGIC.len() as u64;
+            return Ok(journal);
+        }
+        if !bytes.starts_with(MAGIC) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{} is not a pool journal", path.display()),
+            ));
+        }
+        let mut at = MAGIC.len();
+        while let Some((payload, next)) = record_at(&bytes, at) {
+            journal.replay(payload, (at as u64) + RECORD_HEADER);
+            at = next;
+        }
+        journal.len = at as u64;
+        if at < bytes.len() {
+            tracing::warn!(
+                kept = at,
+                dropped = bytes.len() - at,
+                "the pool journal ended in a torn record (a crash while writing it); cut it off"
+            );
+            journal.file.set_len(journal.len)?;
+            journal.file.sync_all()?;
+        }
+        Ok(journal)
+    }
+
+    fn replay(&mut self, payload: &[u8], payload_at: u64) {
+        let seq = u64::from_le_bytes(payload[1..9].try_into().expect("checked length"));
+        self.forget(seq);
+        if payload[0] == PUT {
+            let json_len = u32::try_from(payload.len() - 9).expect("records are under 4 GiB");
+            self.live.insert(seq, (payload_at + 9, json_len));
+            self.live_bytes += RECORD_HEADER + payload.len() as u64;
+        }
+    }
+
+    fn forget(&mut self, seq: u64) {
+        if let Some((_, json_len)) = self.live.remove(&seq) {
+            self.live_bytes -= RECORD_HEADER + 9 + u64::from(json_len);
+        }
+    }
+
+    /// The live transactions' JSON, by sequence number.
+    ///
+    /// # Errors
+    /// When the file cannot be read.
+    pub fn entries(&self) -> io::Result<Vec<(u64, Vec<u8>)>> {
+        self.live
+            .iter()
+            .map(|(&seq, &(at, len))| {
+                let mut json = vec![0; len as usize];
+                self.file.read_exact_at(&mut json, at)?;
+                Ok((seq, json))
+            })
+            .collect()
+    }
+
+    /// Appends `changes` in one write. Not durable until [`Journal::sync`].
+    ///
+    /// # Errors
+    /// When the write fails; the journal is then as it was before.
+    pub fn append<'a>(&mut self, changes: impl IntoIterator<Item = Change<'a>>) -> io::Result<()> {
+        let mut buffer = std::mem::take(&mut self.buffer);
+        buffer.clear();
+        let mut placed = Vec::new();
+        for change in changes {
+            let start = buffer.len();
+            buffer.extend_from_slice(&[0; RECORD_HEADER as usize]);
+            match change {
+                Change::Put { seq, json } => {
+                    buffer.push(PUT);
+                    buffer.extend_from_slice(&seq.to_le_bytes());
+                    buffer.extend_from_slice(json);
+                }
+                Change::Remove { seq } => {
+                    buffer.push(REMOVE);
+                    buffer.extend_from_slice(&seq.to_le_bytes());
+                }
+            }
+            let payload = &buffer[start + RECORD_HEADER as usize..];
+            let length = u32::try_from(payload.len()).expect("records are under 4 GiB");
+            let crc = crc32fast::hash(payload);
+            buffer[start..start + 4].copy_from_slice(&length.to_le_bytes());
+            buffer[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+            placed.push((start, buffer.len()));
+        }
+        let written = self.file.write_all_at(&buffer, self.len);
+        if let Err(error) = written {
+            // Whatever part landed is past `len`: the next append writes over it, and a
+            // restart sees a torn record there and cuts it off.
+            self.buffer = buffer;
+            return Err(error);
+        }
+        for (start, end) in placed {
+            let payload_at = self.len + (start as u64) + RECORD_HEADER;
+            let payload = &buffer[start + RECORD_HEADER as usize..end];
+            self.replay(payload, payload_at);
+        }
+        self.len += buffer.len() as u64;
+        self.buffer = buffer;
+        Ok(())
+    }
+
+    /// Makes every append so far durable.
+    ///
+    /// # Errors
+    /// When `fdatasync` fails.
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
+    /// Rewrites the journal with only its live records once it is large and mostly dead.
+    ///
+    /// # Errors
+    /// When the new file cannot be written, synced or renamed; the old one is then kept.
+    pub fn compact_if_due(&mut self) -> io::Result<()> {
+        let live = MAGIC.len() as u64 + self.live_bytes;
+        if self.len < COMPACT_FROM_BYTES || self.len < COMPACT_RATIO * live {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let before = self.len;
+        let entries = self.entries()?;
+        let new_path = self.dir.join(NEW_FILE_NAME);
+        let mut fresh = Journal {
+            dir: self.dir.clone(),
+            file: OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&new_path)?,
+            len: MAGIC.len() as u64,
+            live: BTreeMap::new(),
+            live_bytes: 0,
+            buffer: Vec::new(),
+        };
+        fresh.file.write_all_at(MAGIC, 0)?;
+        fresh.append(
+            entries
+                .iter()
+                .map(|(seq, json)| Change::Put { seq: *seq, json }),
+        )?;
+        fresh.file.sync_all()?;
+        std::fs::rename(&new_path, self.dir.join(FILE_NAME))?;
+        sync_dir(&self.dir)?;
+        fresh.buffer = std::mem::take(&mut self.buffer);
+        *self = fresh;
+        tracing::info!(
+            before,
+            after = self.len,
+            live = self.live.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "pool journal compacted"
+        );
+        Ok(())
+    }
+
+    /// The file's length in bytes.
+    pub fn file_len(&self) -> u64 {
+        self.len
+    }
+}
+
+/// The payload of the whole, intact record at `at`, and where the next one starts.
+fn record_at(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
+    let header = bytes.get(at..at + RECORD_HEADER as usize)?;
+    let length = u32::from_le_bytes(header[..4].try_into().ok()?) as usize;
+    let crc = u32::from_le_bytes(header[4..].try_into().ok()?);
+    let start = at + RECORD_HEADER as usize;
+    let payload = bytes.get(start..start.checked_add(length)?)?;
+    let well_formed = match payload.first() {
+        Some(&PUT) => payload.len() >= 9,
+        Some(&REMOVE) => payload.len() == 9,
+        _ => false,
+    };
+    (well_formed && crc32fast::hash(payload) == crc).then_some((payload, start + length))
+}
+
+/// Makes a rename or a new file in `dir` durable.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(seq: u64, json: &[u8]) -> Change<'_> {
+        Change::Put { seq, json }
+    }
+
+    #[test]
+    fn reopening_gives_back_the_live_transactions() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(dir.path()).unwrap();
+        journal
+            .append([put(1, b"one"), put(2, b"two"), put(3, b"three")])
+            .unwrap();
+        journal.append([Change::Remove { seq: 2 }]).unwrap();
+        journal.sync().unwrap();
+        drop(journal);
+        let journal = Journal::open(dir.path()).unwrap();
+        assert_eq!(
+            journal.entries().unwrap(),
+            vec![(1, b"one".to_vec()), (3, b"three".to_vec())]
+        );
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_off_and_appends_follow_the_last_whole_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(dir.path()).unwrap();
+        journal.append([put(1, b"kept")]).unwrap();
+        journal.sync().unwrap();
+        let whole = journal.file_len();
+        journal.append([put(2, b"torn in the middle")]).unwrap();
+        drop(journal);
+        let path = dir.path().join(FILE_NAME);
+        let file = OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(whole + 11).unwrap();
+        drop(file);
+
+        let mut journal = Journal::open(dir.path()).unwrap();
+        assert_eq!(journal.file_len(), whole);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), whole);
+        journal.append([put(3, b"after")]).unwrap();
+        journal.sync().unwrap();
+        drop(journal);
+        let journal = Journal::open(dir.path()).unwrap();
+        assert_eq!(
+            journal.entries().unwrap(),
+            vec![(1, b"kept".to_vec()), (3, b"after".to_vec())]
+        );
+    }
+
+    #[test]
+    fn a_corrupt_record_ends_the_journal_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(dir.path()).unwrap();
+        journal.append([put(1, b"good")]).unwrap();
+        let bad_at = journal.file_len();
+        journal
+            .append([put(2, b"flipped"), put(3, b"after")])
+            .unwrap();
+        journal.sync().unwrap();
+        drop(journal);
+        let path = dir.path().join(FILE_NAME);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[bad_at as usize + RECORD_HEADER as usize + 10] ^= 0x20;
+        std::fs::write(&path, &bytes).unwrap();
+
+        let journal = Journal::open(dir.path()).unwrap();
+        assert_eq!(journal.entries().unwrap(), vec![(1, b"good".to_vec())]);
+        assert_eq!(journal.file_len(), bad_at);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_journal_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), b"something else entirely").unwrap();
+        let error = Journal::open(dir.path()).err().unwrap();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+    }
+
+    #[test]
+    fn compaction_keeps_exactly_the_live_transactions() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(dir.path()).unwrap();
+        let json = vec![b'x'; 1000];
+        let mut seq = 0;
+        // Enough dead records to pass the threshold, with a few live ones among them.
+        while journal.file_len() < COMPACT_FROM_BYTES + (1 << 20) {
+            journal
+                .append((seq..seq + 100).map(|s| put(s, &json)))
+                .unwrap();
+            journal
+                .append(
+                    (seq..seq + 100)
+                        .filter(|s| s % 997 != 0)
+                        .map(|seq| Change::Remove { seq }),
+                )
+                .unwrap();
+            seq += 100;
+        }
+        let live = journal.entries().unwrap();
+        assert!(!live.is_empty());
+        journal.compact_if_due().unwrap();
+        assert!(
+            journal.file_len() < 1 << 20,
+            "compacted to {} bytes",
+            journal.file_len()
+        );
+        assert_eq!(journal.entries().unwrap(), live);
+        journal.append([put(seq, b"new")]).unwrap();
+        journal.sync().unwrap();
+        drop(journal);
+        let journal = Journal::open(dir.path()).unwrap();
+        let mut expected = live;
+        expected.push((seq, b"new".to_vec()));
+        assert_eq!(journal.entries().unwrap(), expected);
+        assert!(!dir.path().join(NEW_FILE_NAME).exists());
+    }
+}
