@@ -82,7 +82,7 @@ pub const MAX_BATCH: usize = 1000;
 pub async fn submit_batch(
     State(app): State<AppState>,
     body: axum::body::Bytes,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<BatchAnswer>, ApiError> {
     let serde_json::Value::Array(items) = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("body is not valid JSON: {e}")))?
     else {
@@ -96,43 +96,63 @@ pub async fn submit_batch(
             items.len()
         )));
     }
-    let parsed: Vec<Result<Transaction, ApiError>> = items
-        .into_iter()
-        .map(|item| parse_transaction(&app, &Fields::from_json(item)?))
-        .collect();
-    let (valid, positions): (Vec<Transaction>, Vec<usize>) = parsed
-        .iter()
-        .enumerate()
-        .filter_map(|(i, item)| item.as_ref().ok().map(|tx| (tx.clone(), i)))
-        .unzip();
+    let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
+    let mut valid = Vec::with_capacity(items.len());
+    let mut positions = Vec::with_capacity(items.len());
+    for (position, item) in items.into_iter().enumerate() {
+        match Fields::from_json(item).and_then(|fields| parse_transaction(&app, &fields)) {
+            Ok(tx) => {
+                valid.push(tx);
+                positions.push(position);
+                results.push(None);
+            }
+            Err(error) => results.push(Some(ItemResult::Refused(item_error(error)))),
+        }
+    }
     let ids: Vec<TxId> = valid.iter().map(Transaction::id).collect();
-    let mut outcomes = app.node.submit_many(valid).await.into_iter();
-    let mut results: Vec<serde_json::Value> = parsed
-        .into_iter()
-        .map(|item| match item {
-            Err(error) => item_error(error),
-            Ok(_) => serde_json::Value::Null,
-        })
-        .collect();
+    let outcomes = app.node.submit_many(valid).await;
     let mut accepted = 0;
-    for (position, id) in positions.into_iter().zip(ids) {
-        results[position] = match outcomes.next().expect("one outcome per transaction") {
+    for ((position, transaction_id), outcome) in positions.into_iter().zip(ids).zip(outcomes) {
+        results[position] = Some(match outcome {
             Ok(block) => {
                 accepted += 1;
-                json!({
-                    "status": 201,
-                    "message": WillBeAdded(block).to_string(),
-                    "transaction_id": id.to_string(),
-                    "block_number": block,
-                })
+                ItemResult::Accepted {
+                    block_number: block,
+                    message: WillBeAdded(block),
+                    status: 201,
+                    transaction_id,
+                }
             }
-            Err(error) => item_error(error.into()),
-        };
+            Err(error) => ItemResult::Refused(item_error(error.into())),
+        });
     }
-    let refused = results.len() - accepted;
-    Ok(Json(
-        json!({ "accepted": accepted, "refused": refused, "results": results }),
-    ))
+    let results: Vec<ItemResult> = results.into_iter().flatten().collect();
+    Ok(Json(BatchAnswer {
+        accepted,
+        refused: results.len() - accepted,
+        results,
+    }))
+}
+
+/// The answer to a batch. Fields in the order `json!` printed them.
+#[derive(Serialize)]
+pub struct BatchAnswer {
+    accepted: usize,
+    refused: usize,
+    results: Vec<ItemResult>,
+}
+
+/// One item's result: what a single submission would have answered, with its status.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ItemResult {
+    Accepted {
+        block_number: u64,
+        message: WillBeAdded,
+        status: u16,
+        transaction_id: TxId,
+    },
+    Refused(serde_json::Value),
 }
 
 fn item_error(error: ApiError) -> serde_json::Value {
