@@ -270,7 +270,7 @@ impl Storage {
             .create(&path)?;
         let db = Arc::new(db);
         {
-            let txn = db.begin_write()?;
+            let txn = begin_write(&db)?;
             txn.open_table(BODIES)?;
             txn.open_table(HEADERS)?;
             txn.open_table(BALANCES)?;
@@ -555,7 +555,7 @@ fn commit_group(
             .map_err(journal_error)?;
     }
     if !chain.is_empty() {
-        let txn = db.begin_write()?;
+        let txn = begin_write(db)?;
         apply(&txn, chain)?;
         txn.commit()?;
     }
@@ -570,6 +570,17 @@ fn commit_group(
         }
     }
     Ok(())
+}
+
+/// A write transaction that saves redb's allocator state with its commit ("quick
+/// repair"), so that opening the database after a crash does not walk the whole file
+/// to rebuild it: 12 s at a million payments. It costs a second fsync and a few pages a
+/// commit, which since the pool has its journal means a block's commit, not a
+/// submission's.
+fn begin_write(db: &Database) -> Result<redb::WriteTransaction, StorageError> {
+    let mut txn = db.begin_write()?;
+    txn.set_quick_repair(true);
+    Ok(txn)
 }
 
 fn lock(journal: &Mutex<Journal>) -> Result<std::sync::MutexGuard<'_, Journal>, StorageError> {
@@ -608,7 +619,7 @@ fn move_legacy_pool(db: &Database, journal: &Mutex<Journal>) -> Result<(), Stora
         .map_err(journal_error)?;
     // A crash before this commit moves them again next time: the same entries, the same
     // sequence numbers.
-    let txn = db.begin_write()?;
+    let txn = begin_write(db)?;
     txn.open_table(LEGACY_POOL)?.retain(|_, _| false)?;
     txn.commit()?;
     tracing::info!(transactions = pool.len(), "pool moved to its journal");

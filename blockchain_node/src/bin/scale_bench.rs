@@ -551,6 +551,11 @@ impl NodeProcess {
         memory(&self.pid)
     }
 
+    /// kill -9.
+    async fn crash(mut self) {
+        let _ = self.child.kill().await;
+    }
+
     async fn stop(mut self) {
         let interrupted = std::process::Command::new("kill")
             .args(["-INT", &self.pid])
@@ -651,6 +656,7 @@ async fn time_get(http: &reqwest::Client, url: &str) -> anyhow::Result<(Duration
 
 struct Figures {
     startup: f64,
+    startup_after_crash: f64,
     after_startup: Memory,
     after_queries: Memory,
     database_bytes: u64,
@@ -681,6 +687,34 @@ async fn status(http: &reqwest::Client, url: &str) -> anyhow::Result<serde_json:
     Ok(response.json().await?)
 }
 
+/// Starts the node on the built chain in `dir`; returns it, its first `/status`, and the
+/// seconds from spawning it to that answer.
+async fn start_and_wait(
+    args: &Args,
+    http: &reqwest::Client,
+    node_bin: &Path,
+    dir: &Path,
+) -> anyhow::Result<(NodeProcess, serde_json::Value, f64)> {
+    let started = Instant::now();
+    let node = NodeProcess::start(
+        node_bin,
+        &dir.join("data"),
+        &dir.join("genesis.json"),
+        &dir.join("node-a.log"),
+        &args.node_log,
+    )
+    .await?;
+    loop {
+        match status(http, &node.url).await {
+            Ok(status) => return Ok((node, status, started.elapsed().as_secs_f64())),
+            Err(_) if started.elapsed() < Duration::from_secs(600) => {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Err(error) => return Err(error.context("the node never answered /status")),
+        }
+    }
+}
+
 /// Starts the node on the built chain and measures it; then a fresh node's sync from it.
 async fn measure(
     args: &Args,
@@ -699,25 +733,7 @@ async fn measure(
         node_bin.display(),
         data.display()
     );
-    let started = Instant::now();
-    let node = NodeProcess::start(
-        node_bin,
-        &data,
-        &genesis,
-        &dir.join("node-a.log"),
-        &args.node_log,
-    )
-    .await?;
-    let first = loop {
-        match status(&http, &node.url).await {
-            Ok(status) => break status,
-            Err(_) if started.elapsed() < Duration::from_secs(600) => {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            Err(error) => return Err(error.context("the node never answered /status")),
-        }
-    };
-    let startup = started.elapsed().as_secs_f64();
+    let (node, first, startup) = start_and_wait(args, &http, node_bin, dir).await?;
     ensure!(
         first["tip_hash"] == manifest.tip_hash.as_str(),
         "the node serves tip {}, the build made {}",
@@ -793,9 +809,33 @@ async fn measure(
     } else {
         Some(sync_fresh_node(args, &http, &node, node_bin, dir, &manifest.tip_hash).await?)
     };
+
+    // A crash: one commit by this build (the settings written back unchanged), kill -9,
+    // and a start on what it left.
+    let settings: serde_json::Value = http
+        .get(format!("{}/settings", node.url))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let threads = settings["mining_threads"].clone();
+    let written = http
+        .post(format!("{}/settings", node.url))
+        .json(&serde_json::json!({ "mining_threads": threads }))
+        .send()
+        .await?;
+    ensure!(
+        written.status().is_success(),
+        "POST /settings: {}",
+        written.status()
+    );
+    node.crash().await;
+    let (node, _, startup_after_crash) = start_and_wait(args, &http, node_bin, dir).await?;
+    println!("   start-up after kill -9: {startup_after_crash:.2} s");
     node.stop().await;
     Ok(Figures {
         startup,
+        startup_after_crash,
         after_startup,
         after_queries,
         database_bytes,
@@ -955,6 +995,12 @@ impl Figures {
             format!("{:.2} s", self.startup),
             "<= 3 s",
             Some(self.startup <= 3.0),
+        );
+        row(
+            "start-up after kill -9",
+            format!("{:.2} s", self.startup_after_crash),
+            "-",
+            None,
         );
         for (name, value) in [
             ("p50", self.chain.p50()),
