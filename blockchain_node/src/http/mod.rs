@@ -168,7 +168,7 @@ pub fn router(state: AppState) -> Router {
         .layer(cors())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
-        }).on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)))
+        }).on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(tower_http::LatencyUnit::Micros)))
 }
 
 /// CORS for the wallet pages that post to the node from another origin: any origin, no
