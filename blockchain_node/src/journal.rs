@@ -66,14 +66,13 @@ impl Journal {
             Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
             _ => {}
         }
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .open(&path)?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)?;
+        let file_len = file.metadata()?.len();
         let mut journal = Journal {
             dir: dir.to_owned(),
             file,
@@ -82,29 +81,33 @@ impl Journal {
             live_bytes: 0,
             buffer: Vec::new(),
         };
-        if bytes.is_empty() {
+        if file_len == 0 {
             journal.file.write_all_at(MAGIC, 0)?;
             journal.file.sync_all()?;
             sync_dir(dir)?;
             journal.len = MAGIC.len() as u64;
             return Ok(journal);
         }
-        if !bytes.starts_with(MAGIC) {
+        // Read as a stream: a journal can be hundreds of MB when the pool is full.
+        let mut reader = io::BufReader::with_capacity(1 << 20, journal.file.try_clone()?);
+        let mut magic = [0; MAGIC.len()];
+        if !read_whole(&mut reader, &mut magic)? || &magic != MAGIC {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("{} is not a pool journal", path.display()),
             ));
         }
-        let mut at = MAGIC.len();
-        while let Some((payload, next)) = record_at(&bytes, at) {
-            journal.replay(payload, (at as u64) + RECORD_HEADER);
-            at = next;
+        let mut at = MAGIC.len() as u64;
+        let mut payload = Vec::new();
+        while let Some(length) = next_record(&mut reader, &mut payload)? {
+            journal.replay(&payload, at + RECORD_HEADER);
+            at += RECORD_HEADER + length;
         }
-        journal.len = at as u64;
-        if at < bytes.len() {
+        journal.len = at;
+        if at < file_len {
             tracing::warn!(
                 kept = at,
-                dropped = bytes.len() - at,
+                dropped = file_len - at,
                 "the pool journal ended in a torn record (a crash while writing it); cut it off"
             );
             journal.file.set_len(journal.len)?;
@@ -251,19 +254,41 @@ impl Journal {
     }
 }
 
-/// The payload of the whole, intact record at `at`, and where the next one starts.
-fn record_at(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
-    let header = bytes.get(at..at + RECORD_HEADER as usize)?;
-    let length = u32::from_le_bytes(header[..4].try_into().ok()?) as usize;
-    let crc = u32::from_le_bytes(header[4..].try_into().ok()?);
-    let start = at + RECORD_HEADER as usize;
-    let payload = bytes.get(start..start.checked_add(length)?)?;
+/// The longest record a journal holds: a transaction is a few kB; a length past this is
+/// a torn or corrupt header, not a record.
+const MAX_RECORD: u64 = 16 << 20;
+
+/// Reads the next whole, intact record's payload into `payload`; its length, or `None` at
+/// the end of the file or at a torn or corrupt record.
+fn next_record(reader: &mut impl Read, payload: &mut Vec<u8>) -> io::Result<Option<u64>> {
+    let mut header = [0; RECORD_HEADER as usize];
+    if !read_whole(reader, &mut header)? {
+        return Ok(None);
+    }
+    let length = u32::from_le_bytes(header[..4].try_into().expect("4 bytes"));
+    let crc = u32::from_le_bytes(header[4..].try_into().expect("4 bytes"));
+    if u64::from(length) > MAX_RECORD {
+        return Ok(None);
+    }
+    payload.resize(length as usize, 0);
+    if !read_whole(reader, payload)? {
+        return Ok(None);
+    }
     let well_formed = match payload.first() {
         Some(&PUT) => payload.len() >= 9,
         Some(&REMOVE) => payload.len() == 9,
         _ => false,
     };
-    (well_formed && crc32fast::hash(payload) == crc).then_some((payload, start + length))
+    Ok((well_formed && crc32fast::hash(payload) == crc).then_some(u64::from(length)))
+}
+
+/// Fills `buffer`; `false` if the file ends first.
+fn read_whole(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<bool> {
+    match reader.read_exact(buffer) {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(error) => Err(error),
+    }
 }
 
 /// Makes a rename or a new file in `dir` durable.
