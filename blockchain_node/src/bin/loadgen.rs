@@ -429,6 +429,7 @@ async fn batch_throughput(args: &Args, wallets: &[PrivateKey], client: &reqwest:
         .collect();
     let queue = Arc::new(std::sync::Mutex::new(bodies.into_iter()));
     let url = format!("{}/transactions/batch", node.url);
+    let before = node_usage(&node);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.connections {
@@ -461,6 +462,7 @@ async fn batch_throughput(args: &Args, wallets: &[PrivateKey], client: &reqwest:
         accepted += task.await.expect("task");
     }
     let elapsed = started.elapsed();
+    let after = node_usage(&node);
     println!(
         "accepted     {accepted} of {} in {:.2} s",
         args.txs,
@@ -470,6 +472,12 @@ async fn batch_throughput(args: &Args, wallets: &[PrivateKey], client: &reqwest:
         "throughput   {:.0} accepted durable tx/s",
         accepted as f64 / elapsed.as_secs_f64()
     );
+    if let (Some(before), Some(after)) = (before, after) {
+        println!(
+            "node         {:.0} µs of CPU per accepted tx (user + system, all threads)",
+            (after.cpu - before.cpu).as_secs_f64() * 1e6 / accepted.max(1) as f64
+        );
+    }
 }
 
 fn main() {
