@@ -151,8 +151,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 }
 
 /// Ctrl-C, or SIGTERM (what `kill`, systemd and container runtimes send). Either stops
-/// the node cleanly: a database that was not closed is checked through at the next start,
-/// which takes seconds on a large chain.
+/// the node cleanly: requests in progress are answered, and the database is closed.
 async fn stop_requested() {
     #[cfg(unix)]
     {
