@@ -17,6 +17,7 @@ use thiserror::Error;
 
 use crate::amount::Amount;
 use crate::block::{Block, BlockHash};
+use crate::confirmed::ConfirmedIds;
 use crate::genesis::NetworkParams;
 use crate::pow::{Difficulty, Work};
 use crate::transaction::{Sender, Transaction, TxError, TxId, check_stateless};
@@ -117,7 +118,7 @@ pub struct Tip {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ledger {
     balances: HashMap<Address, Amount>,
-    confirmed: HashMap<TxId, u64>,
+    confirmed: ConfirmedIds,
     tip: Tip,
     genesis: BlockHash,
 }
@@ -191,7 +192,7 @@ impl Ledger {
         }
         Ledger {
             balances,
-            confirmed,
+            confirmed: ConfirmedIds::from_map(confirmed),
             tip: Tip {
                 number: 0,
                 hash: genesis.hash(),
@@ -212,7 +213,7 @@ impl Ledger {
     ) -> Self {
         Ledger {
             balances,
-            confirmed,
+            confirmed: ConfirmedIds::from_map(confirmed),
             tip,
             genesis: params.genesis_block().hash(),
         }
@@ -238,7 +239,7 @@ impl Ledger {
 
     /// The block that holds transaction `id`, if any.
     pub fn confirmed_in(&self, id: &TxId) -> Option<u64> {
-        self.confirmed.get(id).copied()
+        self.confirmed.get(id)
     }
 
     /// Every address with a balance, largest first.

@@ -19,6 +19,7 @@
 pub mod amount;
 pub mod block;
 pub mod chain;
+pub mod confirmed;
 pub mod genesis;
 pub mod ledger;
 pub mod message;
