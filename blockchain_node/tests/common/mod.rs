@@ -190,7 +190,11 @@ impl NodeProcess {
     /// it to exit.
     pub fn terminate(mut self) -> (std::process::ExitStatus, StoppedNode) {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        // The shell's own `kill`: a minimal machine may have no kill program.
+        let sent = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {pid}")])
+            .status()
+            .unwrap();
         assert!(sent.success(), "kill -TERM {pid}");
         let status = self.child.wait().unwrap();
         let port: u16 = self.url.rsplit(':').next().unwrap().parse().unwrap();
