@@ -323,17 +323,15 @@ fn next_record(reader: &mut impl Read, payload: &mut Vec<u8>) -> io::Result<Opti
 /// Whether the file holds only zeros from `from` to `to`: space zero-filled ahead, not a
 /// torn record.
 fn zeros_from(file: &File, from: u64, to: u64) -> io::Result<bool> {
-    let mut reader = io::BufReader::with_capacity(1 << 20, file.try_clone()?);
-    io::Seek::seek(&mut reader, io::SeekFrom::Start(from))?;
-    let mut chunk = vec![0; 1 << 16];
-    let mut left = to - from;
-    while left > 0 {
-        let n = left.min(chunk.len() as u64) as usize;
-        reader.read_exact(&mut chunk[..n])?;
+    let mut chunk = vec![0; 1 << 20];
+    let mut at = from;
+    while at < to {
+        let n = (to - at).min(chunk.len() as u64) as usize;
+        file.read_exact_at(&mut chunk[..n], at)?;
         if chunk[..n].iter().any(|&b| b != 0) {
             return Ok(false);
         }
-        left -= n as u64;
+        at += n as u64;
     }
     Ok(true)
 }

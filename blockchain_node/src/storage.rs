@@ -546,13 +546,7 @@ fn commit_group(
     }
     let mut journal = lock(journal)?;
     if !puts.is_empty() {
-        journal
-            .append(
-                puts.iter()
-                    .map(|(seq, json)| Change::Put { seq: *seq, json }),
-            )
-            .and_then(|()| journal.sync())
-            .map_err(journal_error)?;
+        put_durably(&mut journal, &puts)?;
     }
     if !chain.is_empty() {
         let txn = begin_write(db)?;
@@ -583,6 +577,18 @@ fn begin_write(db: &Database) -> Result<redb::WriteTransaction, StorageError> {
     Ok(txn)
 }
 
+/// Appends pool entries (sequence number and JSON) to the journal and syncs it.
+fn put_durably(journal: &mut Journal, entries: &[(u64, Vec<u8>)]) -> Result<(), StorageError> {
+    journal
+        .append(
+            entries
+                .iter()
+                .map(|(seq, json)| Change::Put { seq: *seq, json }),
+        )
+        .and_then(|()| journal.sync())
+        .map_err(journal_error)
+}
+
 fn lock(journal: &Mutex<Journal>) -> Result<std::sync::MutexGuard<'_, Journal>, StorageError> {
     journal
         .lock()
@@ -609,14 +615,7 @@ fn move_legacy_pool(db: &Database, journal: &Mutex<Journal>) -> Result<(), Stora
     if pool.is_empty() {
         return Ok(());
     }
-    let mut journal = lock(journal)?;
-    journal
-        .append(
-            pool.iter()
-                .map(|(seq, json)| Change::Put { seq: *seq, json }),
-        )
-        .and_then(|()| journal.sync())
-        .map_err(journal_error)?;
+    put_durably(&mut *lock(journal)?, &pool)?;
     // A crash before this commit moves them again next time: the same entries, the same
     // sequence numbers.
     let txn = begin_write(db)?;

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use blockchain_core::transaction::check_stateless;
-use blockchain_core::{PrivateKey, Transaction};
+use blockchain_core::{GenesisFile, PrivateKey, Transaction};
 use clap::Parser;
 
 #[derive(Parser)]
@@ -66,16 +66,16 @@ impl Drop for Node {
 
 fn start_node(args: &Args, wallets: &[PrivateKey], difficulty: Option<u32>) -> Node {
     let dir = tempfile::tempdir().expect("temp dir");
-    let allocations: Vec<_> = wallets
-        .iter()
-        .map(|w| serde_json::json!({ "address": w.address().as_hex(), "value": "1000000" }))
-        .collect();
-    let mut genesis = serde_json::json!({ "network": "loadgen", "allocations": allocations });
-    if let Some(bits) = difficulty {
-        genesis["difficulty"] = bits.into();
-    }
+    let genesis = GenesisFile {
+        difficulty,
+        ..GenesisFile::funding(
+            "loadgen",
+            wallets.iter().map(PrivateKey::address),
+            "1000000",
+        )
+    };
     let genesis_path = dir.path().join("genesis.json");
-    std::fs::write(&genesis_path, genesis.to_string()).expect("write genesis");
+    std::fs::write(&genesis_path, genesis.to_json()).expect("write genesis");
     let binary = args.node_bin.clone().unwrap_or_else(|| {
         std::env::current_exe()
             .expect("own path")

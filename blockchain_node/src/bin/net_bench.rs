@@ -29,7 +29,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use blockchain_core::{PrivateKey, Transaction};
+use blockchain_core::{GenesisFile, PrivateKey, Transaction};
 use clap::Parser;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -402,15 +402,15 @@ fn spawn_node(
 }
 
 fn genesis_json(wallets: &[PrivateKey], difficulty: Option<u32>) -> String {
-    let allocations: Vec<Value> = wallets
-        .iter()
-        .map(|w| serde_json::json!({ "address": w.address().as_hex(), "value": "1000000" }))
-        .collect();
-    let mut genesis = serde_json::json!({ "network": "net-bench", "allocations": allocations });
-    if let Some(bits) = difficulty {
-        genesis["difficulty"] = bits.into();
+    GenesisFile {
+        difficulty,
+        ..GenesisFile::funding(
+            "net-bench",
+            wallets.iter().map(PrivateKey::address),
+            "1000000",
+        )
     }
-    genesis.to_string()
+    .to_json()
 }
 
 /// `VmRSS` of process `pid`, in KiB.

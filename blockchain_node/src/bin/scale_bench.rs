@@ -35,7 +35,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use blockchain_core::{Address, Difficulty, NetworkParams, PrivateKey, Sender, Transaction};
+use blockchain_core::{
+    Address, Difficulty, GenesisFile, NetworkParams, PrivateKey, Sender, Transaction,
+};
 use blockchain_node::node::{Node, NodeOptions};
 use blockchain_node::settings::SettingsPatch;
 use clap::Parser;
@@ -349,15 +351,15 @@ async fn build(args: &Args, dir: &Path, cache_dir: &Path) -> anyhow::Result<Mani
         wallets.len(),
         started.elapsed().as_secs_f64()
     );
-    let genesis = serde_json::json!({
-        "network": "scale-bench",
-        "difficulty": args.difficulty,
-        "allocations": wallets.iter().map(|w| serde_json::json!({
-            "address": w.address().as_hex(),
-            "value": "1000000",
-        })).collect::<Vec<_>>(),
-    })
-    .to_string();
+    let genesis = GenesisFile {
+        difficulty: Some(args.difficulty),
+        ..GenesisFile::funding(
+            "scale-bench",
+            wallets.iter().map(PrivateKey::address),
+            "1000000",
+        )
+    }
+    .to_json();
     let mut params = NetworkParams::from_json(&genesis)?;
     params.difficulty = Difficulty::new(args.difficulty)?;
     std::fs::create_dir_all(dir)?;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use blockchain_core::ledger::{reward_transaction, verify_signatures};
-use blockchain_core::{Block, NetworkParams, PrivateKey, Transaction};
+use blockchain_core::{Block, GenesisFile, NetworkParams, PrivateKey, Transaction};
 use blockchain_node::node::{Node, NodeOptions};
 use blockchain_node::settings::SettingsPatch;
 use clap::Parser;
@@ -67,15 +67,15 @@ fn main() -> anyhow::Result<()> {
     let wallets = parallel(threads, args.wallets, |_| {
         PrivateKey::generate(&mut rand::rng(), args.bits).expect("key generation")
     });
-    let genesis = serde_json::json!({
-        "network": "sync-bench",
-        "difficulty": args.difficulty,
-        "allocations": wallets.iter().map(|w| serde_json::json!({
-            "address": w.address().as_hex(),
-            "value": "1000000",
-        })).collect::<Vec<_>>(),
-    })
-    .to_string();
+    let genesis = GenesisFile {
+        difficulty: Some(args.difficulty),
+        ..GenesisFile::funding(
+            "sync-bench",
+            wallets.iter().map(PrivateKey::address),
+            "1000000",
+        )
+    }
+    .to_json();
     let params = NetworkParams::from_json(&genesis)?;
     let payments = parallel(threads, args.txs, |i| {
         let (from, to) = (

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-use blockchain_core::{PrivateKey, Transaction};
+use blockchain_core::{GenesisFile, PrivateKey, Transaction};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -61,12 +61,15 @@ pub static WALLETS: LazyLock<Vec<VectorWallet>> = LazyLock::new(|| {
 
 /// A genesis file funding every vector wallet with `coins`.
 pub fn genesis_json(coins: u64, difficulty: u32) -> String {
-    let allocations: Vec<Value> = WALLETS
-        .iter()
-        .map(|w| serde_json::json!({ "address": w.key.address().as_hex(), "value": coins.to_string() }))
-        .collect();
-    serde_json::json!({ "network": "test", "difficulty": difficulty, "allocations": allocations })
-        .to_string()
+    GenesisFile {
+        difficulty: Some(difficulty),
+        ..GenesisFile::funding(
+            "test",
+            WALLETS.iter().map(|w| w.key.address()),
+            &coins.to_string(),
+        )
+    }
+    .to_json()
 }
 
 /// A running node process; killed (SIGKILL) when dropped.
