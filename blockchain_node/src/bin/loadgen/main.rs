@@ -12,6 +12,8 @@
 //! p50/p99 latency, next to the single-core signature-verification ceiling measured in
 //! this process for the same key size.
 
+mod raw_http;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -174,65 +176,28 @@ fn verification_ceiling(txs: &[Transaction]) -> f64 {
 }
 
 /// Posts form bodies to the node's `/transactions/new` over `connections` keep-alive
-/// connections; returns the accepted count, sorted latencies and the elapsed time.
-async fn submit_all(
-    client: &reqwest::Client,
-    node: &Node,
-    bodies: Vec<String>,
-    connections: usize,
-) -> (usize, Vec<Duration>, Duration) {
-    let queue = Arc::new(std::sync::Mutex::new(bodies.into_iter()));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..connections {
-        let (queue, client, url) = (
-            Arc::clone(&queue),
-            client.clone(),
-            format!("{}/transactions/new", node.url),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut accepted = 0;
-            loop {
-                let Some(body) = queue.lock().expect("queue").next() else {
-                    break;
-                };
-                let sent = Instant::now();
-                let response = client
-                    .post(&url)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body(body)
-                    .send()
-                    .await;
-                let status = match response {
-                    Ok(r) => {
-                        let status = r.status();
-                        let _ = r.bytes().await;
-                        status
-                    }
-                    Err(e) => panic!("request failed: {e}"),
-                };
-                latencies.push(sent.elapsed());
-                if status.as_u16() == 201 {
-                    accepted += 1;
-                }
-            }
-            (accepted, latencies)
-        }));
-    }
-    let mut accepted = 0;
-    let mut latencies = Vec::new();
-    for task in tasks {
-        let (a, l) = task.await.expect("task");
-        accepted += a;
-        latencies.extend(l);
-    }
-    let elapsed = started.elapsed();
-    latencies.sort();
-    (accepted, latencies, elapsed)
+/// connections with the lean driver; returns the accepted count, sorted latencies and the
+/// elapsed time.
+async fn submit_all(node: &Node, bodies: Vec<String>, connections: usize) -> raw_http::Outcome {
+    let host = node.url.trim_start_matches("http://");
+    let addr = host.parse().expect("the node listens on an IP address");
+    let requests = bodies
+        .iter()
+        .map(|body| {
+            raw_http::Request::post(
+                host,
+                "/transactions/new",
+                "application/x-www-form-urlencoded",
+                body,
+            )
+        })
+        .collect();
+    raw_http::send_all(addr, requests, connections, 201)
+        .await
+        .expect("the node answers")
 }
 
-async fn throughput(args: &Args, wallets: &[PrivateKey], client: &reqwest::Client) {
+async fn throughput(args: &Args, wallets: &[PrivateKey]) {
     println!(
         "== throughput: {} transactions, {} connections, {}-bit keys",
         args.txs, args.connections, args.bits
@@ -247,9 +212,13 @@ async fn throughput(args: &Args, wallets: &[PrivateKey], client: &reqwest::Clien
         .iter()
         .map(form_body)
         .collect();
-    submit_all(client, &node, warm, args.connections).await;
+    submit_all(&node, warm, args.connections).await;
     let before = node_usage(&node);
-    let (accepted, latencies, elapsed) = submit_all(client, &node, bodies, args.connections).await;
+    let raw_http::Outcome {
+        succeeded: accepted,
+        latencies,
+        elapsed,
+    } = submit_all(&node, bodies, args.connections).await;
     let after = node_usage(&node);
     let rate = accepted as f64 / elapsed.as_secs_f64();
     println!(
@@ -319,8 +288,8 @@ async fn mine_latency(args: &Args, wallets: &[PrivateKey], client: &reqwest::Cli
             .iter()
             .map(form_body)
             .collect();
-        let (accepted, _, _) = submit_all(client, &node, bodies, args.connections).await;
-        assert_eq!(accepted, 1000, "all accepted");
+        let outcome = submit_all(&node, bodies, args.connections).await;
+        assert_eq!(outcome.succeeded, 1000, "all accepted");
         let started = Instant::now();
         let response = client
             .post(format!("{}/mine", node.url))
@@ -352,8 +321,8 @@ async fn chain_latency(args: &Args, wallets: &[PrivateKey], client: &reqwest::Cl
     let all = sign_all(wallets, 2000, "chain");
     for (block, chunk) in all.chunks(40).enumerate() {
         let bodies = chunk.iter().map(form_body).collect();
-        let (accepted, _, _) = submit_all(client, &node, bodies, args.connections).await;
-        assert_eq!(accepted, chunk.len());
+        let outcome = submit_all(&node, bodies, args.connections).await;
+        assert_eq!(outcome.succeeded, chunk.len());
         let response = client
             .post(format!("{}/mine", node.url))
             .send()
@@ -501,7 +470,7 @@ fn main() {
     runtime.block_on(async {
         for phase in &args.phases {
             match phase.as_str() {
-                "throughput" => throughput(&args, &wallets, &client).await,
+                "throughput" => throughput(&args, &wallets).await,
                 "mine" => mine_latency(&args, &wallets, &client).await,
                 "chain" => chain_latency(&args, &wallets, &client).await,
                 "batch" => batch_throughput(&args, &wallets, &client).await,
