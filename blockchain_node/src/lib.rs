@@ -6,6 +6,7 @@ pub mod config;
 pub mod http;
 pub mod journal;
 pub mod keys;
+pub mod log_output;
 pub mod mining;
 pub mod network;
 pub mod node;
@@ -26,17 +27,22 @@ pub use config::Config;
 use crate::network::Network;
 use crate::node::{Node, NodeOptions};
 
-/// Logs to stderr (stdout carries only the `listening on` line); `RUST_LOG` overrides
-/// the default `info`.
-pub fn init_tracing() {
+/// Logs to stderr (stdout carries only the `listening on` line), through a buffer (see
+/// [`log_output`]); `RUST_LOG` overrides the default `info`. Keep the returned output
+/// until the end of `main`: dropping it writes out the last lines.
+#[must_use = "dropping the output writes out the buffered lines, so keep it until the end"]
+pub fn init_tracing() -> log_output::LogOutput {
+    let output = log_output::LogOutput::stderr();
+    output.flush_on_panic();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_writer(std::io::stderr)
+        .with_writer(output.clone())
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    output
 }
 
 /// Reads the network parameters: the genesis file (or defaults), with `--difficulty`
@@ -128,12 +134,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     let guard =
         http::guard::Guard::new(&hosts, &config.allow_origins).map_err(anyhow::Error::msg)?;
-    let app = http::router(http::AppState {
+    let app = http::router(http::AppState::new(http::AppParts {
         node,
         network,
         shutdown,
         guard: Arc::new(guard),
-    });
+    }));
     // No Nagle delay: a dashboard's event that follows another small one would otherwise
     // wait for the browser's delayed acknowledgement (up to 40 ms).
     let listener = listener.tap_io(|stream| {

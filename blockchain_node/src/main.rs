@@ -3,6 +3,6 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = blockchain_node::Config::parse();
-    blockchain_node::init_tracing();
+    let _log = blockchain_node::init_tracing();
     blockchain_node::run(config).await
 }

@@ -40,8 +40,20 @@ const BLOCK_BODY_LIMIT: usize = 48 << 20;
 const LINGER_BYTES: usize = 32 << 20;
 const LINGER_TIME: Duration = Duration::from_secs(5);
 
+/// What the handlers share. One `Arc`: axum clones the state for every request (and the
+/// route holding it), and one counter costs less than a counter per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+pub struct AppParts {
     pub node: Arc<Node>,
     pub network: Arc<Network>,
     /// Turns true when the node shuts down: long-lived streams end then.
@@ -51,6 +63,10 @@ pub struct AppState {
 }
 
 impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        AppState(Arc::new(parts))
+    }
+
     /// A public key given in a request field, parsed through the node's key cache; a 400
     /// naming the field if it is not one.
     pub fn address(
@@ -181,7 +197,7 @@ async fn access_log(request: axum::extract::Request, next: axum::middleware::Nex
     let response = next.run(request).await;
     tracing::info!(
         %method,
-        path = uri.path(),
+        path = %uri.path(),
         status = response.status().as_u16(),
         latency_us = started.elapsed().as_micros() as u64,
         "request"
