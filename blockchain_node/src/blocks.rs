@@ -17,6 +17,7 @@ use std::sync::Arc;
 use blockchain_core::pow::HEADER_LEN;
 use blockchain_core::{Block, BlockHash, BlockHeader, Work};
 use bytes::Bytes;
+use futures_util::StreamExt;
 
 use crate::keys::KeyCache;
 use crate::storage::{Storage, StorageError};
@@ -25,6 +26,9 @@ use crate::storage::{Storage, StorageError};
 const CACHE_BYTES: usize = 24 << 20;
 /// Most blocks kept parsed in memory, however small.
 pub const CACHE_BLOCKS: usize = 256;
+/// Stored JSON read at a time when a plan is streamed (a chunk ends with the block that
+/// reaches it). 512 KiB measured best for a 10.8 MB page against 256 KiB and 1 MiB.
+const STREAM_CHUNK_BYTES: usize = 512 << 10;
 
 /// A block with its JSON, serialized once when it joins the chain and served from then on,
 /// and where each transaction's JSON sits in it (for the address index).
@@ -241,6 +245,118 @@ impl JsonPlan {
             })
             .collect()
     }
+
+    /// The blocks' JSON, read on the blocking pool: whole if it comes to at most
+    /// `whole_bytes`, else what was read so far and a stream of the rest.
+    ///
+    /// `/chain` of a million payments is a gigabyte; read whole, it was the node's memory
+    /// for as long as the answer took (1.4 GB). A page of 100 blocks is read whole: its
+    /// parts are then sent as stored, with their length declared, which clients take
+    /// faster than the same bytes streamed (8 ms against 10 ms a 10.8 MB page).
+    ///
+    /// # Errors
+    /// A storage failure, or a body that is missing.
+    pub async fn read_or_stream(
+        self,
+        storage: Storage,
+        whole_bytes: usize,
+    ) -> Result<PlanRead, StorageError> {
+        let JsonPlan { sources, _epoch } = self;
+        let (read, rest) = read_chunk(storage.clone(), sources.into(), whole_bytes)
+            .await
+            .unwrap_or_else(|e| Err(StorageError::reader_failed(&e.to_string())))?;
+        if rest.is_empty() {
+            return Ok(PlanRead::Whole(read));
+        }
+        // What was read goes out in chunks of the same size as the rest.
+        let mut read_chunks = Vec::new();
+        let mut chunk: Vec<Bytes> = Vec::new();
+        let mut bytes = 0;
+        for json in read {
+            bytes += json.len();
+            chunk.push(json);
+            if bytes >= STREAM_CHUNK_BYTES {
+                read_chunks.push(Ok(std::mem::take(&mut chunk)));
+                bytes = 0;
+            }
+        }
+        if !chunk.is_empty() {
+            read_chunks.push(Ok(chunk));
+        }
+        Ok(PlanRead::Streamed(Box::pin(
+            futures_util::stream::iter(read_chunks).chain(chunks(storage, rest, _epoch)),
+        )))
+    }
+}
+
+/// A [`JsonPlan`], read.
+pub enum PlanRead {
+    /// Every block's JSON.
+    Whole(Vec<Bytes>),
+    /// The blocks' JSON in chunks, as it is read.
+    Streamed(
+        std::pin::Pin<
+            Box<dyn futures_util::Stream<Item = Result<Vec<Bytes>, StorageError>> + Send>,
+        >,
+    ),
+}
+
+/// `sources`' JSON as chunks of about [`STREAM_CHUNK_BYTES`], each read on the blocking
+/// pool while the one before it is sent, so reading the disk and writing the socket
+/// overlap. `epoch` (keeping the bodies named from being deleted) lives until the stream
+/// ends. A chunk that cannot be read ends the stream with the error.
+fn chunks(
+    storage: Storage,
+    sources: VecDeque<JsonSource>,
+    epoch: Arc<Epoch>,
+) -> impl futures_util::Stream<Item = Result<Vec<Bytes>, StorageError>> + Send + 'static {
+    let first = read_chunk(storage.clone(), sources, STREAM_CHUNK_BYTES);
+    futures_util::stream::unfold(Some((first, storage, epoch)), |state| async move {
+        let (pending, storage, epoch) = state?;
+        let read = pending
+            .await
+            .unwrap_or_else(|e| Err(StorageError::reader_failed(&e.to_string())));
+        Some(match read {
+            Ok((chunk, rest)) if rest.is_empty() => (Ok(chunk), None),
+            Ok((chunk, rest)) => {
+                let next = read_chunk(storage.clone(), rest, STREAM_CHUNK_BYTES);
+                (Ok(chunk), Some((next, storage, epoch)))
+            }
+            Err(error) => (Err(error), None),
+        })
+    })
+}
+
+type ChunkRead = tokio::task::JoinHandle<Result<(Vec<Bytes>, VecDeque<JsonSource>), StorageError>>;
+
+/// Starts reading `sources` on the blocking pool until `budget` bytes (the block that
+/// reaches it included); the answer holds what was read and what is left.
+fn read_chunk(storage: Storage, mut sources: VecDeque<JsonSource>, budget: usize) -> ChunkRead {
+    tokio::task::spawn_blocking(move || {
+        let mut chunk = Vec::new();
+        let mut bytes = 0;
+        let mut reader = None;
+        while bytes < budget {
+            let Some(source) = sources.pop_front() else {
+                break;
+            };
+            let json = match source {
+                JsonSource::Cached(json) => json,
+                JsonSource::Stored(number, hash) => {
+                    let reader = match &mut reader {
+                        Some(reader) => reader,
+                        None => reader.insert(storage.body_reader()?),
+                    };
+                    reader
+                        .get(number, &hash)?
+                        .ok_or_else(|| StorageError::missing(number))?
+                }
+            };
+            bytes += json.len();
+            chunk.push(json);
+        }
+        Ok((chunk, sources))
+    })
 }
 
 impl ChainBlocks {

@@ -1028,7 +1028,10 @@ impl Network {
         {
             return Err(format!("response larger than {MAX_RESPONSE_BYTES} bytes"));
         }
-        let mut body = Vec::new();
+        // Sized from the declared length: growing a page of 20 MB by doubling would copy it
+        // several times and, for a moment, hold it twice.
+        let declared = response.content_length().unwrap_or(0) as usize;
+        let mut body = Vec::with_capacity(declared.min(MAX_RESPONSE_BYTES));
         while let Some(chunk) = response
             .chunk()
             .await

@@ -1396,6 +1396,21 @@ mod tests {
             .collect()
     }
 
+    /// The JSON of a plan read past its budget, chunk by chunk.
+    async fn streamed_json(
+        read: Result<crate::blocks::PlanRead, crate::storage::StorageError>,
+    ) -> Vec<bytes::Bytes> {
+        use futures_util::StreamExt;
+        let crate::blocks::PlanRead::Streamed(mut chunks) = read.unwrap() else {
+            panic!("read whole past its budget");
+        };
+        let mut json = Vec::new();
+        while let Some(chunk) = chunks.next().await {
+            json.extend(chunk.unwrap());
+        }
+        json
+    }
+
     /// More blocks than the cache holds: the old ones come back from disk as they were,
     /// history points into them, and a reorg deeper than the cache walks back over them.
     #[tokio::test]
@@ -1424,6 +1439,17 @@ mod tests {
             let json = state.blocks.json_plan(0, 3).read(&a.storage).unwrap();
             assert_eq!(json[1], read_back.json);
         }
+        // Read past a budget, the rest is streamed in chunks: the same bytes.
+        let whole = a
+            .read()
+            .blocks
+            .json_plan(0, blocks + 1)
+            .read(&a.storage)
+            .unwrap();
+        let plan = a.read().blocks.json_plan(0, blocks + 1);
+        let streamed = streamed_json(plan.read_or_stream(a.storage.clone(), 1).await).await;
+        assert_eq!(streamed, whole);
+
         let history = a.history(bob.address(), 10).unwrap();
         assert_eq!((history.count, history.items.len()), (1, 1));
         let item = &history.items[0];
@@ -1436,8 +1462,12 @@ mod tests {
         for _ in 0..=blocks {
             b.mine(None).await.unwrap();
         }
-        // A request that planned to read block 1 before the reorg still reads it after.
+        // A request that planned to read block 1 before the reorg still reads it after, as
+        // does a stream that has read block 1 and not yet blocks 2 and 3.
         let planned = a.read().blocks.json_plan(1, 2);
+        let before = a.read().blocks.json_plan(1, 4).read(&a.storage).unwrap();
+        let plan = a.read().blocks.json_plan(1, 4);
+        let stream = plan.read_or_stream(a.storage.clone(), 1).await;
         let adoption = a.adopt_chain(all_blocks(&b)).await.unwrap();
         assert!(
             matches!(
@@ -1455,6 +1485,7 @@ mod tests {
         let json = planned.read(&a.storage).unwrap();
         let read: Block = serde_json::from_slice(&json[0]).unwrap();
         assert_eq!(read, *first);
+        assert_eq!(streamed_json(stream).await, before);
         // Then it goes.
         let deadline = Instant::now() + std::time::Duration::from_secs(10);
         while a.storage.bodies(&[(1, first.hash().0)]).unwrap()[0].is_some() {

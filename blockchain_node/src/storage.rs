@@ -77,6 +77,11 @@ impl StorageError {
         StorageError(format!("block {number}'s body is missing"))
     }
 
+    /// A reading task that did not finish (it panicked).
+    pub fn reader_failed(reason: &str) -> Self {
+        StorageError(format!("reading stored blocks failed: {reason}"))
+    }
+
     /// A stored block that does not parse.
     pub fn corrupt(number: u64, reason: &str) -> Self {
         StorageError(format!("stored block {number} is unreadable: {reason}"))
@@ -194,6 +199,29 @@ pub struct Snapshot {
 
 /// A stored body, read in place.
 struct StoredBody(redb::OwnedAccessGuard<&'static [u8]>);
+
+/// Block bodies as of one read transaction.
+///
+/// Each body is the database's own page, not a copy: a `/chain` page is 10 MB, and copying
+/// it cost more than sending it. A body keeps its read transaction alive (so the pages it
+/// is on are not reused) until dropped: hold one only as long as a request lasts.
+pub struct BodyReader {
+    table: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+    _txn: redb::ReadTransaction,
+}
+
+impl BodyReader {
+    /// The body of block `number` with `hash`; `None` if it is not stored.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn get(&self, number: u64, hash: &[u8; 32]) -> Result<Option<Bytes>, StorageError> {
+        Ok(self
+            .table
+            .get_owned(&body_key(number, hash)[..])?
+            .map(|body| Bytes::from_owner(StoredBody(body))))
+    }
+}
 
 impl AsRef<[u8]> for StoredBody {
     fn as_ref(&self) -> &[u8] {
@@ -423,26 +451,28 @@ impl Storage {
     }
 
     /// The bodies of `blocks` (number and hash each), in one read transaction; `None` for
-    /// one that is not stored.
-    ///
-    /// Each body is the database's own page, not a copy: a `/chain` page is 10 MB, and
-    /// copying it cost more than sending it. A body keeps its read transaction alive (so
-    /// the pages it is on are not reused) until dropped: hold one only as long as a
-    /// request lasts.
+    /// one that is not stored. See [`BodyReader`] for what a body holds on to.
     ///
     /// # Errors
     /// When the database cannot be read.
     pub fn bodies(&self, blocks: &[(u64, [u8; 32])]) -> Result<Vec<Option<Bytes>>, StorageError> {
-        let txn = self.inner.db.begin_read()?;
-        let table = txn.open_table(BODIES)?;
+        let reader = self.body_reader()?;
         blocks
             .iter()
-            .map(|(number, hash)| {
-                Ok(table
-                    .get_owned(&body_key(*number, hash)[..])?
-                    .map(|body| Bytes::from_owner(StoredBody(body))))
-            })
+            .map(|(number, hash)| reader.get(*number, hash))
             .collect()
+    }
+
+    /// Reads bodies in one read transaction, one at a time.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn body_reader(&self) -> Result<BodyReader, StorageError> {
+        let txn = self.inner.db.begin_read()?;
+        Ok(BodyReader {
+            table: txn.open_table(BODIES)?,
+            _txn: txn,
+        })
     }
 
     /// The newest index rows under `prefix` (an address key), newest first, until they list

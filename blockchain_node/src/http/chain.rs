@@ -7,12 +7,15 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use blockchain_core::{Amount, Block};
 use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
+use crate::blocks::PlanRead;
 use crate::node::ConnectError;
+use crate::storage::StorageError;
 
 #[derive(Deserialize)]
 pub struct Page {
@@ -23,7 +26,9 @@ pub struct Page {
 /// `GET /chain`: `{"chain": [...], "length": N}` where `length` is the whole chain's
 /// length; `?from=K&limit=M` returns a page. Blocks' JSON was serialized when they joined
 /// the chain, so this only concatenates bytes: recent blocks from memory, older ones as
-/// stored, read after the state lock is released.
+/// stored, read after the state lock is released. Up to [`WHOLE_BYTES`] the answer is sent
+/// as read, with its length; past that it is streamed (chunked) as it is read, so a whole
+/// chain of a million payments (a gigabyte) costs the node a few megabytes, not its size.
 pub async fn chain(
     State(app): State<AppState>,
     Query(page): Query<Page>,
@@ -42,16 +47,31 @@ pub async fn chain(
             state.ledger.tip().work,
         )
     };
-    let blocks = plan.read(app.node.storage())?;
     let head = Bytes::from_static(b"{\"chain\":[");
     let tail = Bytes::from(format!(
         "],\"length\":{length},\"from\":{from},\"work\":\"{work}\"}}"
     ));
-    Ok(concatenated(head, blocks, tail))
+    Ok(
+        match plan
+            .read_or_stream(app.node.storage().clone(), WHOLE_BYTES)
+            .await?
+        {
+            PlanRead::Whole(blocks) => concatenated(head, blocks, tail),
+            PlanRead::Streamed(blocks) => (
+                [(header::CONTENT_TYPE, "application/json")],
+                Body::from_stream(comma_separated(head, blocks, tail)),
+            )
+                .into_response(),
+        },
+    )
 }
 
+/// The most a `/chain` answer reads before it is sent: more is streamed. Twice a page of
+/// 200 full blocks of 1024-bit payments.
+const WHOLE_BYTES: usize = 48 << 20;
+
 /// `head`, the `parts` separated by commas, then `tail`, as one response body without
-/// copying the parts (a page of old blocks can be megabytes), with its length declared.
+/// copying the parts, with its length declared.
 fn concatenated(head: Bytes, parts: Vec<Bytes>, tail: Bytes) -> Response {
     let comma = Bytes::from_static(b",");
     let length = head.len()
@@ -77,6 +97,45 @@ fn concatenated(head: Bytes, parts: Vec<Bytes>, tail: Bytes) -> Response {
         Body::from_stream(stream),
     )
         .into_response()
+}
+
+/// `head`, the blocks separated by commas, then `tail`, streamed. Each chunk's blocks are
+/// copied into one buffer with their commas: a chunked body of hundreds of small pieces
+/// (every comma one) costs clients more than the copy (reqwest took 22 ms for a 10.8 MB
+/// page in pieces, 8 ms in chunks of 512 KiB). A chunk that cannot be read ends the body
+/// early (the client sees a truncated answer).
+fn comma_separated(
+    head: Bytes,
+    chunks: impl Stream<Item = Result<Vec<Bytes>, StorageError>> + Send + 'static,
+    tail: Bytes,
+) -> impl Stream<Item = Result<Bytes, StorageError>> + Send + 'static {
+    let mut first = true;
+    let blocks = chunks.map(move |chunk| {
+        let blocks = chunk.inspect_err(|error| {
+            tracing::error!(%error, "a /chain answer ended early");
+        })?;
+        let length = blocks.iter().map(|b| b.len() + 1).sum();
+        let mut joined = BytesMut::with_capacity(length);
+        for block in blocks {
+            if !std::mem::take(&mut first) {
+                joined.put_u8(b',');
+            }
+            joined.extend_from_slice(&block);
+        }
+        Ok(joined.freeze())
+    });
+    stream::once(std::future::ready(Ok(head)))
+        .chain(blocks)
+        .chain(stream::once(std::future::ready(Ok(tail))))
+        // Nothing after an error: hyper stops there anyway, and no consumer should be
+        // able to read a body that looks complete.
+        .scan(false, |failed, item| {
+            let next = (!*failed).then(|| {
+                *failed = item.is_err();
+                item
+            });
+            std::future::ready(next)
+        })
 }
 
 /// `GET /blocks/{number}`.
@@ -333,4 +392,55 @@ pub async fn recent(
         })
         .collect();
     Ok(Json(json!({ "blocks": blocks })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(parts: &[&'static str]) -> Result<Vec<Bytes>, StorageError> {
+        Ok(parts
+            .iter()
+            .map(|p| Bytes::from_static(p.as_bytes()))
+            .collect())
+    }
+
+    async fn body(chunks: Vec<Result<Vec<Bytes>, StorageError>>) -> (String, bool) {
+        let mut out = Vec::new();
+        let mut failed = false;
+        let mut stream = std::pin::pin!(comma_separated(
+            Bytes::from_static(b"["),
+            stream::iter(chunks),
+            Bytes::from_static(b"]"),
+        ));
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(bytes) => out.extend_from_slice(&bytes),
+                Err(_) => failed = true,
+            }
+        }
+        (String::from_utf8(out).unwrap(), failed)
+    }
+
+    #[tokio::test]
+    async fn streamed_blocks_are_separated_by_commas_across_chunks() {
+        let (json, failed) = body(vec![chunk(&["1", "2"]), chunk(&["3"]), chunk(&[])]).await;
+        assert_eq!((json.as_str(), failed), ("[1,2,3]", false));
+        assert_eq!(body(vec![]).await.0, "[]");
+    }
+
+    #[tokio::test]
+    async fn a_chunk_that_cannot_be_read_ends_the_body_unfinished() {
+        let (json, failed) = body(vec![
+            chunk(&["1"]),
+            Err(StorageError::missing(2)),
+            chunk(&["3"]),
+        ])
+        .await;
+        assert!(failed, "the error reaches the body");
+        assert!(
+            !json.ends_with(']'),
+            "no valid JSON after a failure: {json}"
+        );
+    }
 }
