@@ -568,27 +568,29 @@ impl Network {
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             };
-            let (path, body, key) = match &event {
-                Event::Transaction(tx) => (
-                    "transactions/new",
-                    serde_json::to_vec(&tx.to_json()),
-                    tx.id().0,
-                ),
-                Event::Block { block, .. } => {
-                    ("blocks", serde_json::to_vec(&**block), block.hash().0)
-                }
+            let key = match &event {
+                Event::Transaction(tx) => tx.id().0,
+                Event::Block { block, .. } => block.hash().0,
                 _ => continue,
             };
-            // The peer that sent it to us has it.
+            // The peer that sent it to us has it. A peer waiting out a backoff is skipped:
+            // it would hold a slot for its whole timeout while the others wait; the timer's
+            // resolve catches it up later.
             let sender = self.take_heard(&key);
+            let mut peers = self.reachable_peers();
+            peers.retain(|peer| sender.as_ref() != Some(peer));
+            if peers.is_empty() {
+                // Alone (as a newcomer's node is): nothing to serialize.
+                continue;
+            }
+            let (path, body) = match &event {
+                Event::Transaction(tx) => ("transactions/new", serde_json::to_vec(&tx.to_json())),
+                Event::Block { block, .. } => ("blocks", serde_json::to_vec(&**block)),
+                _ => continue,
+            };
             let Ok(body) = body else { continue };
             let body = bytes::Bytes::from(body);
-            // A peer waiting out a backoff is skipped: it would hold a slot for its whole
-            // timeout while the others wait; the timer's resolve catches it up later.
-            for peer in self.reachable_peers() {
-                if sender.as_ref() == Some(&peer) {
-                    continue;
-                }
+            for peer in peers {
                 let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
                     tracing::debug!(%peer, "announcement dropped: too many in flight");
                     continue;
