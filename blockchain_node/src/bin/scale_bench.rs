@@ -70,6 +70,10 @@ struct Args {
     /// Seed of the wallets' keys and of the sampled queries.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Seed of the sampled queries alone [default: --seed]. Pages read in an earlier run
+    /// are warm in the machine's memory; another seed reads pages no run has read lately.
+    #[arg(long)]
+    query_seed: Option<u64>,
     /// Build into DIR and keep it; a DIR that holds a finished build with these
     /// arguments is measured again without rebuilding [default: a temporary dir].
     #[arg(long, value_name = "DIR")]
@@ -752,7 +756,7 @@ async fn measure(
         database_bytes as f64 / 1e6
     );
 
-    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut rng = StdRng::seed_from_u64(args.query_seed.unwrap_or(args.seed));
     let length = first["length"]
         .as_u64()
         .context("status names its length")?;
