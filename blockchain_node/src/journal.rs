@@ -21,7 +21,12 @@
 //! `fdatasync` then writes the data alone, not the inode too (here 150–165 µs against
 //! 220–250 µs). A record header of zeros is not a record, so reading stops there.
 //! Once the file is large and mostly records of transactions that left, the live records
-//! are copied to a new file, which is synced and renamed over the old one.
+//! are copied to a new file on a thread of their own, while appends go on to the old file.
+//! When the copy is done, the records appended meanwhile are copied after it, and the new
+//! file is synced and renamed over the old one. Only that last step holds up appends: at a
+//! full pool (100,000 transactions, 110 MB of live records) the writer waits 21–30 ms,
+//! where copying it all on the writer's thread stopped every submission and block for
+//! 620 ms (`cargo run --release -p blockchain_node --example journal_compaction`).
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -51,6 +56,10 @@ pub enum Change<'a> {
 
 /// The open journal: the file, and where each live transaction's JSON is in it.
 pub struct Journal {
+    /// A compaction copying the live records on its own thread.
+    compaction: Option<Compaction>,
+    /// After a compaction failed, none starts again before the file is this long.
+    compact_after: u64,
     dir: PathBuf,
     file: File,
     len: u64,
@@ -83,6 +92,8 @@ impl Journal {
             .open(&path)?;
         let file_len = file.metadata()?.len();
         let mut journal = Journal {
+            compaction: None,
+            compact_after: 0,
             dir: dir.to_owned(),
             file,
             len: 0,
@@ -238,58 +249,188 @@ impl Journal {
         self.file.sync_data()
     }
 
-    /// Rewrites the journal with only its live records once it is large and mostly dead.
+    /// Once the file is large and mostly dead, starts copying its live records to a new
+    /// file on another thread; once that copy is done, adds what was appended meanwhile and
+    /// puts the new file in the old one's place. Call it after appends; it returns at once
+    /// unless it has a finished copy to put in place.
     ///
     /// # Errors
-    /// When the new file cannot be written, synced or renamed; the old one is then kept.
+    /// When the new file cannot be finished, synced or renamed; the old one is then kept,
+    /// and compaction is tried again once the file has grown by [`COMPACT_FROM_BYTES`].
     pub fn compact_if_due(&mut self) -> io::Result<()> {
+        if let Some(compaction) = &self.compaction {
+            let copied = match compaction.done.try_recv() {
+                Err(std::sync::mpsc::TryRecvError::Empty) => return Ok(()),
+                Ok(copied) => copied,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    Err(io::Error::other("the compaction thread stopped"))
+                }
+            };
+            return self.finish_compaction(copied);
+        }
         let live = MAGIC.len() as u64 + self.live_bytes;
-        if self.len < COMPACT_FROM_BYTES || self.len < COMPACT_RATIO * live {
+        if self.len < COMPACT_FROM_BYTES.max(self.compact_after) || self.len < COMPACT_RATIO * live
+        {
             return Ok(());
         }
-        let started = std::time::Instant::now();
-        let before = self.len;
-        let entries = self.entries()?;
-        let new_path = self.dir.join(NEW_FILE_NAME);
-        let mut fresh = Journal {
-            dir: self.dir.clone(),
-            file: OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&new_path)?,
-            len: MAGIC.len() as u64,
-            prepared: 0,
-            live: BTreeMap::new(),
-            live_bytes: 0,
-            buffer: Vec::new(),
-        };
-        fresh.file.write_all_at(MAGIC, 0)?;
-        fresh.append(
-            entries
-                .iter()
-                .map(|(seq, json)| Change::Put { seq: *seq, json }),
-        )?;
-        fresh.file.sync_all()?;
-        std::fs::rename(&new_path, self.dir.join(FILE_NAME))?;
-        sync_dir(&self.dir)?;
-        fresh.buffer = std::mem::take(&mut self.buffer);
-        *self = fresh;
-        tracing::info!(
-            before,
-            after = self.len,
-            live = self.live.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "pool journal compacted"
-        );
+        let (done, receiver) = std::sync::mpsc::channel();
+        let (dir, old, live) = (self.dir.clone(), self.file.try_clone()?, self.live.clone());
+        std::thread::Builder::new()
+            .name("journal-compaction".into())
+            .spawn(move || {
+                // Nobody to tell if the writer has gone.
+                let _ = done.send(copy_live(dir, &old, &live));
+            })?;
+        self.compaction = Some(Compaction {
+            upto: self.len,
+            started: std::time::Instant::now(),
+            done: receiver,
+        });
         Ok(())
+    }
+
+    /// Waits for a compaction in progress and puts its file in place.
+    ///
+    /// # Errors
+    /// As [`Journal::compact_if_due`].
+    #[cfg(test)]
+    pub fn finish_compaction_now(&mut self) -> io::Result<()> {
+        let Some(compaction) = &self.compaction else {
+            return Ok(());
+        };
+        let copied = compaction
+            .done
+            .recv()
+            .unwrap_or_else(|_| Err(io::Error::other("the compaction thread stopped")));
+        self.finish_compaction(copied)
+    }
+
+    /// Appends to the copy what was appended here since it began, syncs it and renames it
+    /// over this file.
+    fn finish_compaction(&mut self, copied: io::Result<Journal>) -> io::Result<()> {
+        let compaction = self.compaction.take().expect("a compaction in progress");
+        let finished = copied.and_then(|mut fresh| {
+            let mut tail = vec![0; (self.len - compaction.upto) as usize];
+            self.file.read_exact_at(&mut tail, compaction.upto)?;
+            let mut reader = tail.as_slice();
+            let mut payload = Vec::new();
+            let mut changes = Vec::new();
+            while next_record(&mut reader, &mut payload)?.is_some() {
+                let seq = u64::from_le_bytes(payload[1..9].try_into().expect("checked length"));
+                changes.push(if payload[0] == PUT {
+                    OwnedChange::Put(seq, payload[9..].to_vec())
+                } else {
+                    OwnedChange::Remove(seq)
+                });
+            }
+            fresh.append(changes.iter().map(OwnedChange::borrow))?;
+            fresh.file.sync_all()?;
+            std::fs::rename(self.dir.join(NEW_FILE_NAME), self.dir.join(FILE_NAME))?;
+            sync_dir(&self.dir)?;
+            Ok(fresh)
+        });
+        match finished {
+            Ok(mut fresh) => {
+                let before = self.len;
+                fresh.buffer = std::mem::take(&mut self.buffer);
+                let old = std::mem::replace(self, fresh);
+                // Closing the old file frees its blocks, which for hundreds of MB took the
+                // kernel over 100 ms here: not on the writer's time.
+                let _ = std::thread::Builder::new()
+                    .name("journal-close".into())
+                    .spawn(move || drop(old));
+                tracing::info!(
+                    before,
+                    after = self.len,
+                    live = self.live.len(),
+                    elapsed_ms = compaction.started.elapsed().as_millis() as u64,
+                    "pool journal compacted"
+                );
+                Ok(())
+            }
+            Err(error) => {
+                self.compact_after = self.len + COMPACT_FROM_BYTES;
+                let _ = std::fs::remove_file(self.dir.join(NEW_FILE_NAME));
+                Err(error)
+            }
+        }
     }
 
     /// The file's length in bytes.
     pub fn file_len(&self) -> u64 {
         self.len
     }
+}
+
+/// A compaction in progress.
+struct Compaction {
+    /// The file's length when the copy began: what was appended past it is added to the
+    /// copy when it is done.
+    upto: u64,
+    started: std::time::Instant,
+    done: std::sync::mpsc::Receiver<io::Result<Journal>>,
+}
+
+/// A change read back from the file.
+enum OwnedChange {
+    Put(u64, Vec<u8>),
+    Remove(u64),
+}
+
+impl OwnedChange {
+    fn borrow(&self) -> Change<'_> {
+        match self {
+            OwnedChange::Put(seq, json) => Change::Put { seq: *seq, json },
+            OwnedChange::Remove(seq) => Change::Remove { seq: *seq },
+        }
+    }
+}
+
+/// Writes the records of `live` (read from `old`, where they do not change) to a new file
+/// in `dir`, zero-filled ahead as every journal is, and syncs it. Runs on its own thread.
+fn copy_live(dir: PathBuf, old: &File, live: &BTreeMap<u64, (u64, u32)>) -> io::Result<Journal> {
+    let mut fresh = Journal {
+        compaction: None,
+        compact_after: 0,
+        file: OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(dir.join(NEW_FILE_NAME))?,
+        dir,
+        len: MAGIC.len() as u64,
+        prepared: 0,
+        live: BTreeMap::new(),
+        live_bytes: 0,
+        buffer: Vec::new(),
+    };
+    fresh.file.write_all_at(MAGIC, 0)?;
+    // A megabyte of records at a time: a full pool's are 110 MB.
+    let mut batch: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut bytes = 0;
+    for (&seq, &(at, len)) in live {
+        let mut json = vec![0; len as usize];
+        old.read_exact_at(&mut json, at)?;
+        bytes += json.len();
+        batch.push((seq, json));
+        if bytes >= 1 << 20 {
+            fresh.append(
+                batch
+                    .iter()
+                    .map(|(seq, json)| Change::Put { seq: *seq, json }),
+            )?;
+            batch.clear();
+            bytes = 0;
+        }
+    }
+    fresh.append(
+        batch
+            .iter()
+            .map(|(seq, json)| Change::Put { seq: *seq, json }),
+    )?;
+    fresh.file.sync_all()?;
+    Ok(fresh)
 }
 
 /// The longest record a journal holds: a transaction is a few kB; a length past this is
@@ -483,6 +624,8 @@ mod tests {
         let live = journal.entries().unwrap();
         assert!(!live.is_empty());
         journal.compact_if_due().unwrap();
+        assert!(journal.compaction.is_some(), "due, and started");
+        journal.finish_compaction_now().unwrap();
         assert!(
             journal.file_len() < 1 << 20,
             "compacted to {} bytes",
@@ -497,5 +640,46 @@ mod tests {
         expected.push((seq, b"new".to_vec()));
         assert_eq!(journal.entries().unwrap(), expected);
         assert!(!dir.path().join(NEW_FILE_NAME).exists());
+    }
+
+    #[test]
+    fn what_is_appended_during_a_compaction_is_in_the_compacted_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(dir.path()).unwrap();
+        let json = vec![b'x'; 1000];
+        let mut seq = 0;
+        while journal.file_len() < COMPACT_FROM_BYTES + (1 << 20) {
+            journal
+                .append((seq..seq + 100).map(|s| put(s, &json)))
+                .unwrap();
+            journal
+                .append((seq..seq + 99).map(|seq| Change::Remove { seq }))
+                .unwrap();
+            seq += 100;
+        }
+        let copied_live = journal.entries().unwrap();
+        journal.compact_if_due().unwrap();
+        assert!(journal.compaction.is_some(), "due, and started");
+        // Meanwhile: a new transaction, one that comes and goes, and one of the copied
+        // ones leaves.
+        let leaving = copied_live[0].0;
+        journal
+            .append([put(seq, b"new"), put(seq + 1, b"brief")])
+            .unwrap();
+        journal
+            .append([
+                Change::Remove { seq: seq + 1 },
+                Change::Remove { seq: leaving },
+            ])
+            .unwrap();
+        journal.sync().unwrap();
+        journal.finish_compaction_now().unwrap();
+        assert!(journal.file_len() < 1 << 20, "compacted");
+        let mut expected: Vec<_> = copied_live[1..].to_vec();
+        expected.push((seq, b"new".to_vec()));
+        assert_eq!(journal.entries().unwrap(), expected);
+        drop(journal);
+        let journal = Journal::open(dir.path()).unwrap();
+        assert_eq!(journal.entries().unwrap(), expected);
     }
 }

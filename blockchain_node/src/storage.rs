@@ -589,9 +589,11 @@ fn commit_group(
         journal
             .append(removals.into_iter().map(|seq| Change::Remove { seq }))
             .map_err(journal_error)?;
-        if let Err(error) = journal.compact_if_due() {
-            tracing::warn!(%error, "pool journal not compacted; it keeps growing until this works");
-        }
+    }
+    // Starts a compaction when one is due, or puts a finished one in place; the copying
+    // itself happens on another thread.
+    if let Err(error) = journal.compact_if_due() {
+        tracing::warn!(%error, "pool journal not compacted; it keeps growing until this works");
     }
     Ok(())
 }
