@@ -601,13 +601,11 @@ mod tests {
         assert_eq!(error.kind(), io::ErrorKind::InvalidData);
     }
 
-    #[test]
-    fn compaction_keeps_exactly_the_live_transactions() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut journal = Journal::open(dir.path()).unwrap();
+    /// Appends transactions of 1000 bytes and removes all but those `kept` until the file
+    /// is due for compaction; returns the next sequence number.
+    fn fill_past_compaction(journal: &mut Journal, kept: impl Fn(u64) -> bool) -> u64 {
         let json = vec![b'x'; 1000];
         let mut seq = 0;
-        // Enough dead records to pass the threshold, with a few live ones among them.
         while journal.file_len() < COMPACT_FROM_BYTES + (1 << 20) {
             journal
                 .append((seq..seq + 100).map(|s| put(s, &json)))
@@ -615,12 +613,20 @@ mod tests {
             journal
                 .append(
                     (seq..seq + 100)
-                        .filter(|s| s % 997 != 0)
+                        .filter(|&s| !kept(s))
                         .map(|seq| Change::Remove { seq }),
                 )
                 .unwrap();
             seq += 100;
         }
+        seq
+    }
+
+    #[test]
+    fn compaction_keeps_exactly_the_live_transactions() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(dir.path()).unwrap();
+        let seq = fill_past_compaction(&mut journal, |seq| seq % 997 == 0);
         let live = journal.entries().unwrap();
         assert!(!live.is_empty());
         journal.compact_if_due().unwrap();
@@ -646,17 +652,7 @@ mod tests {
     fn what_is_appended_during_a_compaction_is_in_the_compacted_file() {
         let dir = tempfile::tempdir().unwrap();
         let mut journal = Journal::open(dir.path()).unwrap();
-        let json = vec![b'x'; 1000];
-        let mut seq = 0;
-        while journal.file_len() < COMPACT_FROM_BYTES + (1 << 20) {
-            journal
-                .append((seq..seq + 100).map(|s| put(s, &json)))
-                .unwrap();
-            journal
-                .append((seq..seq + 99).map(|seq| Change::Remove { seq }))
-                .unwrap();
-            seq += 100;
-        }
+        let seq = fill_past_compaction(&mut journal, |seq| seq % 100 == 99);
         let copied_live = journal.entries().unwrap();
         journal.compact_if_due().unwrap();
         assert!(journal.compaction.is_some(), "due, and started");

@@ -213,7 +213,8 @@ mod tests {
         write_line(&output, Level::INFO, "a\n");
         write_line(&output, Level::DEBUG, "b\n");
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while captured.text().is_empty() && std::time::Instant::now() < deadline {
+        // Both lines, in one write or two (the flusher may wake between them).
+        while captured.text().len() < 4 && std::time::Instant::now() < deadline {
             std::thread::yield_now();
         }
         assert_eq!(captured.text(), "a\nb\n");
