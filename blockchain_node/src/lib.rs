@@ -150,9 +150,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             stop_requested().await;
+            tracing::info!("stopping: answering the requests in progress");
             let _ = stop.send(true);
         })
         .await?;
+    tracing::info!("stopped");
     Ok(())
 }
 

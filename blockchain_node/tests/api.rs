@@ -397,7 +397,9 @@ async fn restart_keeps_chain_pool_and_peers() {
 /// whole file.
 #[tokio::test]
 async fn sigterm_stops_the_node_cleanly() {
-    let node = NodeBuilder::new().start();
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("node.log");
+    let node = NodeBuilder::new().log_to(&log).start();
     let (alice, bob) = (&WALLETS[0].key, &WALLETS[1].key);
     let tx = Transaction::sign(alice, bob.address(), "1", Some("1")).unwrap();
     assert_eq!(post_form(&tx_url(&node), &form_of(&tx)).await.0, 201);
@@ -405,6 +407,15 @@ async fn sigterm_stops_the_node_cleanly() {
         .await
         .unwrap();
     assert!(status.success(), "exit status after SIGTERM: {status}");
+    // Its last lines are written out before it exits (they wait in a buffer otherwise).
+    let text = std::fs::read_to_string(&log).unwrap();
+    for line in [
+        "path=/transactions/new status=201",
+        "stopping",
+        "INFO stopped",
+    ] {
+        assert!(text.contains(line), "no {line:?} in the log:\n{text}");
+    }
     let node = stopped.start();
     let (_, status) = get_json(&format!("{}/transactions/{}", node.url, tx.id())).await;
     assert_eq!(status["status"], "pending");

@@ -86,6 +86,7 @@ pub struct NodeBuilder {
     args: Vec<String>,
     data_dir: Option<PathBuf>,
     port: u16,
+    log: Option<PathBuf>,
 }
 
 impl NodeBuilder {
@@ -95,6 +96,7 @@ impl NodeBuilder {
             args: Vec::new(),
             data_dir: None,
             port: 0,
+            log: None,
         }
     }
     pub fn genesis(mut self, json: String) -> Self {
@@ -113,6 +115,11 @@ impl NodeBuilder {
         self.port = port;
         self
     }
+    /// Logs at `info` into `file` instead of at `warn` to the test's stderr.
+    pub fn log_to(mut self, file: &Path) -> Self {
+        self.log = Some(file.to_owned());
+        self
+    }
 
     pub fn start(self) -> NodeProcess {
         let temp = tempfile::tempdir().unwrap();
@@ -122,7 +129,14 @@ impl NodeBuilder {
             .unwrap_or_else(|| temp.path().join("data"));
         let genesis = temp.path().join("genesis.json");
         std::fs::write(&genesis, &self.genesis).unwrap();
-        start_node(&data_dir, &genesis, self.port, &self.args, Some(temp))
+        start_node(
+            &data_dir,
+            &genesis,
+            self.port,
+            &self.args,
+            self.log.as_deref(),
+            Some(temp),
+        )
     }
 }
 
@@ -131,8 +145,13 @@ fn start_node(
     genesis: &Path,
     port: u16,
     args: &[String],
+    log: Option<&Path>,
     dir: Option<tempfile::TempDir>,
 ) -> NodeProcess {
+    let (filter, stderr) = match log {
+        Some(file) => ("info", Stdio::from(std::fs::File::create(file).unwrap())),
+        None => ("warn", Stdio::inherit()),
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_blockchain_node"))
         .arg("--port")
         .arg(port.to_string())
@@ -143,9 +162,9 @@ fn start_node(
         .arg("--mining-threads")
         .arg("2")
         .args(args)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", filter)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("node starts");
     let stdout = child.stdout.take().unwrap();
@@ -239,7 +258,14 @@ impl StoppedNode {
             }
             std::thread::yield_now();
         }
-        start_node(&self.data_dir, &self.genesis, self.port, args, self.dir)
+        start_node(
+            &self.data_dir,
+            &self.genesis,
+            self.port,
+            args,
+            None,
+            self.dir,
+        )
     }
 }
 
