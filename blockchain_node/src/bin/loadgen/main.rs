@@ -213,13 +213,13 @@ async fn throughput(args: &Args, wallets: &[PrivateKey]) {
         .map(form_body)
         .collect();
     submit_all(&node, warm, args.connections).await;
-    let before = node_usage(&node);
+    let (before, generator_before) = (node_usage(&node), usage(std::process::id()));
     let raw_http::Outcome {
         succeeded: accepted,
         latencies,
         elapsed,
     } = submit_all(&node, bodies, args.connections).await;
-    let after = node_usage(&node);
+    let (after, generator_after) = (node_usage(&node), usage(std::process::id()));
     let rate = accepted as f64 / elapsed.as_secs_f64();
     println!(
         "accepted     {accepted} of {} in {:.2} s",
@@ -246,6 +246,12 @@ async fn throughput(args: &Args, wallets: &[PrivateKey]) {
             after.rss_kb as f64 / 1024.0
         );
     }
+    if let (Some(before), Some(after)) = (generator_before, generator_after) {
+        println!(
+            "generator    {:.0} µs of CPU per request (this process, on the same cores)",
+            after.cpu.saturating_sub(before.cpu).as_secs_f64() * 1e6 / args.txs.max(1) as f64
+        );
+    }
 }
 
 /// What the node process has used so far.
@@ -255,11 +261,15 @@ struct Usage {
     rss_kb: u64,
 }
 
-/// The node's CPU time (all threads, user + system) and resident memory, from Linux's
+/// The node's CPU time and resident memory (see [`usage`]).
+fn node_usage(node: &Node) -> Option<Usage> {
+    usage(node.child.id())
+}
+
+/// A process's CPU time (all threads, user + system) and resident memory, from Linux's
 /// `/proc`; `None` where there is none. CPU time is in clock ticks of 1/100 s (`USER_HZ`
 /// on Linux), so it is meaningful over runs of a second or more.
-fn node_usage(node: &Node) -> Option<Usage> {
-    let pid = node.child.id();
+fn usage(pid: u32) -> Option<Usage> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name, which is in parentheses and may hold spaces.
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
