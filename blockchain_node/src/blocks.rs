@@ -17,7 +17,6 @@ use std::sync::Arc;
 use blockchain_core::pow::HEADER_LEN;
 use blockchain_core::{Block, BlockHash, BlockHeader, Work};
 use bytes::Bytes;
-use futures_util::StreamExt;
 
 use crate::keys::KeyCache;
 use crate::storage::{Storage, StorageError};
@@ -225,25 +224,7 @@ impl JsonPlan {
     /// # Errors
     /// A storage failure, or a body that is missing.
     pub fn read(self, storage: &Storage) -> Result<Vec<Bytes>, StorageError> {
-        let wanted: Vec<(u64, [u8; 32])> = self
-            .sources
-            .iter()
-            .filter_map(|source| match source {
-                JsonSource::Stored(number, hash) => Some((*number, *hash)),
-                JsonSource::Cached(_) => None,
-            })
-            .collect();
-        let mut stored = storage.bodies(&wanted)?.into_iter();
-        self.sources
-            .into_iter()
-            .map(|source| match source {
-                JsonSource::Cached(json) => Ok(json),
-                JsonSource::Stored(number, _) => stored
-                    .next()
-                    .flatten()
-                    .ok_or_else(|| StorageError::missing(number)),
-            })
-            .collect()
+        read_sources(storage, &mut self.sources.into(), usize::MAX)
     }
 
     /// The blocks' JSON, read on the blocking pool: whole if it comes to at most
@@ -268,24 +249,15 @@ impl JsonPlan {
         if rest.is_empty() {
             return Ok(PlanRead::Whole(read));
         }
-        // What was read goes out in chunks of the same size as the rest.
-        let mut read_chunks = Vec::new();
-        let mut chunk: Vec<Bytes> = Vec::new();
-        let mut bytes = 0;
-        for json in read {
-            bytes += json.len();
-            chunk.push(json);
-            if bytes >= STREAM_CHUNK_BYTES {
-                read_chunks.push(Ok(std::mem::take(&mut chunk)));
-                bytes = 0;
-            }
-        }
-        if !chunk.is_empty() {
-            read_chunks.push(Ok(chunk));
-        }
-        Ok(PlanRead::Streamed(Box::pin(
-            futures_util::stream::iter(read_chunks).chain(chunks(storage, rest, _epoch)),
-        )))
+        // What was read goes out first, in chunks of the same size as the rest.
+        let sources = read
+            .into_iter()
+            .map(JsonSource::Cached)
+            .chain(rest)
+            .collect();
+        Ok(PlanRead::Streamed(Box::pin(chunks(
+            storage, sources, _epoch,
+        ))))
     }
 }
 
@@ -329,34 +301,45 @@ fn chunks(
 
 type ChunkRead = tokio::task::JoinHandle<Result<(Vec<Bytes>, VecDeque<JsonSource>), StorageError>>;
 
-/// Starts reading `sources` on the blocking pool until `budget` bytes (the block that
-/// reaches it included); the answer holds what was read and what is left.
+/// Starts reading `sources` on the blocking pool (see [`read_sources`]); the answer holds
+/// what was read and what is left.
 fn read_chunk(storage: Storage, mut sources: VecDeque<JsonSource>, budget: usize) -> ChunkRead {
     tokio::task::spawn_blocking(move || {
-        let mut chunk = Vec::new();
-        let mut bytes = 0;
-        let mut reader = None;
-        while bytes < budget {
-            let Some(source) = sources.pop_front() else {
-                break;
-            };
-            let json = match source {
-                JsonSource::Cached(json) => json,
-                JsonSource::Stored(number, hash) => {
-                    let reader = match &mut reader {
-                        Some(reader) => reader,
-                        None => reader.insert(storage.body_reader()?),
-                    };
-                    reader
-                        .get(number, &hash)?
-                        .ok_or_else(|| StorageError::missing(number))?
-                }
-            };
-            bytes += json.len();
-            chunk.push(json);
-        }
+        let chunk = read_sources(&storage, &mut sources, budget)?;
         Ok((chunk, sources))
     })
+}
+
+/// Takes sources from the front of `sources` and reads their JSON until `budget` bytes (the
+/// block that reaches it included), stored bodies in one read transaction.
+fn read_sources(
+    storage: &Storage,
+    sources: &mut VecDeque<JsonSource>,
+    budget: usize,
+) -> Result<Vec<Bytes>, StorageError> {
+    let mut read = Vec::new();
+    let mut bytes = 0;
+    let mut reader = None;
+    while bytes < budget {
+        let Some(source) = sources.pop_front() else {
+            break;
+        };
+        let json = match source {
+            JsonSource::Cached(json) => json,
+            JsonSource::Stored(number, hash) => {
+                let reader = match &mut reader {
+                    Some(reader) => reader,
+                    None => reader.insert(storage.body_reader()?),
+                };
+                reader
+                    .get(number, &hash)?
+                    .ok_or_else(|| StorageError::missing(number))?
+            }
+        };
+        bytes += json.len();
+        read.push(json);
+    }
+    Ok(read)
 }
 
 impl ChainBlocks {
