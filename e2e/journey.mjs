@@ -134,6 +134,17 @@ async function genesisJourney(page, pageErrors, { nodeUrl, clientUrl, funded }) 
     await shot(page, "05-node-mined");
   });
 
+  await step("node: a block that is not there gets a page saying so, with the way back", page, async () => {
+    const response = await page.goto(`${nodeUrl}/explorer/block/9999`);
+    expect(response.status() === 404, `status ${response.status()}`);
+    const heading = await page.innerText("h1");
+    expect(heading === "Not found", `heading: ${heading}`);
+    await waitForText(page, "#page-error", "No block 9999");
+    await shot(page, "05b-node-missing-block");
+    await page.click("#page-error a[href='/']");
+    await page.waitForSelector("#mine-button");
+  });
+
   await step("client: View Transactions lists the payment on the chain", page, async () => {
     await page.goto(`${clientUrl}/view/transactions`);
     expect((await page.inputValue("#view-node-url")) === nodeUrl, "the node URL is not --node");

@@ -337,6 +337,17 @@ async fn bad_input_gets_clear_4xx_and_the_node_keeps_running() {
             "{method} {path} names its error: {answer}"
         );
     }
+    // A malformed query parameter is named in the API's JSON, not in axum's plain text.
+    for (path, parameter) in [
+        ("/chain?from=abc", "from"),
+        ("/history?address=beef&limit=x", "limit"),
+        ("/stats/blocks?limit=-1", "limit"),
+    ] {
+        let (status, answer) = get_json(&format!("{}{path}", node.url)).await;
+        assert_eq!(status, 400, "{path}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(error.contains(&format!("{parameter}:")), "{path}: {answer}");
+    }
 
     let register = format!("{}/nodes/register", node.url);
     for nodes in ["", "http://", "a,,b", "ftp://x:1", "127.0.0.1:5001,http://"] {
@@ -569,6 +580,53 @@ async fn chain_pages_and_pages_render() {
         page.contains("this node&#39;s miner") || page.contains("this node's miner"),
         "{page}"
     );
+}
+
+/// A browser asking for a block, transaction or address that is not there, or for a
+/// path with no page, gets a page in the node's layout that says so with the status; a
+/// program asking for a path with no route still gets the API's JSON.
+#[tokio::test]
+async fn pages_refuse_with_pages_and_the_api_with_json() {
+    let node = NodeBuilder::new().start();
+    let browser = |path: &str| {
+        client()
+            .get(format!("{}{path}", node.url))
+            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+            .send()
+    };
+    let cases = [
+        ("/explorer/block/9", 404, "No block 9; the tip is 0."),
+        (
+            "/explorer/block/x",
+            400,
+            "Block number &#34;x&#34; is not a whole number.",
+        ),
+        ("/explorer/tx/zz", 400, "A transaction id is 64 hex digits."),
+        ("/explorer/address/zz", 400, "Address is not hexadecimal."),
+        ("/?page=x", 400, "page: invalid digit"),
+        ("/nope", 404, "There is no page at /nope."),
+    ];
+    for (path, status, needle) in cases {
+        let response = browser(path).await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{path}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            content_type.starts_with("text/html"),
+            "{path}: {content_type}"
+        );
+        let page = response.text().await.unwrap();
+        assert!(page.contains(needle), "{path}: {page}");
+        assert!(
+            page.contains(r#"<a href="/">Back to the Mine dashboard</a>"#),
+            "{path}: {page}"
+        );
+    }
+    let (status, answer) = get_json(&format!("{}/nope", node.url)).await;
+    assert_eq!(status, 404);
+    assert_eq!(answer["error"], "no route GET /nope");
 }
 
 /// `--mine` mines pending transactions by itself, and no empty blocks while the pool is empty.

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use blockchain_core::{Amount, Block};
@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
+use super::extract::{Path, Query};
 use crate::blocks::PlanRead;
 use crate::node::ConnectError;
 use crate::storage::StorageError;
@@ -143,9 +144,7 @@ pub async fn block(
     State(app): State<AppState>,
     Path(number): Path<String>,
 ) -> Result<Response, ApiError> {
-    let number: u64 = number.parse().map_err(|_| {
-        ApiError::BadRequest(format!("block number {number:?} is not a whole number"))
-    })?;
+    let number = super::block_number(&number)?;
     let plan = {
         let state = app.node.read();
         if number > state.height() {

@@ -4,6 +4,7 @@
 mod chain;
 mod error;
 mod events;
+mod extract;
 mod fields;
 pub mod guard;
 mod mine;
@@ -91,6 +92,13 @@ pub fn limit(given: Option<usize>, default: usize, max: usize) -> Result<usize, 
             "limit must be 1 to {max}, not {limit}"
         )))
     }
+}
+
+/// A block number in a path, or a 400 naming what was given.
+pub fn block_number(given: &str) -> Result<u64, ApiError> {
+    given
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("block number {given:?} is not a whole number")))
 }
 
 #[derive(RustEmbed)]
@@ -278,8 +286,18 @@ async fn favicon() -> Response {
     asset(Uri::from_static("/static/favicon.svg")).await
 }
 
-async fn not_found(method: Method, uri: Uri) -> ApiError {
-    ApiError::NotFound(format!("no route {method} {}", uri.path()))
+/// No route: a page for browsers (they ask for HTML), JSON for everything else.
+async fn not_found(method: Method, uri: Uri, headers: axum::http::HeaderMap) -> Response {
+    let browser = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if browser {
+        let error = ApiError::NotFound(format!("there is no page at {}", uri.path()));
+        pages::PageError::from(error).into_response()
+    } else {
+        ApiError::NotFound(format!("no route {method} {}", uri.path())).into_response()
+    }
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Response {

@@ -4,18 +4,53 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use blockchain_core::{Address, Transaction, TxId};
 use serde::Deserialize;
 
 use super::AppState;
 use super::error::ApiError;
+use super::extract::{Path, Query};
 use crate::network::PeerHealth;
 
 /// Blocks per page of the chain table.
 const BLOCKS_PER_PAGE: usize = 20;
 /// Rows of an address's history on its page (pending first, then newest confirmed).
 const HISTORY_ROWS: usize = 500;
+
+/// A page's refusal is a page: its status, and what is wrong, in the node's layout. A
+/// stale explorer link would otherwise show a browser the API's JSON.
+pub struct PageError(ApiError);
+
+impl<E: Into<ApiError>> From<E> for PageError {
+    fn from(error: E) -> Self {
+        PageError(error.into())
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "node/error.html")]
+struct ErrorPage {
+    title: String,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.0.parts();
+        let text = |key: &str| body[key].as_str().unwrap_or_default();
+        let mut message = text("error").chars();
+        let page = ErrorPage {
+            title: text("message").to_owned(),
+            // A sentence on the page: the API's messages start in lower case.
+            message: message.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(message).collect()
+            }),
+        };
+        (status, page).into_response()
+    }
+}
 
 /// A long hex value shown short, with the whole value at hand.
 pub struct Hex {
@@ -149,8 +184,9 @@ pub struct PageQuery {
 /// `/`: the Mine dashboard. The chain table shows newest blocks first, a page at a time.
 pub async fn mine(
     State(app): State<AppState>,
-    Query(query): Query<PageQuery>,
-) -> Result<MinePage, ApiError> {
+    query: Result<Query<PageQuery>, ApiError>,
+) -> Result<MinePage, PageError> {
+    let Query(query) = query?;
     let panel = panel(&app);
     let state = app.node.read();
     let pending = state
@@ -214,13 +250,14 @@ pub struct BlockPage {
 /// `/explorer/block/{number}`.
 pub async fn block(
     State(app): State<AppState>,
-    Path(number): Path<u64>,
-) -> Result<BlockPage, ApiError> {
+    number: Result<Path<String>, ApiError>,
+) -> Result<BlockPage, PageError> {
+    let Path(number) = number?;
+    let number = super::block_number(&number)?;
     let state = app.node.read();
-    let stored = state
-        .blocks
-        .get(number)?
-        .ok_or_else(|| ApiError::NotFound(format!("no block {number}")))?;
+    let stored = state.blocks.get(number)?.ok_or_else(|| {
+        ApiError::NotFound(format!("no block {number}; the tip is {}", state.height()))
+    })?;
     let block = &stored.block;
     Ok(BlockPage {
         number: block.number(),
@@ -251,8 +288,9 @@ pub struct TransactionPage {
 /// `/explorer/tx/{id}`.
 pub async fn transaction(
     State(app): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<TransactionPage, ApiError> {
+    id: Result<Path<String>, ApiError>,
+) -> Result<TransactionPage, PageError> {
+    let Path(id) = id?;
     let id: TxId = id
         .parse()
         .map_err(|_| ApiError::BadRequest("a transaction id is 64 hex digits".into()))?;
@@ -292,8 +330,9 @@ pub struct AddressPage {
 /// `/explorer/address/{hex}`: balance and history (newest first, at most 500 rows).
 pub async fn address(
     State(app): State<AppState>,
-    Path(hex): Path<String>,
-) -> Result<AddressPage, ApiError> {
+    hex: Result<Path<String>, ApiError>,
+) -> Result<AddressPage, PageError> {
+    let Path(hex) = hex?;
     let address: Address = app.address(&hex, "address")?;
     let state = app.node.read();
     let (pending_in, pending_out) = state.pool.flows(&address);

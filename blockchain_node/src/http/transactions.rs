@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use std::fmt;
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
+use super::extract::Path;
 use super::fields::Fields;
 
 /// The peer that relayed a request (its `X-Peer` header), read without copying the
