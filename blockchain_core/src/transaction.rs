@@ -190,7 +190,7 @@ fn decode_signature(text: &str) -> Result<Vec<u8>, TxParseError> {
     if text.len() > 2 * MAX_SIGNATURE_LEN {
         return Err(TxParseError::SignatureTooLong);
     }
-    hex::decode(text).map_err(|_| TxParseError::SignatureNotHex)
+    crate::wallet::decode_checked_hex(text).map_err(|_| TxParseError::SignatureNotHex)
 }
 
 impl Transaction {

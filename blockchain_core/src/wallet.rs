@@ -66,7 +66,15 @@ fn decode_hex(text: &str, what: &'static str) -> Result<Vec<u8>, KeyError> {
     if text.len() % 2 == 1 {
         return Err(KeyError::OddLength { what });
     }
-    hex::decode(text).map_err(|_| KeyError::NotHex { what })
+    decode_checked_hex(text).map_err(|_| KeyError::NotHex { what })
+}
+
+/// Decodes hex of even length into a buffer sized up front: `hex::decode` collects through
+/// an iterator of results, which the node's profile showed at 2% of a submission.
+pub(crate) fn decode_checked_hex(text: &str) -> Result<Vec<u8>, hex::FromHexError> {
+    let mut bytes = vec![0; text.len() / 2];
+    hex::decode_to_slice(text, &mut bytes)?;
+    Ok(bytes)
 }
 
 fn check_key_shape(key: &RsaPublicKey, what: &'static str) -> Result<(), KeyError> {
