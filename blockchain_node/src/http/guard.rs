@@ -44,18 +44,20 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Every route: a request must name this node by a host it answers to.
-pub async fn known_host(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
-    if let Some(host) = header(request.headers(), header::HOST.as_str())
-        && !host_is_allowed(host, &guard.hosts)
-    {
-        let name: String = host_name(host).chars().take(100).collect();
-        return ApiError::Forbidden(format!(
+/// Every route: a request must name this node by a host it answers to. The refusal, if
+/// it does not.
+pub fn refuse_unknown_host(guard: &Guard, request: &Request) -> Option<Response> {
+    let host = header(request.headers(), header::HOST.as_str())?;
+    if host_is_allowed(host, &guard.hosts) {
+        return None;
+    }
+    let name: String = host_name(host).chars().take(100).collect();
+    Some(
+        ApiError::Forbidden(format!(
             "this node does not answer to the name {name:?} (a guard against DNS rebinding); start it with --allow-host {name} if that name is really its own"
         ))
-        .into_response();
-    }
-    next.run(request).await
+        .into_response(),
+    )
 }
 
 /// Operator routes: refused to pages of other sites.

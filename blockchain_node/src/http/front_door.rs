@@ -1,0 +1,135 @@
+//! What every request passes first: the host guard, then the access log around
+//! everything after it.
+//!
+//! A hand-written tower layer rather than two `axum::middleware::from_fn`s: each of those
+//! boxes its future and a clone of the service behind it for every request, and on a
+//! submission the two cost several µs of the node's CPU. The log is one plain event a
+//! request, not tower-http's `TraceLayer`, whose span a request (registered, its fields
+//! formatted, entered and left around every poll) cost about 4 µs more.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::{Method, Uri};
+use axum::response::Response;
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
+
+use super::guard::{self, Guard};
+
+/// Wraps a service in a [`FrontDoor`].
+#[derive(Clone)]
+pub struct FrontDoorLayer {
+    guard: Arc<Guard>,
+}
+
+impl FrontDoorLayer {
+    pub fn new(guard: Arc<Guard>) -> Self {
+        FrontDoorLayer { guard }
+    }
+}
+
+impl<S> Layer<S> for FrontDoorLayer {
+    type Service = FrontDoor<S>;
+
+    fn layer(&self, inner: S) -> FrontDoor<S> {
+        FrontDoor {
+            inner,
+            guard: Arc::clone(&self.guard),
+        }
+    }
+}
+
+/// Refuses requests that name this node by a host it does not answer to, passes the
+/// others on, and logs every request with its status and time to the answer's head.
+#[derive(Clone)]
+pub struct FrontDoor<S> {
+    inner: S,
+    guard: Arc<Guard>,
+}
+
+impl<S> Service<Request> for FrontDoor<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Logged<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let started = Instant::now();
+        let method = request.method().clone();
+        let uri = request.uri().clone();
+        let answer = match guard::refuse_unknown_host(&self.guard, &request) {
+            Some(refusal) => Answer::Ready {
+                response: Some(refusal),
+            },
+            None => Answer::Pending {
+                future: self.inner.call(request),
+            },
+        };
+        Logged {
+            answer,
+            started,
+            method,
+            uri,
+        }
+    }
+}
+
+pin_project! {
+    /// The answer of a [`FrontDoor`], logged when it is ready.
+    pub struct Logged<F> {
+        #[pin]
+        answer: Answer<F>,
+        started: Instant,
+        method: Method,
+        uri: Uri,
+    }
+}
+
+pin_project! {
+    #[project = AnswerProjection]
+    enum Answer<F> {
+        Ready { response: Option<Response> },
+        Pending { #[pin] future: F },
+    }
+}
+
+impl<F> Future for Logged<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = match this.answer.project() {
+            AnswerProjection::Ready { response } => response
+                .take()
+                .expect("a logged answer is polled after it was ready"),
+            AnswerProjection::Pending { future } => match future.poll(cx) {
+                Poll::Ready(Ok(response)) => response,
+                Poll::Ready(Err(never)) => match never {},
+                Poll::Pending => return Poll::Pending,
+            },
+        };
+        tracing::info!(
+            method = %this.method,
+            path = %this.uri.path(),
+            status = response.status().as_u16(),
+            latency_us = this.started.elapsed().as_micros() as u64,
+            "request"
+        );
+        Poll::Ready(Ok(response))
+    }
+}
