@@ -1,6 +1,7 @@
 //! The HTTP layer: routes, shared state, limits. Handlers parse, call the node, and map
 //! the result; the rules live in `blockchain_core` and the node.
 
+mod body_limit;
 mod chain;
 mod error;
 mod events;
@@ -28,6 +29,8 @@ use tower_http::timeout::TimeoutLayer;
 
 pub use error::ApiError;
 
+use body_limit::BodyLimitLayer;
+
 use crate::network::Network;
 use crate::node::Node;
 
@@ -37,10 +40,6 @@ const BODY_LIMIT: usize = 64 * 1024;
 const BATCH_BODY_LIMIT: usize = 8 << 20;
 /// Blocks from peers can hold 10,000 transactions.
 const BLOCK_BODY_LIMIT: usize = 48 << 20;
-/// How much of an oversized body the node still reads, and for how long, so that a client
-/// that sends its whole body before reading gets the 413 rather than a reset connection.
-const LINGER_BYTES: usize = 32 << 20;
-const LINGER_TIME: Duration = Duration::from_secs(5);
 
 /// What the handlers share. One `Arc`: axum clones the state for every request (and the
 /// route holding it), and one counter costs less than a counter per part.
@@ -148,9 +147,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{*path}", get(asset))
         .route("/favicon.ico", get(favicon))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(|r, n| {
-            refuse_oversized(BODY_LIMIT, r, n)
-        }))
+        .layer(BodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
@@ -164,21 +161,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/events", get(events::events))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(|r, n| {
-            refuse_oversized(BODY_LIMIT, r, n)
-        }));
+        .layer(BodyLimitLayer::new(BODY_LIMIT));
     let batch = Router::new()
         .route("/transactions/batch", post(transactions::submit_batch))
         .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT))
-        .layer(axum::middleware::from_fn(|r, n| {
-            refuse_oversized(BATCH_BODY_LIMIT, r, n)
-        }));
+        .layer(BodyLimitLayer::new(BATCH_BODY_LIMIT));
     let blocks = Router::new()
         .route("/blocks", post(chain::announce))
         .layer(DefaultBodyLimit::max(BLOCK_BODY_LIMIT))
-        .layer(axum::middleware::from_fn(|r, n| {
-            refuse_oversized(BLOCK_BODY_LIMIT, r, n)
-        }));
+        .layer(BodyLimitLayer::new(BLOCK_BODY_LIMIT));
 
     let front_door = front_door::FrontDoorLayer::new(Arc::clone(&state.guard));
     api.merge(mining)
@@ -225,38 +216,6 @@ async fn asset(uri: Uri) -> Response {
         }
         None => ApiError::NotFound(format!("no asset {path}")).into_response(),
     }
-}
-
-/// A body whose declared length is over `limit` gets a 413 before any handler reads it;
-/// the node first reads and drops what the client sends (bounded by [`LINGER_BYTES`] and
-/// [`LINGER_TIME`]): closing with unread data would reset the connection, and a client
-/// still sending would see the reset instead of the answer.
-async fn refuse_oversized(
-    limit: usize,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let Some(declared) = declared.filter(|&n| n > limit as u64) else {
-        return next.run(request).await;
-    };
-    let mut body = request.into_body().into_data_stream();
-    let deadline = tokio::time::Instant::now() + LINGER_TIME;
-    let mut drained = 0;
-    while drained < LINGER_BYTES {
-        match tokio::time::timeout_at(deadline, futures_util::StreamExt::next(&mut body)).await {
-            Ok(Some(Ok(chunk))) => drained += chunk.len(),
-            _ => break,
-        }
-    }
-    ApiError::TooLarge(format!(
-        "the request body is {declared} bytes; this route takes at most {limit}"
-    ))
-    .into_response()
 }
 
 /// Browsers ask for `/favicon.ico` on pages (and JSON answers) that name no icon.
