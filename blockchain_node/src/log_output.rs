@@ -77,6 +77,14 @@ impl LogOutput {
             previous(info);
         }));
     }
+
+    /// A writer for one line at `level`: warnings and errors go out at once.
+    fn line_writer(&self, level: Level) -> LineWriter<'_> {
+        LineWriter {
+            shared: &self.shared,
+            urgent: level <= Level::WARN,
+        }
+    }
 }
 
 impl Shared {
@@ -149,17 +157,11 @@ impl<'a> MakeWriter<'a> for LogOutput {
     type Writer = LineWriter<'a>;
 
     fn make_writer(&'a self) -> Self::Writer {
-        LineWriter {
-            shared: &self.shared,
-            urgent: false,
-        }
+        self.line_writer(Level::INFO)
     }
 
     fn make_writer_for(&'a self, meta: &Metadata<'_>) -> Self::Writer {
-        LineWriter {
-            shared: &self.shared,
-            urgent: *meta.level() <= Level::WARN,
-        }
+        self.line_writer(*meta.level())
     }
 }
 
@@ -188,11 +190,10 @@ mod tests {
     }
 
     fn write_line(output: &LogOutput, level: Level, line: &str) {
-        let mut writer = LineWriter {
-            shared: &output.shared,
-            urgent: level <= Level::WARN,
-        };
-        writer.write_all(line.as_bytes()).unwrap();
+        output
+            .line_writer(level)
+            .write_all(line.as_bytes())
+            .unwrap();
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! A route group's body-size limit, enforced on the declared length before any handler
-//! reads the body.
+//! A route group's body-size limit: the limit extractors read bodies up to (axum's
+//! `DefaultBodyLimit`), and a refusal on the declared length before any handler reads the
+//! body. One layer sets both, so they cannot disagree.
 //!
 //! An oversized body gets its 413 after the node has read and dropped what the client
 //! sends (bounded by [`LINGER_BYTES`] and [`LINGER_TIME`]): closing with unread data would
@@ -13,7 +14,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use pin_project_lite::pin_project;
@@ -39,11 +40,11 @@ impl BodyLimitLayer {
 }
 
 impl<S> Layer<S> for BodyLimitLayer {
-    type Service = BodyLimit<S>;
+    type Service = BodyLimit<<DefaultBodyLimit as Layer<S>>::Service>;
 
-    fn layer(&self, inner: S) -> BodyLimit<S> {
+    fn layer(&self, inner: S) -> Self::Service {
         BodyLimit {
-            inner,
+            inner: DefaultBodyLimit::max(self.limit).layer(inner),
             limit: self.limit,
         }
     }

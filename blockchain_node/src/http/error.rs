@@ -40,17 +40,30 @@ pub enum ApiError {
 impl ApiError {
     /// The status and JSON body this error answers with; also one item's answer in a batch.
     pub fn parts(self) -> (StatusCode, serde_json::Value) {
-        let (status, message, error) = match self {
+        let field = match &self {
+            ApiError::Setting { field, .. } => Some(*field),
+            _ => None,
+        };
+        let (status, message, error) = self.described();
+        let mut body = json!({ "message": message, "error": error });
+        if let Some(field) = field {
+            body["field"] = field.into();
+        }
+        (status, body)
+    }
+
+    /// The status, a title for it, and what is wrong in words: the API's JSON, and the
+    /// pages' error page, are made of these.
+    pub fn described(self) -> (StatusCode, &'static str, String) {
+        match self {
             ApiError::MissingField(field) => (
                 StatusCode::BAD_REQUEST,
                 "Missing values",
                 format!("missing field: {field}"),
             ),
             ApiError::BadRequest(error) => (StatusCode::BAD_REQUEST, "Bad request", error),
-            ApiError::Setting { field, message } => {
-                let body =
-                    json!({ "message": "Invalid setting", "error": message, "field": field });
-                return (StatusCode::BAD_REQUEST, body);
+            ApiError::Setting { message, .. } => {
+                (StatusCode::BAD_REQUEST, "Invalid setting", message)
             }
             ApiError::InvalidTransaction(error) => {
                 (StatusCode::NOT_ACCEPTABLE, "Invalid Transaction!", error)
@@ -77,8 +90,7 @@ impl ApiError {
                 "Storage failure",
                 "the node could not write to its database; nothing was accepted".to_owned(),
             ),
-        };
-        (status, json!({ "message": message, "error": error }))
+        }
     }
 }
 

@@ -19,7 +19,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -146,7 +145,6 @@ pub fn router(state: AppState) -> Router {
         .route("/explorer/address/{address}", get(pages::address))
         .route("/static/{*path}", get(asset))
         .route("/favicon.ico", get(favicon))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(BodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -160,15 +158,12 @@ pub fn router(state: AppState) -> Router {
             get(mine::mine).post(mine::mine).route_layer(operator),
         )
         .route("/events", get(events::events))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(BodyLimitLayer::new(BODY_LIMIT));
     let batch = Router::new()
         .route("/transactions/batch", post(transactions::submit_batch))
-        .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT))
         .layer(BodyLimitLayer::new(BATCH_BODY_LIMIT));
     let blocks = Router::new()
         .route("/blocks", post(chain::announce))
-        .layer(DefaultBodyLimit::max(BLOCK_BODY_LIMIT))
         .layer(BodyLimitLayer::new(BLOCK_BODY_LIMIT));
 
     let front_door = front_door::FrontDoorLayer::new(Arc::clone(&state.guard));

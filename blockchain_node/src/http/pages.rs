@@ -32,17 +32,16 @@ impl<E: Into<ApiError>> From<E> for PageError {
 #[derive(Template, WebTemplate)]
 #[template(path = "node/error.html")]
 struct ErrorPage {
-    title: String,
+    title: &'static str,
     message: String,
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let (status, body) = self.0.parts();
-        let text = |key: &str| body[key].as_str().unwrap_or_default();
-        let mut message = text("error").chars();
+        let (status, title, message) = self.0.described();
+        let mut message = message.chars();
         let page = ErrorPage {
-            title: text("message").to_owned(),
+            title,
             // A sentence on the page: the API's messages start in lower case.
             message: message.next().map_or_else(String::new, |first| {
                 first.to_uppercase().chain(message).collect()
