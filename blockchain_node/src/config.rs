@@ -82,6 +82,12 @@ pub struct Config {
     #[arg(long)]
     pub block_interval: Option<f64>,
 
+    /// Seconds a client may take to send a request's head, and again its body; also how
+    /// long an idle keep-alive connection stays open. A client that stalls gets its
+    /// connection closed (with a 408 for a stalled body) instead of holding it.
+    #[arg(long, default_value_t = 20.0, value_name = "SECONDS", value_parser = positive_seconds)]
+    pub client_timeout: f64,
+
     /// Seconds between automatic consensus rounds with peers (0 disables them).
     #[arg(long, default_value_t = 30.0)]
     pub sync_interval: f64,
@@ -115,6 +121,10 @@ impl Config {
 
     pub fn sync_interval(&self) -> Option<Duration> {
         (self.sync_interval > 0.0).then(|| Duration::from_secs_f64(self.sync_interval))
+    }
+
+    pub fn client_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.client_timeout)
     }
 
     pub fn pool_sender_limit(&self) -> usize {
@@ -151,4 +161,16 @@ impl Config {
 /// The machine's cores: the most mining threads worth running.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A number of seconds above zero and at most a day (clap's parser for durations).
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if seconds > 0.0 && seconds <= 86_400.0 {
+        Ok(seconds)
+    } else {
+        Err(format!("{text} is not between 0 and 86400 seconds"))
+    }
 }

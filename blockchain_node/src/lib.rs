@@ -19,7 +19,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use blockchain_core::{Difficulty, NetworkParams};
 
 pub use config::Config;
@@ -139,21 +138,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         network,
         shutdown,
         guard: Arc::new(guard),
+        client_timeout: config.client_timeout(),
     }));
-    // No Nagle delay: a dashboard's event that follows another small one would otherwise
-    // wait for the browser's delayed acknowledgement (up to 40 ms).
-    let listener = listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "TCP_NODELAY not set");
-        }
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            stop_requested().await;
-            tracing::info!("stopping: answering the requests in progress");
-            let _ = stop.send(true);
-        })
-        .await?;
+    http::server::serve(listener, app, config.client_timeout(), async move {
+        stop_requested().await;
+        tracing::info!("stopping: answering the requests in progress");
+        let _ = stop.send(true);
+    })
+    .await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -4,6 +4,8 @@
 mod common;
 
 use common::{NodeBuilder, WALLETS, client, form_of, get_json};
+use std::time::{Duration, Instant};
+
 use reqwest::Method;
 
 const EVIL: &str = "https://evil.example";
@@ -224,4 +226,112 @@ async fn an_oversized_body_sent_whole_still_gets_its_413() {
         assert!(answer.contains("takes at most 65536"), "{answer}");
     }
     assert_eq!(height(&node.url).await, 0);
+}
+
+/// Reads until the node closes the connection; fails the test, rather than hanging it, if
+/// that has not happened within `within`.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream, within: Duration) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    tokio::time::timeout(within, stream.read_to_end(&mut answer))
+        .await
+        .expect("the node closes a stalled connection")
+        .expect("a clean close, not a reset");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// A client cannot hold a connection by stalling: not before its request head, not in the
+/// middle of it, not in the middle of a body (a 408), not by dripping the body, and not by
+/// keeping an idle connection open. A body sent in parts within the time is still taken.
+#[tokio::test]
+async fn a_stalled_client_cannot_hold_a_connection() {
+    use tokio::io::AsyncWriteExt;
+    let node = NodeBuilder::new().arg("--client-timeout").arg("1").start();
+    let address = node.url.trim_start_matches("http://").to_owned();
+    let connect = || tokio::net::TcpStream::connect(address.clone());
+    let guard = Duration::from_secs(15);
+    let head = |path: &str, length: usize| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+        )
+    };
+
+    // Half a body, then nothing, on every route that takes one.
+    for path in [
+        "/transactions/new",
+        "/transactions/batch",
+        "/blocks",
+        "/mine",
+    ] {
+        let mut stream = connect().await.unwrap();
+        let started = Instant::now();
+        stream.write_all(head(path, 100).as_bytes()).await.unwrap();
+        stream.write_all(b"{\"sender_address\":").await.unwrap();
+        let answer = read_until_closed(&mut stream, guard).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{path}: {answer}");
+        assert!(
+            answer.contains("did not arrive in time"),
+            "{path}: {answer}"
+        );
+        assert!(started.elapsed() >= Duration::from_millis(900), "{path}");
+    }
+
+    // A body dripped a byte at a time: the deadline counts from the head, not between bytes.
+    let mut stream = connect().await.unwrap();
+    stream
+        .write_all(head("/transactions/new", 400).as_bytes())
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let drip = tokio::spawn(async move {
+        while writer.write_all(b" ").await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        guard,
+        tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut answer),
+    )
+    .await
+    .expect("the node closes a dripping connection")
+    .ok();
+    drip.abort();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "drip: {answer}");
+
+    // Nothing at all, and half a request head: closed without an answer.
+    let mut stream = connect().await.unwrap();
+    assert_eq!(read_until_closed(&mut stream, guard).await, "");
+    let mut stream = connect().await.unwrap();
+    stream
+        .write_all(format!("GET /status HTTP/1.1\r\nHost: {address}\r\n").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(read_until_closed(&mut stream, guard).await, "");
+
+    // An idle keep-alive connection is closed once its answer is sent.
+    let mut stream = connect().await.unwrap();
+    stream
+        .write_all(format!("GET /status HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut stream, guard).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // A body in two parts, well within the time, is judged as usual (here: bad JSON).
+    let mut stream = connect().await.unwrap();
+    let body = b"{\"not\": \"a transaction\"}";
+    stream
+        .write_all(head("/transactions/new", body.len()).as_bytes())
+        .await
+        .unwrap();
+    stream.write_all(&body[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stream.write_all(&body[10..]).await.unwrap();
+    let answer = read_until_closed(&mut stream, guard).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+
+    // And the node still answers.
+    assert_eq!(get_json(&format!("{}/status", node.url)).await.0, 200);
 }

@@ -1,23 +1,36 @@
-//! A route group's body-size limit: the limit extractors read bodies up to (axum's
-//! `DefaultBodyLimit`), and a refusal on the declared length before any handler reads the
-//! body. One layer sets both, so they cannot disagree.
+//! A route group's body limits, in size and in time.
 //!
-//! An oversized body gets its 413 after the node has read and dropped what the client
-//! sends (bounded by [`LINGER_BYTES`] and [`LINGER_TIME`]): closing with unread data would
-//! reset the connection, and a client still sending would see the reset instead of the
-//! answer. A hand-written layer rather than an `axum::middleware::from_fn`, which boxes a
-//! future and a clone of the service behind it for every request, refused or not.
+//! Size: the limit extractors read bodies up to (axum's `DefaultBodyLimit`), and a refusal
+//! on the declared length before any handler reads the body. One layer sets both, so they
+//! cannot disagree. An oversized body gets its 413 after the node has read and dropped what
+//! the client sends (bounded by [`LINGER_BYTES`] and [`LINGER_TIME`]): closing with unread
+//! data would reset the connection, and a client still sending would see the reset instead
+//! of the answer.
+//!
+//! Time: a body must have arrived within the client timeout of its request's head, or the
+//! request gets a 408 and its connection is closed. Without it a client that declared a
+//! body and stalled, or sent it a byte a minute, held its connection and its handler for
+//! as long as it liked. The timer is made only if the body is not already there, which is
+//! the usual case for a small form.
+//!
+//! A hand-written layer rather than an `axum::middleware::from_fn`, which boxes a future
+//! and a clone of the service behind it for every request, refused or not.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::header;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use http_body::{Frame, SizeHint};
 use pin_project_lite::pin_project;
+use tokio::time::{Instant, Sleep};
 use tower::{Layer, Service};
 
 use super::error::ApiError;
@@ -27,15 +40,17 @@ use super::error::ApiError;
 const LINGER_BYTES: usize = 32 << 20;
 const LINGER_TIME: Duration = Duration::from_secs(5);
 
-/// Wraps a route group's services in a [`BodyLimit`] of `limit` bytes.
+/// Wraps a route group's services in a [`BodyLimit`] of `limit` bytes, arriving within
+/// `time` of the request's head.
 #[derive(Clone, Copy)]
 pub struct BodyLimitLayer {
     limit: usize,
+    time: Duration,
 }
 
 impl BodyLimitLayer {
-    pub fn new(limit: usize) -> Self {
-        BodyLimitLayer { limit }
+    pub fn new(limit: usize, time: Duration) -> Self {
+        BodyLimitLayer { limit, time }
     }
 }
 
@@ -46,15 +61,18 @@ impl<S> Layer<S> for BodyLimitLayer {
         BodyLimit {
             inner: DefaultBodyLimit::max(self.limit).layer(inner),
             limit: self.limit,
+            time: self.time,
         }
     }
 }
 
-/// Refuses a request whose declared body is over the limit; passes the others on.
+/// Refuses a request whose declared body is over the limit; passes the others on, their
+/// bodies under a deadline.
 #[derive(Clone)]
 pub struct BodyLimit<S> {
     inner: S,
     limit: usize,
+    time: Duration,
 }
 
 impl<S> Service<Request> for BodyLimit<S>
@@ -75,22 +93,40 @@ where
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        match declared.filter(|&n| n > self.limit as u64) {
-            None => Limited::Passed {
-                future: self.inner.call(request),
-            },
-            Some(declared) => Limited::Refused {
+        if let Some(declared) = declared.filter(|&n| n > self.limit as u64) {
+            return Limited::Refused {
                 answer: Box::pin(refuse(request, declared, self.limit)),
-            },
+            };
+        }
+        if request.body().is_end_stream() {
+            return Limited::Passed {
+                future: self.inner.call(request),
+                late: None,
+            };
+        }
+        let late = Arc::new(AtomicBool::new(false));
+        let deadline = Instant::now() + self.time;
+        let request = request.map(|body| {
+            Body::new(DeadlineBody {
+                inner: body,
+                deadline,
+                timer: None,
+                late: Arc::clone(&late),
+            })
+        });
+        Limited::Passed {
+            future: self.inner.call(request),
+            late: Some(late),
         }
     }
 }
 
 pin_project! {
-    /// The answer of a [`BodyLimit`]: the service's, or the 413.
+    /// The answer of a [`BodyLimit`]: the service's, the 408 if the body came too late,
+    /// or the 413.
     #[project = LimitedProjection]
     pub enum Limited<F> {
-        Passed { #[pin] future: F },
+        Passed { #[pin] future: F, late: Option<Arc<AtomicBool>> },
         Refused { answer: Pin<Box<dyn Future<Output = Response> + Send>> },
     }
 }
@@ -103,7 +139,16 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
-            LimitedProjection::Passed { future } => future.poll(cx),
+            LimitedProjection::Passed { future, late } => {
+                let answer = ready!(future.poll(cx));
+                if late
+                    .as_ref()
+                    .is_some_and(|late| late.load(Ordering::Relaxed))
+                {
+                    return Poll::Ready(Ok(too_late()));
+                }
+                Poll::Ready(answer)
+            }
             LimitedProjection::Refused { answer } => answer.as_mut().poll(cx).map(Ok),
         }
     }
@@ -123,4 +168,61 @@ async fn refuse(request: Request, declared: u64, limit: usize) -> Response {
         "the request body is {declared} bytes; this route takes at most {limit}"
     ))
     .into_response()
+}
+
+/// The 408 for a body that missed its deadline; the connection closes after it, since
+/// the rest of the body may still be on its way.
+fn too_late() -> Response {
+    let mut response = ApiError::TimedOut(
+        "the request body did not arrive in time; the connection is closed".to_owned(),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+pin_project! {
+    /// A request body that fails once its deadline passes, and marks the request late.
+    struct DeadlineBody {
+        #[pin]
+        inner: Body,
+        deadline: Instant,
+        // Made when the body first has to be waited for.
+        timer: Option<Pin<Box<Sleep>>>,
+        late: Arc<AtomicBool>,
+    }
+}
+
+impl HttpBody for DeadlineBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = self.project();
+        if let Poll::Ready(frame) = this.inner.poll_frame(cx) {
+            return Poll::Ready(frame);
+        }
+        let deadline = *this.deadline;
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        ready!(timer.as_mut().poll(cx));
+        this.late.store(true, Ordering::Relaxed);
+        Poll::Ready(Some(Err(axum::Error::new(
+            "the request body did not arrive in time",
+        ))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }

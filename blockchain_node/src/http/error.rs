@@ -29,6 +29,8 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// The body is over the route's size limit: 413.
     TooLarge(String),
+    /// The body did not arrive in time: 408.
+    TimedOut(String),
     /// The pool is full: 503 with Retry-After.
     Busy(String),
     /// The sender holds its whole share of the pool: 429.
@@ -76,6 +78,7 @@ impl ApiError {
             ApiError::TooLarge(error) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "Request too large", error)
             }
+            ApiError::TimedOut(error) => (StatusCode::REQUEST_TIMEOUT, "Request timeout", error),
             ApiError::UnsupportedMediaType(error) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Unsupported media type",

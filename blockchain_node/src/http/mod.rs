@@ -12,6 +12,7 @@ pub mod guard;
 mod mine;
 mod nodes;
 mod pages;
+pub mod server;
 mod settings;
 mod transactions;
 
@@ -60,6 +61,8 @@ pub struct AppParts {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// The host names and origins this node trusts.
     pub guard: Arc<guard::Guard>,
+    /// How long a client may take to send a request body (`--client-timeout`).
+    pub client_timeout: Duration,
 }
 
 impl AppState {
@@ -106,6 +109,7 @@ struct Assets;
 
 /// Builds the application: the original API, our additions, pages and assets.
 pub fn router(state: AppState) -> Router {
+    let body_time = state.client_timeout;
     // The operator's routes (they mine, change peers or settings) refuse other sites' pages.
     let operator =
         axum::middleware::from_fn_with_state(Arc::clone(&state.guard), guard::operator_only);
@@ -145,7 +149,7 @@ pub fn router(state: AppState) -> Router {
         .route("/explorer/address/{address}", get(pages::address))
         .route("/static/{*path}", get(asset))
         .route("/favicon.ico", get(favicon))
-        .layer(BodyLimitLayer::new(BODY_LIMIT))
+        .layer(BodyLimitLayer::new(BODY_LIMIT, body_time))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
@@ -158,13 +162,13 @@ pub fn router(state: AppState) -> Router {
             get(mine::mine).post(mine::mine).route_layer(operator),
         )
         .route("/events", get(events::events))
-        .layer(BodyLimitLayer::new(BODY_LIMIT));
+        .layer(BodyLimitLayer::new(BODY_LIMIT, body_time));
     let batch = Router::new()
         .route("/transactions/batch", post(transactions::submit_batch))
-        .layer(BodyLimitLayer::new(BATCH_BODY_LIMIT));
+        .layer(BodyLimitLayer::new(BATCH_BODY_LIMIT, body_time));
     let blocks = Router::new()
         .route("/blocks", post(chain::announce))
-        .layer(BodyLimitLayer::new(BLOCK_BODY_LIMIT));
+        .layer(BodyLimitLayer::new(BLOCK_BODY_LIMIT, body_time));
 
     let front_door = front_door::FrontDoorLayer::new(Arc::clone(&state.guard));
     api.merge(mining)
