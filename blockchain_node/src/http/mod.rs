@@ -152,7 +152,7 @@ pub fn router(state: AppState) -> Router {
         .layer(BodyLimitLayer::new(BODY_LIMIT, body_time))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
+            handler_time(body_time),
         ));
     // Mining may take long at a high difficulty, and the event stream lasts as long as
     // its page: no request timeout there.
@@ -179,6 +179,12 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(cors())
         .layer(front_door)
+}
+
+/// How long an API request may take in all: 30 s, or longer if its body may take longer
+/// to arrive, so that a late body gets its 408 rather than this 503.
+fn handler_time(body_time: Duration) -> Duration {
+    Duration::from_secs(30).max(body_time + Duration::from_secs(5))
 }
 
 /// CORS for the wallet pages that post to the node from another origin: any origin, no
