@@ -171,6 +171,8 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
     if seconds > 0.0 && seconds <= 86_400.0 {
         Ok(seconds)
     } else {
-        Err(format!("{text} is not between 0 and 86400 seconds"))
+        Err(format!(
+            "{text} seconds: give more than 0 and at most 86400"
+        ))
     }
 }
