@@ -9,6 +9,7 @@ use common::{
     NodeBuilder, VECTORS, WALLETS, client, entry_form, form_of, get_json, get_text, post_form,
 };
 use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn tx_url(node: &common::NodeProcess) -> String {
     format!("{}/transactions/new", node.url)
@@ -414,10 +415,36 @@ async fn sigterm_stops_the_node_cleanly() {
     let (alice, bob) = (&WALLETS[0].key, &WALLETS[1].key);
     let tx = Transaction::sign(alice, bob.address(), "1", Some("1")).unwrap();
     assert_eq!(post_form(&tx_url(&node), &form_of(&tx)).await.0, 201);
-    let (status, stopped) = tokio::task::spawn_blocking(move || node.terminate())
-        .await
-        .unwrap();
+    // Connections that would keep a careless server waiting: an idle keep-alive one, and a
+    // dashboard's event stream.
+    let address = node.url.trim_start_matches("http://").to_owned();
+    let mut open = Vec::new();
+    for path in ["/status", "/events"] {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream
+            .write_all(format!("GET {path} HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut head = [0; 12];
+        stream.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200", "{path}");
+        open.push(stream);
+    }
+    let (status, stopped) = tokio::time::timeout(
+        Duration::from_secs(15),
+        tokio::task::spawn_blocking(move || node.terminate()),
+    )
+    .await
+    .expect("the node exits promptly with connections open")
+    .unwrap();
     assert!(status.success(), "exit status after SIGTERM: {status}");
+    for mut stream in open {
+        let mut rest = Vec::new();
+        stream
+            .read_to_end(&mut rest)
+            .await
+            .expect("closed, not reset");
+    }
     // Its last lines are written out before it exits (they wait in a buffer otherwise).
     let text = std::fs::read_to_string(&log).unwrap();
     for line in [
