@@ -363,8 +363,16 @@ async fn the_server_logs_one_line_per_request_and_never_a_key() {
     child.wait().unwrap();
     let mut rest = String::new();
     log.read_to_string(&mut rest).unwrap();
-    let request_lines: Vec<_> = rest.lines().filter(|l| l.contains("request{")).collect();
+    let request_lines: Vec<_> = rest.lines().filter(|l| l.contains(" request ")).collect();
     assert_eq!(request_lines.len(), 3, "{rest}");
+    // The node's shape: method, path without the query string, status, time taken.
+    for (line, expected) in request_lines.iter().zip([
+        "request method=POST path=/generate/transaction status=400 latency_us=",
+        "request method=GET path=/wallet status=200 latency_us=",
+        "request method=GET path=/wallet/new status=200 latency_us=",
+    ]) {
+        assert!(line.contains(expected), "{line:?} has no {expected:?}");
+    }
     assert!(request_lines.iter().all(|l| l.contains(" INFO ")), "{rest}");
     assert!(
         !rest.contains(&secret[20..80]),
