@@ -9,6 +9,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use blockchain_core::PrivateKey;
@@ -79,6 +80,16 @@ pub struct ServeArgs {
     /// others get a 403: a guard against DNS rebinding); repeat for several.
     #[arg(long = "allow-host", value_name = "NAME")]
     pub allow_hosts: Vec<String>,
+    /// Seconds a client may take to send a request's head; also how long an idle
+    /// keep-alive connection stays open. A client that stalls gets its connection closed
+    /// instead of holding it.
+    #[arg(
+        long,
+        default_value = "20",
+        value_name = "SECONDS",
+        value_parser = blockchain_http::parse_client_timeout
+    )]
+    pub client_timeout: Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,7 +243,12 @@ fn node_client(text: &str) -> anyhow::Result<NodeClient> {
 async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let node = parse_node_url(&args.node).context("--node")?;
     let state = AppState::new(node).with_allowed_hosts(&args.allow_hosts);
-    serve(SocketAddr::new(args.host, args.port), state).await
+    serve(
+        SocketAddr::new(args.host, args.port),
+        state,
+        args.client_timeout,
+    )
+    .await
 }
 
 #[derive(Serialize)]

@@ -298,23 +298,28 @@ async fn help_warns_before_binding_beyond_loopback() {
     );
 }
 
-#[tokio::test]
-async fn the_server_logs_one_line_per_request_and_never_a_key() {
-    use std::io::{BufRead, BufReader, Read};
+/// Starts the wallet app on a free port with `extra` arguments, its node unreachable;
+/// returns it, its URL and its log (stderr), once it listens.
+async fn start_server(
+    extra: &[&str],
+) -> (
+    std::process::Child,
+    String,
+    std::io::BufReader<std::process::ChildStderr>,
+) {
+    use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
 
-    let vectors = vectors();
-    let entry = &vectors["valid"][0];
-    let secret = entry["sender_private_key"].as_str().unwrap();
     let mut child = Command::new(BIN)
         .args(["--port", "0", "--node", &dead_url().await])
+        .args(extra)
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     // Readiness: the server logs its address once it listens.
-    let (base, mut log) = tokio::task::spawn_blocking(move || {
+    let (base, log) = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
         loop {
             line.clear();
@@ -330,6 +335,17 @@ async fn the_server_logs_one_line_per_request_and_never_a_key() {
     })
     .await
     .unwrap();
+    (child, base, log)
+}
+
+#[tokio::test]
+async fn the_server_logs_one_line_per_request_and_never_a_key() {
+    use std::io::Read;
+
+    let vectors = vectors();
+    let entry = &vectors["valid"][0];
+    let secret = entry["sender_private_key"].as_str().unwrap();
+    let (mut child, base, mut log) = start_server(&[]).await;
 
     let form = [
         ("sender_address", entry["sender_address"].as_str().unwrap()),
@@ -383,4 +399,45 @@ async fn the_server_logs_one_line_per_request_and_never_a_key() {
         !rest.contains("\u{1b}["),
         "colour codes in a non-terminal log"
     );
+}
+
+/// A client cannot hold a connection to the wallet app by stalling: not before its request
+/// head, not in the middle of it, and not by keeping an idle connection open.
+#[tokio::test]
+async fn a_stalled_client_cannot_hold_a_connection() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (mut child, base, _log) = start_server(&["--client-timeout", "1"]).await;
+    let address = base.trim_start_matches("http://").to_owned();
+    let until_closed = async |stream: &mut tokio::net::TcpStream| {
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(15), stream.read_to_end(&mut answer))
+            .await
+            .expect("the app closes a stalled connection")
+            .expect("a clean close, not a reset");
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    for sent in [
+        String::new(),
+        format!("GET / HTTP/1.1\r\nHost: {address}\r\n"),
+        format!("GET /favicon.ico HTTP/1.1\r\nHost: {address}\r\n\r\n"),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream.write_all(sent.as_bytes()).await.unwrap();
+        let answer = until_closed(&mut stream).await;
+        let expected = if sent.ends_with("\r\n\r\n") {
+            "HTTP/1.1 200"
+        } else {
+            ""
+        };
+        assert!(answer.starts_with(expected), "{sent:?}: {answer:?}");
+        assert_eq!(
+            answer.is_empty(),
+            expected.is_empty(),
+            "{sent:?}: {answer:?}"
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -85,8 +85,13 @@ pub struct Config {
     /// Seconds a client may take to send a request's head, and again its body; also how
     /// long an idle keep-alive connection stays open. A client that stalls gets its
     /// connection closed (with a 408 for a stalled body) instead of holding it.
-    #[arg(long, default_value_t = 20.0, value_name = "SECONDS", value_parser = positive_seconds)]
-    pub client_timeout: f64,
+    #[arg(
+        long,
+        default_value = "20",
+        value_name = "SECONDS",
+        value_parser = blockchain_http::parse_client_timeout
+    )]
+    pub client_timeout: Duration,
 
     /// Seconds between automatic consensus rounds with peers (0 disables them).
     #[arg(long, default_value_t = 30.0)]
@@ -123,10 +128,6 @@ impl Config {
         (self.sync_interval > 0.0).then(|| Duration::from_secs_f64(self.sync_interval))
     }
 
-    pub fn client_timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.client_timeout)
-    }
-
     pub fn pool_sender_limit(&self) -> usize {
         self.pool_sender_limit.map_or_else(
             || crate::pool::PendingPool::default_sender_limit(self.pool_capacity),
@@ -161,18 +162,4 @@ impl Config {
 /// The machine's cores: the most mining threads worth running.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// A number of seconds above zero and at most a day (clap's parser for durations).
-fn positive_seconds(text: &str) -> Result<f64, String> {
-    let seconds: f64 = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
-    if seconds > 0.0 && seconds <= 86_400.0 {
-        Ok(seconds)
-    } else {
-        Err(format!(
-            "{text} seconds: give more than 0 and at most 86400"
-        ))
-    }
 }

@@ -138,9 +138,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         network,
         shutdown,
         guard: Arc::new(guard),
-        client_timeout: config.client_timeout(),
+        client_timeout: config.client_timeout,
     }));
-    http::server::serve(listener, app, config.client_timeout(), async move {
+    blockchain_http::serve(listener, app, config.client_timeout, async move {
         stop_requested().await;
         tracing::info!("stopping: answering the requests in progress");
         let _ = stop.send(true);

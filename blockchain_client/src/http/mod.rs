@@ -191,11 +191,16 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Serves the app on `addr` until Ctrl-C or SIGTERM.
+/// Serves the app on `addr` until Ctrl-C or SIGTERM; a client gets `client_timeout` to
+/// send each request's head.
 ///
 /// # Errors
 /// If the address cannot be bound.
-pub async fn serve(addr: SocketAddr, state: AppState) -> anyhow::Result<()> {
+pub async fn serve(
+    addr: SocketAddr,
+    state: AppState,
+    client_timeout: Duration,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
@@ -208,9 +213,7 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> anyhow::Result<()> {
         );
     }
     tracing::info!(node = %state.default_node, "wallet client listening on http://{local}");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    blockchain_http::serve(listener, router(state), client_timeout, shutdown_signal()).await;
     Ok(())
 }
 

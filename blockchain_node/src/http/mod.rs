@@ -12,7 +12,6 @@ pub mod guard;
 mod mine;
 mod nodes;
 mod pages;
-pub mod server;
 mod settings;
 mod transactions;
 

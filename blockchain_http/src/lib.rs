@@ -1,11 +1,12 @@
-//! The connection loop: accepts connections and serves the router on each, with a bound on
-//! how long a client may keep a connection without sending a request.
+//! HTTP plumbing the node and the wallet app share: the connection loop, which accepts
+//! connections and serves an app on each, with a bound on how long a client may keep a
+//! connection without sending a request.
 //!
 //! `axum::serve` has no such bound: a client that opened connections and sent nothing, or
-//! half a request head, held them (and the node's file descriptors) until it went away.
+//! half a request head, held them (and the app's file descriptors) until it went away.
 //! Here hyper's header timeout closes a connection whose next request head has not fully
-//! arrived within the client timeout, counted from its opening or from its last answer; the
-//! route groups' body limit bounds the body in the same way (see `body_limit`).
+//! arrived within the client timeout, counted from its opening or from its last answer.
+//! Bodies are each app's to bound (the node's route groups give them the same time).
 
 use std::future::Future;
 use std::pin::pin;
@@ -55,4 +56,35 @@ pub async fn serve(
     }
     drop(listener);
     connections.shutdown().await;
+}
+
+/// Parses a `--client-timeout` argument: seconds, above zero and at most a day.
+///
+/// # Errors
+/// What to give instead, in words.
+pub fn parse_client_timeout(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if seconds > 0.0 && seconds <= 86_400.0 {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(format!(
+            "{text} seconds: give more than 0 and at most 86400"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_timeouts_are_positive_seconds_up_to_a_day() {
+        assert_eq!(parse_client_timeout("20"), Ok(Duration::from_secs(20)));
+        assert_eq!(parse_client_timeout("0.5"), Ok(Duration::from_millis(500)));
+        for bad in ["0", "-1", "86401", "NaN", "inf", "soon", ""] {
+            assert!(parse_client_timeout(bad).is_err(), "{bad:?} was taken");
+        }
+    }
 }
