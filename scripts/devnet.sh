@@ -27,6 +27,14 @@ stop_all() {
 }
 trap stop_all EXIT INT TERM
 
+# Each app's output, every line labelled with which app wrote it ("node 5001", "wallet").
+# The labeller ignores Ctrl-C, so it outlives its app and passes on the app's last lines;
+# it ends when the app closes its output.
+labelled() {
+  trap '' INT
+  sed -u "s/^/$(printf '%-9s' "$1")| /"
+}
+
 # Waits until something listens on 127.0.0.1:$1, or fails if process $2 exits first.
 wait_for_port() {
   for _ in $(seq 1 200); do
@@ -43,13 +51,13 @@ for ((i = 0; i < count; i++)); do
   port=$((5000 + i))
   peers=()
   for url in "${nodes[@]}"; do peers+=(--peer "$url"); done
-  "$target/blockchain_node" --port "$port" "${peers[@]}" "$@" &
+  "$target/blockchain_node" --port "$port" "${peers[@]}" "$@" > >(labelled "node $port") 2>&1 &
   pids+=($!)
   wait_for_port "$port" "$!"
   nodes+=("http://127.0.0.1:$port")
 done
 
-"$target/blockchain_client" --port 8080 --node "${nodes[0]}" &
+"$target/blockchain_client" --port 8080 --node "${nodes[0]}" > >(labelled "wallet") 2>&1 &
 pids+=($!)
 wait_for_port 8080 "$!"
 
