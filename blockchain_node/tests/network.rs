@@ -190,7 +190,18 @@ async fn four_nodes_mining_at_once_converge_and_keep_every_acknowledged_transact
         [&a, &b, &c].iter().all(|m| m["block_number"] == 1),
         "{a} {b} {c}"
     );
-    // One more block somewhere breaks any tie: the most work is then one chain.
+    // One more block somewhere breaks any tie: the most work is then one chain. It is mined
+    // once every node holds a block 1 (announcements are on their way, not yet there, when
+    // the three answers come back), so that it is built on one of the competing blocks.
+    wait_for("every node to hold a block 1", || async {
+        for url in &urls {
+            if height(url).await < 1 {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
     let last = mine(urls[3]).await;
     assert_eq!(last["block_number"], 2);
 
