@@ -85,7 +85,7 @@ pub struct ServeArgs {
     /// instead of holding it.
     #[arg(
         long,
-        default_value = "20",
+        default_value = blockchain_http::DEFAULT_CLIENT_TIMEOUT,
         value_name = "SECONDS",
         value_parser = blockchain_http::parse_client_timeout
     )]

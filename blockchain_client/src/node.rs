@@ -29,9 +29,6 @@ use crate::signing::SignedTransaction;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long to wait for a whole answer.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
-/// Idle connections to a node are dropped after this, before the node's own idle limit
-/// (its `--client-timeout`, 20 s by default) closes them, so no request races that close.
-const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a text is not a node URL.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -338,7 +335,7 @@ pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
-        .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
+        .pool_idle_timeout(blockchain_http::IDLE_CONNECTION_TIMEOUT)
         .user_agent(concat!("blockchain_client/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("an HTTP client without TLS builds")

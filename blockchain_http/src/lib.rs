@@ -1,6 +1,7 @@
 //! HTTP plumbing the node and the wallet app share: the connection loop, which accepts
 //! connections and serves an app on each, with a bound on how long a client may keep a
-//! connection without sending a request.
+//! connection without sending a request; the `--client-timeout` both take; and the access
+//! log's line, so that both apps' logs read alike.
 //!
 //! `axum::serve` has no such bound: a client that opened connections and sent nothing, or
 //! half a request head, held them (and the app's file descriptors) until it went away.
@@ -10,15 +11,24 @@
 
 use std::future::Future;
 use std::pin::pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::http::{Method, StatusCode};
 use axum::serve::Listener;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+
+/// `--client-timeout`'s default, in seconds (as clap takes a default).
+pub const DEFAULT_CLIENT_TIMEOUT: &str = "20";
+
+/// How long the apps' own HTTP clients keep an idle connection to a node: less than the
+/// default client timeout, so that they drop it before the node closes it, and a request
+/// never races that close.
+pub const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves `app` on `listener` until `stop` completes; then stops accepting, lets every
 /// connection finish the request it is answering, and returns once all are closed.
@@ -58,6 +68,20 @@ pub async fn serve(
     connections.shutdown().await;
 }
 
+/// The access log: one event a request, at info, with method, path (never the query
+/// string, which could carry anything a person pasted), status and the time to the
+/// answer's head in µs. A plain event, not tower-http's `TraceLayer`, whose span a request
+/// cost the node about 4 µs of a submission.
+pub fn log_request(method: &Method, path: &str, status: StatusCode, started: Instant) {
+    tracing::info!(
+        %method,
+        %path,
+        status = status.as_u16(),
+        latency_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+}
+
 /// Parses a `--client-timeout` argument: seconds, above zero and at most a day.
 ///
 /// # Errors
@@ -81,7 +105,11 @@ mod tests {
 
     #[test]
     fn client_timeouts_are_positive_seconds_up_to_a_day() {
-        assert_eq!(parse_client_timeout("20"), Ok(Duration::from_secs(20)));
+        assert_eq!(
+            parse_client_timeout(DEFAULT_CLIENT_TIMEOUT),
+            Ok(Duration::from_secs(20))
+        );
+        assert!(IDLE_CONNECTION_TIMEOUT < Duration::from_secs(20));
         assert_eq!(parse_client_timeout("0.5"), Ok(Duration::from_millis(500)));
         for bad in ["0", "-1", "86401", "NaN", "inf", "soon", ""] {
             assert!(parse_client_timeout(bad).is_err(), "{bad:?} was taken");

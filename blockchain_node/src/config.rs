@@ -87,7 +87,7 @@ pub struct Config {
     /// connection closed (with a 408 for a stalled body) instead of holding it.
     #[arg(
         long,
-        default_value = "20",
+        default_value = blockchain_http::DEFAULT_CLIENT_TIMEOUT,
         value_name = "SECONDS",
         value_parser = blockchain_http::parse_client_timeout
     )]

@@ -133,13 +133,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     let guard =
         http::guard::Guard::new(&hosts, &config.allow_origins).map_err(anyhow::Error::msg)?;
-    let app = http::router(http::AppState::new(http::AppParts {
-        node,
-        network,
-        shutdown,
-        guard: Arc::new(guard),
-        client_timeout: config.client_timeout,
-    }));
+    let app = http::router(
+        http::AppState::new(http::AppParts {
+            node,
+            network,
+            shutdown,
+            guard: Arc::new(guard),
+        }),
+        config.client_timeout,
+    );
     blockchain_http::serve(listener, app, config.client_timeout, async move {
         stop_requested().await;
         tracing::info!("stopping: answering the requests in progress");

@@ -49,9 +49,6 @@ const MAX_ANNOUNCEMENTS_IN_FLIGHT: usize = 256;
 const MAX_DOWNLOADS_IN_FLIGHT: usize = 8;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// Idle connections to peers are dropped after this, before the peer's own idle limit
-/// (`--client-timeout`, 20 s by default) closes them, so no request races that close.
-const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bound on one whole resolve round, whatever the peers do.
 pub const RESOLVE_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -265,7 +262,7 @@ impl Network {
         let client = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
-            .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
+            .pool_idle_timeout(blockchain_http::IDLE_CONNECTION_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .build()

@@ -285,6 +285,7 @@ async fn a_stalled_client_cannot_hold_a_connection() {
     let (mut reader, mut writer) = stream.into_split();
     let drip = tokio::spawn(async move {
         while writer.write_all(b" ").await.is_ok() {
+            // The slow client's pace (what is tested), not a wait for the node.
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     });
@@ -327,6 +328,7 @@ async fn a_stalled_client_cannot_hold_a_connection() {
         .await
         .unwrap();
     stream.write_all(&body[..10]).await.unwrap();
+    // A pause in the client's sending (what is tested), well inside its 1 s.
     tokio::time::sleep(Duration::from_millis(200)).await;
     stream.write_all(&body[10..]).await.unwrap();
     let answer = read_until_closed(&mut stream, guard).await;

@@ -133,20 +133,13 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// One line a request, as the node writes it: method, path (never the query string, which
-/// could carry anything a person pasted), status and time taken.
+/// One line a request, as the node writes it (`blockchain_http::log_request`).
 async fn access_log(request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
-    tracing::info!(
-        method = %method,
-        path = %path,
-        status = response.status().as_u16(),
-        latency_us = started.elapsed().as_micros() as u64,
-        "request"
-    );
+    blockchain_http::log_request(&method, &path, response.status(), started);
     response
 }
 

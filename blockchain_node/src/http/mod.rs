@@ -60,8 +60,6 @@ pub struct AppParts {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// The host names and origins this node trusts.
     pub guard: Arc<guard::Guard>,
-    /// How long a client may take to send a request body (`--client-timeout`).
-    pub client_timeout: Duration,
 }
 
 impl AppState {
@@ -106,9 +104,9 @@ pub fn block_number(given: &str) -> Result<u64, ApiError> {
 #[folder = "../static/"]
 struct Assets;
 
-/// Builds the application: the original API, our additions, pages and assets.
-pub fn router(state: AppState) -> Router {
-    let body_time = state.client_timeout;
+/// Builds the application: the original API, our additions, pages and assets. A request
+/// body must arrive within `body_time` of its head (`--client-timeout`).
+pub fn router(state: AppState, body_time: Duration) -> Router {
     // The operator's routes (they mine, change peers or settings) refuse other sites' pages.
     let operator =
         axum::middleware::from_fn_with_state(Arc::clone(&state.guard), guard::operator_only);
