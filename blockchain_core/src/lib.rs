@@ -25,6 +25,7 @@ pub mod ledger;
 pub mod message;
 pub mod origin;
 pub mod pow;
+mod signature;
 pub mod transaction;
 pub mod wallet;
 

@@ -440,14 +440,17 @@ pub fn check_stateless(tx: &Transaction) -> Result<(), TxError> {
             bits: sender.bits(),
         });
     }
-    let signed = [MessageStyle::Classic, MessageStyle::Python312]
-        .into_iter()
-        .any(|style| {
-            let mut hasher = HashWriter(Sha1::new());
-            tx.write_message(&mut hasher, style)
-                .expect("hashing never fails");
-            sender.verifies_digest(hasher.0, &tx.signature)
-        });
+    // One exponentiation, then a comparison per message style the signer may have used.
+    let signed = sender.open_signature(&tx.signature).is_some_and(|opened| {
+        [MessageStyle::Classic, MessageStyle::Python312]
+            .into_iter()
+            .any(|style| {
+                let mut hasher = HashWriter(Sha1::new());
+                tx.write_message(&mut hasher, style)
+                    .expect("hashing never fails");
+                opened.signs(&hasher.0.finalize().into())
+            })
+    });
     if signed {
         Ok(())
     } else {

@@ -2,24 +2,27 @@
 //!
 //! A private key is the lowercase hex of PKCS#1 `RSAPrivateKey` DER; a public key, which is
 //! also the wallet's address, is the lowercase hex of `SubjectPublicKeyInfo` DER. Parsing an
-//! [`Address`] checks the key once (size 1024–4096 bits, a sane exponent) and keeps the
-//! parsed verifier, so a caller that caches addresses never parses a key twice.
+//! [`Address`] checks the key once (size 1024–4096 bits, a sane exponent) and keeps it
+//! parsed, with its Montgomery parameters, so a caller that caches addresses never parses
+//! a key twice.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
 use rsa::rand_core::CryptoRng;
-use rsa::signature::{DigestVerifier, SignatureEncoding, Signer};
+use rsa::signature::{SignatureEncoding, Signer};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha1::{Digest, Sha1};
 use thiserror::Error;
 use zeroize::Zeroizing;
+
+use crate::signature;
 
 /// Smallest modulus accepted: the original client makes 1024-bit keys.
 pub const MIN_KEY_BITS: usize = 1024;
@@ -136,7 +139,7 @@ struct AddressInner {
     hex: Box<str>,
     der: Box<[u8]>,
     bits: usize,
-    verifier: VerifyingKey<Sha1>,
+    key: RsaPublicKey,
 }
 
 impl Address {
@@ -171,7 +174,7 @@ impl Address {
             hex: hex::encode(&der).into_boxed_str(),
             der: der.into_boxed_slice(),
             bits,
-            verifier: VerifyingKey::new(key),
+            key,
         }))
     }
 
@@ -209,21 +212,13 @@ impl Address {
     /// As [`Address::verifies`], for a message already fed to `message_hash`, so that a
     /// caller can hash a message as it writes it instead of building it first.
     pub fn verifies_digest(&self, message_hash: Sha1, signature: &[u8]) -> bool {
-        if signature.len() != self.signature_len() {
-            return false;
-        }
-        Signature::try_from(signature).is_ok_and(|sig| {
-            self.0
-                .verifier
-                .verify_digest(
-                    |hash: &mut Sha1| {
-                        hash.clone_from(&message_hash);
-                        Ok(())
-                    },
-                    &sig,
-                )
-                .is_ok()
-        })
+        self.open_signature(signature)
+            .is_some_and(|opened| opened.signs(&message_hash.finalize().into()))
+    }
+
+    /// Opens `signature` with this key, to be compared with one or more digests.
+    pub(crate) fn open_signature(&self, signature: &[u8]) -> Option<signature::Opened> {
+        signature::open(&self.0.key, signature)
     }
 }
 
