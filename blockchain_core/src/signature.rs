@@ -146,6 +146,74 @@ mod tests {
         }
     }
 
+    /// Signatures made with the private key over chosen encodings, each wrong in one of the
+    /// ways lenient checks have accepted (RFC 8017 block type 2, a short padding with data
+    /// after the digest, another hash's `DigestInfo`, no zero separator): `rsa` and this
+    /// check refuse each, and both accept the one right encoding.
+    #[test]
+    fn agrees_with_the_rsa_crate_on_malformed_encodings() {
+        use rsa::traits::PrivateKeyParts;
+
+        let private = key_with(1024, 65537);
+        let public = RsaPublicKey::from(&private);
+        let k = public.size();
+        let message = b"pay 5 to bob";
+        let digest: [u8; 20] = Sha1::digest(message).into();
+        // `em` raised to the private exponent: a signature whose opened block is `em`.
+        let sign_raw = |em: &[u8]| {
+            let m = BoxedUint::from_be_slice(em, public.n_bits_precision()).unwrap();
+            let d = private.d();
+            let s = BoxedMontyForm::new(m, public.n_params()).pow(d).retrieve();
+            let bytes = s.to_be_bytes();
+            bytes[bytes.len() - k..].to_vec()
+        };
+        let encode = |block_type: u8, padding: usize, info: &[u8], digest: &[u8], rest: &[u8]| {
+            let mut em = vec![0x00, block_type];
+            em.resize(2 + padding, 0xff);
+            em.push(0x00);
+            em.extend_from_slice(info);
+            em.extend_from_slice(digest);
+            em.extend_from_slice(rest);
+            assert_eq!(em.len(), k, "the test builds whole blocks");
+            em
+        };
+        let full = k - 3 - SHA1_DIGEST_INFO.len() - DIGEST_LEN;
+        let right = encode(0x01, full, &SHA1_DIGEST_INFO, &digest, &[]);
+        let signature = sign_raw(&right);
+        assert!(ours(&public, message, &signature));
+        assert!(rsa_verifies(&public, message, &signature));
+
+        let mut sha256_info = SHA1_DIGEST_INFO;
+        sha256_info[8] = 0x60; // 2.16.840.1.101.3.4.2.1's first arc, in sha1's place
+        let mut no_separator = right.clone();
+        no_separator[2 + full] = 0xff;
+        let other: [u8; 20] = Sha1::digest(b"pay 500 to bob").into();
+        let wrong = [
+            (
+                "block type 2",
+                encode(0x02, full, &SHA1_DIGEST_INFO, &digest, &[]),
+            ),
+            (
+                "data after the digest",
+                encode(0x01, 8, &SHA1_DIGEST_INFO, &digest, &vec![0xab; full - 8]),
+            ),
+            (
+                "another DigestInfo",
+                encode(0x01, full, &sha256_info, &digest, &[]),
+            ),
+            ("no zero separator", no_separator),
+            (
+                "another message's digest",
+                encode(0x01, full, &SHA1_DIGEST_INFO, &other, &[]),
+            ),
+        ];
+        for (what, em) in wrong {
+            let signature = sign_raw(&em);
+            assert!(!ours(&public, message, &signature), "{what}");
+            assert!(!rsa_verifies(&public, message, &signature), "{what}");
+        }
+    }
+
     /// An encoding with the right digest but any other byte wrong is refused, including
     /// the forms lenient parsers have accepted (short padding, trailing data).
     #[test]
