@@ -214,6 +214,42 @@ mod tests {
         }
     }
 
+    /// One key for the property below: made once, since a key takes a while to make.
+    fn shared_key() -> &'static (RsaPublicKey, SigningKey<Sha1>) {
+        static KEY: std::sync::OnceLock<(RsaPublicKey, SigningKey<Sha1>)> =
+            std::sync::OnceLock::new();
+        KEY.get_or_init(|| {
+            let private = key_with(1024, 65537);
+            (RsaPublicKey::from(&private), SigningKey::new(private))
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any bytes as a signature, of any length, and a real signature with any one byte
+        /// replaced: the check never panics and says what `rsa` says.
+        #[test]
+        fn says_what_rsa_says_of_any_bytes(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..=130),
+            at in 0usize..128,
+            value in proptest::prelude::any::<u8>(),
+        ) {
+            let (public, signer) = shared_key();
+            let message = b"any message";
+            proptest::prop_assert_eq!(
+                ours(public, message, &bytes),
+                rsa_verifies(public, message, &bytes)
+            );
+            let mut replaced = signer.sign(message).to_vec();
+            replaced[at] = value;
+            proptest::prop_assert_eq!(
+                ours(public, message, &replaced),
+                rsa_verifies(public, message, &replaced)
+            );
+        }
+    }
+
     /// An encoding with the right digest but any other byte wrong is refused, including
     /// the forms lenient parsers have accepted (short padding, trailing data).
     #[test]
