@@ -404,6 +404,55 @@ async fn the_server_logs_one_line_per_request_and_never_a_key() {
 /// A client cannot hold a connection to the wallet app by stalling: not before its request
 /// head, not in the middle of it, and not by keeping an idle connection open.
 #[tokio::test]
+async fn a_late_or_oversized_body_gets_its_own_refusal() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (mut child, base, _log) = start_server(&["--client-timeout", "1"]).await;
+    let address = base.trim_start_matches("http://").to_owned();
+    let form = "application/x-www-form-urlencoded";
+    // Half a declared body, then nothing: a 408 once the client timeout has passed, and
+    // the connection closed, since the rest may still be on its way.
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /generate/transaction HTTP/1.1\r\nHost: {address}\r\n\
+         Content-Type: {form}\r\nContent-Length: 400\r\n\r\nsender_address=ab"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(15), stream.read_to_end(&mut answer))
+        .await
+        .expect("the app answers and closes")
+        .expect("a clean close, not a reset");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+    assert!(
+        answer.contains(r#"{"error":"the request body did not arrive in time"#),
+        "{answer}"
+    );
+
+    // A declared body over the limit: a 413 in the app's JSON, before any of it is read.
+    let oversized = reqwest::Client::new()
+        .post(format!("{base}/generate/transaction"))
+        .header("content-type", form)
+        .body(vec![b'a'; 100 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(oversized.status(), 413);
+    let body: serde_json::Value = oversized.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("at most 65536")),
+        "{body}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
 async fn a_stalled_client_cannot_hold_a_connection() {
     use std::time::Duration;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -1,13 +1,18 @@
 //! HTTP plumbing the node and the wallet app share: the connection loop, which accepts
 //! connections and serves an app on each, with a bound on how long a client may keep a
-//! connection without sending a request; the `--client-timeout` both take; and the access
-//! log's line, so that both apps' logs read alike.
+//! connection without sending a request; the `--client-timeout` both take; the body limits
+//! in size and time ([`BodyLimitLayer`]); and the access log's line, so that both apps'
+//! logs read alike.
 //!
 //! `axum::serve` has no such bound: a client that opened connections and sent nothing, or
 //! half a request head, held them (and the app's file descriptors) until it went away.
 //! Here hyper's header timeout closes a connection whose next request head has not fully
 //! arrived within the client timeout, counted from its opening or from its last answer.
-//! Bodies are each app's to bound (the node's route groups give them the same time).
+//! A body gets the same time, counted from its request's head, under [`BodyLimitLayer`].
+
+mod body_limit;
+
+pub use body_limit::{BodyLimit, BodyLimitLayer, Limited, Refusals};
 
 use std::future::Future;
 use std::pin::pin;

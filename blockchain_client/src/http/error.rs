@@ -23,6 +23,10 @@ pub enum ApiError {
     #[error("{0}")]
     Form(String),
     #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    TimedOut(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -57,6 +61,8 @@ impl ApiError {
             ApiError::Field(_) | ApiError::NodeUrl(_) | ApiError::Form(_) => {
                 StatusCode::BAD_REQUEST
             }
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Node(NodeError::Timeout { .. }) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Node(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -32,9 +32,10 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::{get, post};
-use tower_http::limit::RequestBodyLimitLayer;
+use blockchain_http::{BodyLimitLayer, Refusals};
 use tower_http::timeout::TimeoutLayer;
 use url::Url;
 
@@ -44,8 +45,15 @@ use crate::node::{NodeClient, NodeUrlError, http_client, parse_node_url};
 
 /// Largest request body: a form with a 4096-bit key is under 8 KiB.
 pub const BODY_LIMIT: usize = 64 * 1024;
-/// Longest a request may take, node lookups included.
+/// Longest a request may take, node lookups included (longer if the client timeout is, so
+/// that a late body gets its 408 first).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// This app's words for a body too large or too late.
+const REFUSALS: Refusals = Refusals {
+    too_large: |error| ApiError::TooLarge(error).into_response(),
+    too_late: |error| ApiError::TimedOut(error).into_response(),
+};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -98,8 +106,9 @@ impl AppState {
     }
 }
 
-/// Builds the app.
-pub fn router(state: AppState) -> Router {
+/// Builds the app. A request's body must arrive within `body_time` of its head
+/// (`--client-timeout`).
+pub fn router(state: AppState, body_time: Duration) -> Router {
     // Routes that act, handle keys, or make this app fetch a node: this app's own pages
     // and programs only, never another site's page.
     let own = Router::new()
@@ -124,10 +133,10 @@ pub fn router(state: AppState) -> Router {
             guard::known_host,
         ))
         .layer(middleware::from_fn(security_headers))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(BodyLimitLayer::new(BODY_LIMIT, body_time, REFUSALS))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
-            REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT.max(body_time + Duration::from_secs(5)),
         ))
         .layer(middleware::from_fn(access_log))
         .with_state(state)
@@ -206,7 +215,13 @@ pub async fn serve(
         );
     }
     tracing::info!(node = %state.default_node, "wallet client listening on http://{local}");
-    blockchain_http::serve(listener, router(state), client_timeout, shutdown_signal()).await;
+    blockchain_http::serve(
+        listener,
+        router(state, client_timeout),
+        client_timeout,
+        shutdown_signal(),
+    )
+    .await;
     Ok(())
 }
 

@@ -56,7 +56,7 @@ pub async fn dead_url() -> String {
 /// The client app with `node` as its default node; returns its base URL.
 pub async fn spawn_client(node: &str) -> String {
     let state = AppState::new(blockchain_client::node::parse_node_url(node).unwrap());
-    let addr = spawn(router(state), "/").await;
+    let addr = spawn(router(state, Duration::from_secs(20)), "/").await;
     format!("http://{addr}")
 }
 

@@ -1,7 +1,6 @@
 //! The HTTP layer: routes, shared state, limits. Handlers parse, call the node, and map
 //! the result; the rules live in `blockchain_core` and the node.
 
-mod body_limit;
 mod chain;
 mod error;
 mod events;
@@ -28,7 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 
 pub use error::ApiError;
 
-use body_limit::BodyLimitLayer;
+use blockchain_http::{BodyLimitLayer, Refusals};
 
 use crate::network::Network;
 use crate::node::Node;
@@ -146,7 +145,7 @@ pub fn router(state: AppState, body_time: Duration) -> Router {
         .route("/explorer/address/{address}", get(pages::address))
         .route("/static/{*path}", get(asset))
         .route("/favicon.ico", get(favicon))
-        .layer(BodyLimitLayer::new(BODY_LIMIT, body_time))
+        .layer(BodyLimitLayer::new(BODY_LIMIT, body_time, REFUSALS))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             handler_time(body_time),
@@ -159,13 +158,13 @@ pub fn router(state: AppState, body_time: Duration) -> Router {
             get(mine::mine).post(mine::mine).route_layer(operator),
         )
         .route("/events", get(events::events))
-        .layer(BodyLimitLayer::new(BODY_LIMIT, body_time));
+        .layer(BodyLimitLayer::new(BODY_LIMIT, body_time, REFUSALS));
     let batch = Router::new()
         .route("/transactions/batch", post(transactions::submit_batch))
-        .layer(BodyLimitLayer::new(BATCH_BODY_LIMIT, body_time));
+        .layer(BodyLimitLayer::new(BATCH_BODY_LIMIT, body_time, REFUSALS));
     let blocks = Router::new()
         .route("/blocks", post(chain::announce))
-        .layer(BodyLimitLayer::new(BLOCK_BODY_LIMIT, body_time));
+        .layer(BodyLimitLayer::new(BLOCK_BODY_LIMIT, body_time, REFUSALS));
 
     let front_door = front_door::FrontDoorLayer::new(Arc::clone(&state.guard));
     api.merge(mining)
@@ -180,6 +179,12 @@ pub fn router(state: AppState, body_time: Duration) -> Router {
 
 /// How long an API request may take in all: 30 s, or longer if its body may take longer
 /// to arrive, so that a late body gets its 408 rather than this 503.
+/// The node's words for a body too large or too late.
+const REFUSALS: Refusals = Refusals {
+    too_large: |error| ApiError::TooLarge(error).into_response(),
+    too_late: |error| ApiError::TimedOut(error).into_response(),
+};
+
 fn handler_time(body_time: Duration) -> Duration {
     Duration::from_secs(30).max(body_time + Duration::from_secs(5))
 }

@@ -1,8 +1,8 @@
-//! A route group's body limits, in size and in time.
+//! A route group's body limits, in size and in time, for both apps.
 //!
 //! Size: the limit extractors read bodies up to (axum's `DefaultBodyLimit`), and a refusal
 //! on the declared length before any handler reads the body. One layer sets both, so they
-//! cannot disagree. An oversized body gets its 413 after the node has read and dropped what
+//! cannot disagree. An oversized body gets its 413 after the app has read and dropped what
 //! the client sends (bounded by [`LINGER_BYTES`] and [`LINGER_TIME`]): closing with unread
 //! data would reset the connection, and a client still sending would see the reset instead
 //! of the answer.
@@ -27,18 +27,25 @@ use std::time::Duration;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http_body::{Frame, SizeHint};
 use pin_project_lite::pin_project;
 use tokio::time::{Instant, Sleep};
 use tower::{Layer, Service};
 
-use super::error::ApiError;
-
 /// How much of an oversized body the node still reads, and for how long, so that a client
 /// that sends its whole body before reading gets the 413 rather than a reset connection.
 const LINGER_BYTES: usize = 32 << 20;
 const LINGER_TIME: Duration = Duration::from_secs(5);
+
+/// How an app words its two refusals, each given what is wrong in words: 413 for a body
+/// over the limit, 408 for one that did not arrive in time. Each app answers errors in its
+/// own JSON.
+#[derive(Clone, Copy)]
+pub struct Refusals {
+    pub too_large: fn(String) -> Response,
+    pub too_late: fn(String) -> Response,
+}
 
 /// Wraps a route group's services in a [`BodyLimit`] of `limit` bytes, arriving within
 /// `time` of the request's head.
@@ -46,11 +53,16 @@ const LINGER_TIME: Duration = Duration::from_secs(5);
 pub struct BodyLimitLayer {
     limit: usize,
     time: Duration,
+    refusals: Refusals,
 }
 
 impl BodyLimitLayer {
-    pub fn new(limit: usize, time: Duration) -> Self {
-        BodyLimitLayer { limit, time }
+    pub fn new(limit: usize, time: Duration, refusals: Refusals) -> Self {
+        BodyLimitLayer {
+            limit,
+            time,
+            refusals,
+        }
     }
 }
 
@@ -62,6 +74,7 @@ impl<S> Layer<S> for BodyLimitLayer {
             inner: DefaultBodyLimit::max(self.limit).layer(inner),
             limit: self.limit,
             time: self.time,
+            refusals: self.refusals,
         }
     }
 }
@@ -73,6 +86,7 @@ pub struct BodyLimit<S> {
     inner: S,
     limit: usize,
     time: Duration,
+    refusals: Refusals,
 }
 
 impl<S> Service<Request> for BodyLimit<S>
@@ -95,13 +109,19 @@ where
             .and_then(|v| v.parse::<u64>().ok());
         if let Some(declared) = declared.filter(|&n| n > self.limit as u64) {
             return Limited::Refused {
-                answer: Box::pin(refuse(request, declared, self.limit)),
+                answer: Box::pin(refuse(
+                    request,
+                    declared,
+                    self.limit,
+                    self.refusals.too_large,
+                )),
             };
         }
         if request.body().is_end_stream() {
             return Limited::Passed {
                 future: self.inner.call(request),
                 late: None,
+                too_late: self.refusals.too_late,
             };
         }
         let late = Arc::new(AtomicBool::new(false));
@@ -117,6 +137,7 @@ where
         Limited::Passed {
             future: self.inner.call(request),
             late: Some(late),
+            too_late: self.refusals.too_late,
         }
     }
 }
@@ -126,7 +147,11 @@ pin_project! {
     /// or the 413.
     #[project = LimitedProjection]
     pub enum Limited<F> {
-        Passed { #[pin] future: F, late: Option<Arc<AtomicBool>> },
+        Passed {
+            #[pin] future: F,
+            late: Option<Arc<AtomicBool>>,
+            too_late: fn(String) -> Response,
+        },
         Refused { answer: Pin<Box<dyn Future<Output = Response> + Send>> },
     }
 }
@@ -139,13 +164,20 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
-            LimitedProjection::Passed { future, late } => {
+            LimitedProjection::Passed {
+                future,
+                late,
+                too_late,
+            } => {
                 let answer = ready!(future.poll(cx));
                 if late
                     .as_ref()
                     .is_some_and(|late| late.load(Ordering::Relaxed))
                 {
-                    return Poll::Ready(Ok(too_late()));
+                    return Poll::Ready(Ok(closing(too_late(
+                        "the request body did not arrive in time; the connection is closed"
+                            .to_owned(),
+                    ))));
                 }
                 Poll::Ready(answer)
             }
@@ -154,7 +186,12 @@ where
     }
 }
 
-async fn refuse(request: Request, declared: u64, limit: usize) -> Response {
+async fn refuse(
+    request: Request,
+    declared: u64,
+    limit: usize,
+    too_large: fn(String) -> Response,
+) -> Response {
     let mut body = request.into_body().into_data_stream();
     let deadline = tokio::time::Instant::now() + LINGER_TIME;
     let mut drained = 0;
@@ -164,19 +201,14 @@ async fn refuse(request: Request, declared: u64, limit: usize) -> Response {
             _ => break,
         }
     }
-    ApiError::TooLarge(format!(
+    too_large(format!(
         "the request body is {declared} bytes; this route takes at most {limit}"
     ))
-    .into_response()
 }
 
-/// The 408 for a body that missed its deadline; the connection closes after it, since
-/// the rest of the body may still be on its way.
-fn too_late() -> Response {
-    let mut response = ApiError::TimedOut(
-        "the request body did not arrive in time; the connection is closed".to_owned(),
-    )
-    .into_response();
+/// The 408 for a body that missed its deadline, marked so that the connection closes
+/// after it, since the rest of the body may still be on its way.
+fn closing(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
