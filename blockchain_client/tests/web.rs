@@ -641,3 +641,35 @@ async fn pages_hold_no_inline_script_and_never_submit_a_private_key() {
         assert!(!html.contains("name=\"private_key\""), "{path}");
     }
 }
+
+/// A form sent without a declared length (chunked) and over the limit is stopped while it is
+/// read, and still gets a 413 in the app's JSON, not a 400.
+#[tokio::test]
+async fn an_oversized_chunked_form_is_a_413() {
+    use tower::ServiceExt;
+
+    let state = blockchain_client::http::AppState::new(
+        blockchain_client::node::parse_node_url("http://127.0.0.1:9").unwrap(),
+    );
+    let app = blockchain_client::http::router(state, std::time::Duration::from_secs(20));
+    let chunks = futures_util::stream::iter(
+        (0..100).map(|_| Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b'a'; 1024]))),
+    );
+    let request = axum::http::Request::post("/generate/transaction")
+        .header("host", "127.0.0.1:8080")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from_stream(chunks))
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("the request body is too large")),
+        "{body}"
+    );
+}

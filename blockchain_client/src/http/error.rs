@@ -32,10 +32,13 @@ pub enum ApiError {
 
 impl From<FormRejection> for ApiError {
     fn from(rejection: FormRejection) -> Self {
-        ApiError::Form(format!(
-            "the request is not a valid form: {}",
-            rejection.body_text()
-        ))
+        let text = rejection.body_text();
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            // A body sent without a length, which the limit stopped while reading it.
+            ApiError::TooLarge(format!("the request body is too large: {text}"))
+        } else {
+            ApiError::Form(format!("the request is not a valid form: {text}"))
+        }
     }
 }
 
