@@ -9,7 +9,6 @@ use std::io::{IsTerminal, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use blockchain_core::PrivateKey;
@@ -80,16 +79,8 @@ pub struct ServeArgs {
     /// others get a 403: a guard against DNS rebinding); repeat for several.
     #[arg(long = "allow-host", value_name = "NAME")]
     pub allow_hosts: Vec<String>,
-    /// Seconds a client may take to send a request's head; also how long an idle
-    /// keep-alive connection stays open. A client that stalls gets its connection closed
-    /// instead of holding it.
-    #[arg(
-        long,
-        default_value = blockchain_http::DEFAULT_CLIENT_TIMEOUT,
-        value_name = "SECONDS",
-        value_parser = blockchain_http::parse_client_timeout
-    )]
-    pub client_timeout: Duration,
+    #[command(flatten)]
+    pub client: blockchain_http::ClientTimeout,
 }
 
 #[derive(Debug, Subcommand)]
@@ -246,7 +237,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     serve(
         SocketAddr::new(args.host, args.port),
         state,
-        args.client_timeout,
+        args.client.timeout,
     )
     .await
 }

@@ -1,6 +1,7 @@
 //! HTTP plumbing the node and the wallet app share: the connection loop, which accepts
 //! connections and serves an app on each, with a bound on how long a client may keep a
-//! connection without sending a request; the `--client-timeout` both take; the body limits
+//! connection without sending a request; the `--client-timeout` both take ([`ClientTimeout`])
+//! and the signals that stop both ([`stop_requested`]); the body limits
 //! in size and time ([`BodyLimitLayer`]); and the access log's line, so that both apps'
 //! logs read alike.
 //!
@@ -28,7 +29,22 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 /// `--client-timeout`'s default, in seconds (as clap takes a default).
-pub const DEFAULT_CLIENT_TIMEOUT: &str = "20";
+const DEFAULT_CLIENT_TIMEOUT: &str = "20";
+
+/// `--client-timeout`, as both apps take it (`#[command(flatten)]`).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ClientTimeout {
+    /// Seconds a client may take to send a request's head, and again its body; also how
+    /// long an idle keep-alive connection stays open. A client that stalls gets its
+    /// connection closed (with a 408 for a stalled body) instead of holding it.
+    #[arg(
+        long = "client-timeout",
+        default_value = DEFAULT_CLIENT_TIMEOUT,
+        value_name = "SECONDS",
+        value_parser = parse_client_timeout
+    )]
+    pub timeout: Duration,
+}
 
 /// How long the apps' own HTTP clients keep an idle connection to a node: less than the
 /// default client timeout, so that they drop it before the node closes it, and a request
@@ -71,6 +87,22 @@ pub async fn serve(
     }
     drop(listener);
     connections.shutdown().await;
+}
+
+/// Completes on Ctrl-C or SIGTERM (what `kill`, systemd and container runtimes send),
+/// whichever comes first: what stops either app cleanly.
+pub async fn stop_requested() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        },
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for SIGTERM; Ctrl-C still stops the app");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 /// The access log: one event a request, at info, with method, path (never the query

@@ -82,16 +82,8 @@ pub struct Config {
     #[arg(long)]
     pub block_interval: Option<f64>,
 
-    /// Seconds a client may take to send a request's head, and again its body; also how
-    /// long an idle keep-alive connection stays open. A client that stalls gets its
-    /// connection closed (with a 408 for a stalled body) instead of holding it.
-    #[arg(
-        long,
-        default_value = blockchain_http::DEFAULT_CLIENT_TIMEOUT,
-        value_name = "SECONDS",
-        value_parser = blockchain_http::parse_client_timeout
-    )]
-    pub client_timeout: Duration,
+    #[command(flatten)]
+    pub client: blockchain_http::ClientTimeout,
 
     /// Seconds between automatic consensus rounds with peers (0 disables them).
     #[arg(long, default_value_t = 30.0)]

@@ -140,32 +140,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             shutdown,
             guard: Arc::new(guard),
         }),
-        config.client_timeout,
+        config.client.timeout,
     );
-    blockchain_http::serve(listener, app, config.client_timeout, async move {
-        stop_requested().await;
+    blockchain_http::serve(listener, app, config.client.timeout, async move {
+        blockchain_http::stop_requested().await;
         tracing::info!("stopping: answering the requests in progress");
         let _ = stop.send(true);
     })
     .await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Ctrl-C, or SIGTERM (what `kill`, systemd and container runtimes send). Either stops
-/// the node cleanly: requests in progress are answered, and the database is closed.
-async fn stop_requested() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut terminate) => tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
-        },
-        Err(error) => {
-            tracing::warn!(%error, "cannot listen for SIGTERM; Ctrl-C still stops the node");
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
 
 /// Background mining (`--mine`, or switched on at run time): a block whenever the pool

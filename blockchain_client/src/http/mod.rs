@@ -32,8 +32,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::IntoResponse;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use blockchain_http::{BodyLimitLayer, Refusals};
 use tower_http::timeout::TimeoutLayer;
@@ -194,7 +193,7 @@ async fn security_headers(request: Request, next: Next) -> Response {
 }
 
 /// Serves the app on `addr` until Ctrl-C or SIGTERM; a client gets `client_timeout` to
-/// send each request's head.
+/// send each request's head, and again its body.
 ///
 /// # Errors
 /// If the address cannot be bound.
@@ -219,30 +218,11 @@ pub async fn serve(
         listener,
         router(state, client_timeout),
         client_timeout,
-        shutdown_signal(),
+        async {
+            blockchain_http::stop_requested().await;
+            tracing::info!("shutting down");
+        },
     )
     .await;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

@@ -177,14 +177,14 @@ pub fn router(state: AppState, body_time: Duration) -> Router {
         .layer(front_door)
 }
 
-/// How long an API request may take in all: 30 s, or longer if its body may take longer
-/// to arrive, so that a late body gets its 408 rather than this 503.
 /// The node's words for a body too large or too late.
 const REFUSALS: Refusals = Refusals {
     too_large: |error| ApiError::TooLarge(error).into_response(),
     too_late: |error| ApiError::TimedOut(error).into_response(),
 };
 
+/// How long an API request may take in all: 30 s, or longer if its body may take longer
+/// to arrive, so that a late body gets its 408 rather than this 503.
 fn handler_time(body_time: Duration) -> Duration {
     Duration::from_secs(30).max(body_time + Duration::from_secs(5))
 }
