@@ -26,7 +26,7 @@
 //! file is synced and renamed over the old one. Only that last step holds up appends: at a
 //! full pool (100,000 transactions, 110 MB of live records) the writer waits 21–30 ms,
 //! where copying it all on the writer's thread stopped every submission and block for
-//! 620 ms (`cargo run --release -p blockchain_node --example journal_compaction`).
+//! 620 ms (`cargo run --release -p blockchain_bench --example journal_compaction`).
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};

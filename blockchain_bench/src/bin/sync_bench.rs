@@ -7,7 +7,13 @@
 //!  ceiling: the same N signatures verified in-process on all cores (core's verify_signatures)
 //! ```
 //!
-//! Run: `cargo run --release -p blockchain_node --bin sync_bench -- --blocks 5000 --txs 50000 --bits 1024`.
+//! Run:
+//!
+//! ```text
+//! cargo build --release -p blockchain_node -p blockchain_bench
+//! target/release/sync_bench --blocks 5000 --txs 50000 --bits 1024
+//! ```
+//!
 //! The node binary is taken from the same directory as this one (build both in release).
 
 use std::io::{BufRead, BufReader};
@@ -21,6 +27,11 @@ use blockchain_core::{Block, GenesisFile, NetworkParams, PrivateKey, Transaction
 use blockchain_node::node::{Node, NodeOptions};
 use blockchain_node::settings::SettingsPatch;
 use clap::Parser;
+
+/// The node's allocator (see `blockchain_node/src/main.rs`): this bench runs the node's code
+/// in process, so it allocates as the node does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Measures a fresh node's sync of a long chain against the signature-verification ceiling.
 #[derive(Parser)]

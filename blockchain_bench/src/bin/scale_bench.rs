@@ -17,7 +17,7 @@
 //! Run:
 //!
 //! ```text
-//! cargo build --release -p blockchain_node
+//! cargo build --release -p blockchain_node -p blockchain_bench
 //! target/release/scale_bench --keep /work/scale-chain            # 1,000,000 payments
 //! target/release/scale_bench --payments 20000 --wallets 100       # a quick one
 //! ```
@@ -46,6 +46,11 @@ use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncBufReadExt;
+
+/// The node's allocator (see `blockchain_node/src/main.rs`): this bench runs the node's code
+/// in process, so it allocates as the node does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Builds a chain of many payments through the node's code and measures memory, database
 /// size, start-up, page and history latency, and a fresh node's sync against the goals.

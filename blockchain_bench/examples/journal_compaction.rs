@@ -1,7 +1,7 @@
 //! How long the pool journal's compaction holds up the storage writer at a full pool.
 //!
 //! ```text
-//! cargo run --release -p blockchain_node --example journal_compaction [DIR]
+//! cargo run --release -p blockchain_bench --example journal_compaction [DIR]
 //! ```
 //!
 //! Builds a journal of 100,000 live transactions (110 MB) and three times as much dead,
@@ -13,6 +13,11 @@
 use std::time::{Duration, Instant};
 
 use blockchain_node::journal::{Change, Journal};
+
+/// The node's allocator (see `blockchain_node/src/main.rs`): the journal is the node's
+/// code, so it allocates here as in the node.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::io::Result<()> {
     let under = std::env::args().nth(1).unwrap_or_else(|| "target".into());

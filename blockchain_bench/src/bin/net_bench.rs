@@ -19,7 +19,13 @@
 //! which sends a new tip the moment it is committed, so the figure carries no polling load.
 //! Every node, temporary directory and request loop ends with the command, on error too.
 //!
-//! Run: `cargo run --release -p blockchain_node --bin net_bench -- --nodes 100 --links 3 --rounds 5`.
+//! Run:
+//!
+//! ```text
+//! cargo build --release -p blockchain_node -p blockchain_bench
+//! target/release/net_bench --nodes 100 --links 3 --rounds 5
+//! ```
+//!
 //! The node binary is taken from the same directory as this one (build both in release).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

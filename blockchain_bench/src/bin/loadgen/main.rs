@@ -3,7 +3,7 @@
 //! transactions, against a release build started here with a temporary data dir.
 //!
 //! ```text
-//! cargo build --release -p blockchain_node
+//! cargo build --release -p blockchain_node -p blockchain_bench
 //! target/release/loadgen --bits 1024 --txs 20000 --connections 16
 //! ```
 //!
