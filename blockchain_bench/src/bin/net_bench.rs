@@ -29,13 +29,13 @@
 //! The node binary is taken from the same directory as this one (build both in release).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use blockchain_core::{GenesisFile, PrivateKey, Transaction};
+use blockchain_bench::usage::cpu_time;
+use blockchain_bench::{NodeProcess, Process, funded_genesis, node_binary, node_command};
+use blockchain_core::{PrivateKey, Transaction};
 use clap::Parser;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -116,8 +116,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         args.nodes, args.links, args.seed, args.rounds, args.poll_ms
     );
 
-    let wallets =
-        [0, 1].map(|_| PrivateKey::generate(&mut rand::rng(), args.bits).expect("key generation"));
+    let wallets = blockchain_bench::random_wallets(2, args.bits);
     let started = Instant::now();
     let net = Network::start(args, &wallets)?;
     let http = reqwest::Client::builder()
@@ -230,10 +229,10 @@ impl Phase {
         phase: impl Future<Output = anyhow::Result<T>>,
     ) -> anyhow::Result<T> {
         tokio::time::sleep(gap).await;
-        let (nodes, bench) = (net.cpu_time()?, cpu_time("self")?);
+        let (nodes, bench) = (net.cpu_time()?, cpu_time(Process::This)?);
         let result = phase.await?;
         self.node_cpu += net.cpu_time()?.saturating_sub(nodes);
-        self.bench_cpu += cpu_time("self")?.saturating_sub(bench);
+        self.bench_cpu += cpu_time(Process::This)?.saturating_sub(bench);
         self.rounds += 1;
         Ok(result)
     }
@@ -264,29 +263,17 @@ impl Phase {
     }
 }
 
-/// The nodes' processes and their temporary directory; every process is killed when dropped.
+/// The nodes' processes and their temporary directory; every process is killed when dropped,
+/// before the directory is removed.
 struct Network {
     nodes: Vec<NodeProcess>,
     dir: Option<tempfile::TempDir>,
 }
 
-struct NodeProcess {
-    child: Child,
-    url: String,
-}
-
 impl Network {
     /// Starts every node at once, then waits for each to say where it listens.
     fn start(args: &Args, wallets: &[PrivateKey]) -> anyhow::Result<Self> {
-        let binary = std::env::current_exe()?
-            .parent()
-            .context("the bench binary has a directory")?
-            .join(format!("blockchain_node{}", std::env::consts::EXE_SUFFIX));
-        ensure!(
-            binary.exists(),
-            "{} not found: build it first (cargo build --release -p blockchain_node)",
-            binary.display()
-        );
+        let binary = node_binary(None)?;
         let mut builder = tempfile::Builder::new();
         builder.prefix("net-bench-");
         let dir = match &args.dir {
@@ -294,29 +281,36 @@ impl Network {
             None => builder.tempdir()?,
         };
         let genesis = dir.path().join("genesis.json");
-        std::fs::write(&genesis, genesis_json(wallets, args.difficulty))?;
+        std::fs::write(
+            &genesis,
+            funded_genesis("net-bench", wallets, args.difficulty),
+        )?;
+        let mut starting = Vec::with_capacity(args.nodes);
+        for i in 0..args.nodes {
+            let log = std::fs::File::create(dir.path().join(format!("node-{i}.log")))?;
+            let data = dir.path().join(format!("node-{i}"));
+            starting.push(blockchain_bench::spawn(
+                node_command(&binary, &data, &genesis)
+                    .args(["--mining-threads", "1"])
+                    .args(&args.node_args)
+                    .env("RUST_LOG", &args.node_log)
+                    .stderr(log),
+            )?);
+        }
         let mut network = Network {
             nodes: Vec::with_capacity(args.nodes),
             dir: Some(dir),
         };
-        let mut listening = Vec::with_capacity(args.nodes);
-        for i in 0..args.nodes {
-            let (child, url) = spawn_node(&binary, network.path(), &genesis, i, args)?;
-            network.nodes.push(NodeProcess {
-                child,
-                url: String::new(),
-            });
-            listening.push(url);
-        }
-        for (node, url) in network.nodes.iter_mut().zip(listening) {
-            let url = url
-                .recv_timeout(Duration::from_secs(args.timeout))
+        for node in starting {
+            let node = node
+                .listening(Some(Duration::from_secs(args.timeout)))
                 .context("a node did not say where it listens")?;
             ensure!(
-                url.starts_with("http://127.0.0.1:"),
-                "a node listens on {url}, not on loopback"
+                node.url().starts_with("http://127.0.0.1:"),
+                "a node listens on {}, not on loopback",
+                node.url()
             );
-            node.url = url;
+            network.nodes.push(node);
         }
         if args.keep {
             let kept = network.dir.take().map(tempfile::TempDir::keep);
@@ -327,122 +321,22 @@ impl Network {
         Ok(network)
     }
 
-    fn path(&self) -> &Path {
-        self.dir.as_ref().map_or(Path::new("."), |d| d.path())
-    }
-
     fn urls(&self) -> Vec<String> {
-        self.nodes.iter().map(|n| n.url.clone()).collect()
+        self.nodes.iter().map(|n| n.url().to_owned()).collect()
     }
 
     /// CPU time (user and system) every node process has used so far, together.
     fn cpu_time(&self) -> anyhow::Result<Duration> {
-        self.nodes
-            .iter()
-            .map(|n| cpu_time(&n.child.id().to_string()))
-            .sum()
+        self.nodes.iter().map(NodeProcess::cpu_time).sum()
     }
 
     /// Every node's resident memory, in MiB.
     fn resident_mib(&self) -> anyhow::Result<Vec<f64>> {
         self.nodes
             .iter()
-            .map(|n| Ok(vm_rss_kib(n.child.id())? as f64 / 1024.0))
+            .map(|n| Ok(n.memory()?.resident_kb as f64 / 1024.0))
             .collect()
     }
-}
-
-impl Drop for Network {
-    fn drop(&mut self) {
-        for node in &mut self.nodes {
-            let _ = node.child.kill();
-        }
-        for node in &mut self.nodes {
-            let _ = node.child.wait();
-        }
-    }
-}
-
-/// Starts node `i`, logging to `node-<i>.log` under `dir`; the receiver gets its URL.
-fn spawn_node(
-    binary: &Path,
-    dir: &Path,
-    genesis: &Path,
-    i: usize,
-    args: &Args,
-) -> anyhow::Result<(Child, std::sync::mpsc::Receiver<String>)> {
-    let log = std::fs::File::create(dir.join(format!("node-{i}.log")))?;
-    let mut child = Command::new(binary)
-        .args([
-            "--port",
-            "0",
-            "--sync-interval",
-            "0",
-            "--mining-threads",
-            "1",
-        ])
-        .arg("--data-dir")
-        .arg(dir.join(format!("node-{i}")))
-        .arg("--genesis")
-        .arg(genesis)
-        .args(&args.node_args)
-        .env("RUST_LOG", &args.node_log)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .with_context(|| format!("starting {}", binary.display()))?;
-    let stdout = child.stdout.take().context("piped stdout")?;
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        for line in lines.by_ref().map_while(Result::ok) {
-            if let Some(url) = line.trim().strip_prefix("listening on ") {
-                let _ = sender.send(url.to_owned());
-                break;
-            }
-        }
-        lines.for_each(drop);
-    });
-    Ok((child, receiver))
-}
-
-fn genesis_json(wallets: &[PrivateKey], difficulty: Option<u32>) -> String {
-    GenesisFile {
-        difficulty,
-        ..GenesisFile::funding(
-            "net-bench",
-            wallets.iter().map(PrivateKey::address),
-            "1000000",
-        )
-    }
-    .to_json()
-}
-
-/// `VmRSS` of process `pid`, in KiB.
-fn vm_rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .with_context(|| format!("no VmRSS for process {pid}"))?;
-    Ok(line.trim().trim_end_matches("kB").trim().parse()?)
-}
-
-/// CPU time (user and system) process `pid` (or `self`) has used so far, from
-/// `/proc/<pid>/stat`, counted in clock ticks of 10 ms (`USER_HZ` is 100 on Linux).
-fn cpu_time(pid: &str) -> anyhow::Result<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // After the command name in parentheses: state is field 3, utime 14 and stime 15.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .context("a /proc stat line")?
-        .1
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields.get(11).context("utime")?.parse::<u64>()?
-        + fields.get(12).context("stime")?.parse::<u64>()?;
-    Ok(Duration::from_millis(ticks * 10))
 }
 
 /// Undirected links: node `i > 0` to `links` distinct earlier nodes (all of them if fewer).
@@ -681,7 +575,7 @@ impl Rounds<'_> {
     async fn transaction(
         &self,
         rng: &mut StdRng,
-        wallets: &[PrivateKey; 2],
+        wallets: &[PrivateKey],
         nonce: &str,
     ) -> anyhow::Result<Duration> {
         let tx = Transaction::sign(&wallets[0], wallets[1].address(), "1", Some(nonce))?;

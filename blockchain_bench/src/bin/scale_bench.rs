@@ -30,14 +30,13 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use blockchain_core::{
-    Address, Difficulty, GenesisFile, NetworkParams, PrivateKey, Sender, Transaction,
-};
+use blockchain_bench::usage::memory;
+use blockchain_bench::{Memory, NodeProcess, Process, funded_genesis, node_binary, node_command};
+use blockchain_core::{Address, Difficulty, NetworkParams, PrivateKey, Sender, Transaction};
 use blockchain_node::node::{Node, NodeOptions};
 use blockchain_node::settings::SettingsPatch;
 use clap::Parser;
@@ -45,7 +44,6 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use tokio::io::AsyncBufReadExt;
 
 /// The node's allocator (see `blockchain_node/src/main.rs`): this bench runs the node's code
 /// in process, so it allocates as the node does.
@@ -122,6 +120,8 @@ const SUBMIT_CHUNK: usize = 1000;
 /// Resolve rounds in a row that leave the fresh node's height where it was before the
 /// sync is given up.
 const MAX_STALLED_ROUNDS: usize = 3;
+/// Longest wait for a node to stop on Ctrl-C before it is killed.
+const STOP_LIMIT: Duration = Duration::from_secs(30);
 
 /// How a chain dir was built: its `build.json`.
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -167,14 +167,7 @@ fn main() -> anyhow::Result<()> {
     );
     let exe = std::env::current_exe()?;
     let bin_dir = exe.parent().context("the bench binary has a directory")?;
-    let node_bin = args.node_bin.clone().unwrap_or_else(|| {
-        bin_dir.join(format!("blockchain_node{}", std::env::consts::EXE_SUFFIX))
-    });
-    ensure!(
-        node_bin.exists(),
-        "{} not found: build it first (cargo build --release -p blockchain_node)",
-        node_bin.display()
-    );
+    let node_bin = node_binary(args.node_bin.as_deref())?;
     let cache_dir = match &args.cache_dir {
         Some(dir) => dir.clone(),
         None => bin_dir
@@ -366,15 +359,7 @@ async fn build(args: &Args, dir: &Path, cache_dir: &Path) -> anyhow::Result<Mani
         wallets.len(),
         started.elapsed().as_secs_f64()
     );
-    let genesis = GenesisFile {
-        difficulty: Some(args.difficulty),
-        ..GenesisFile::funding(
-            "scale-bench",
-            wallets.iter().map(PrivateKey::address),
-            "1000000",
-        )
-    }
-    .to_json();
+    let genesis = funded_genesis("scale-bench", &wallets, Some(args.difficulty));
     let mut params = NetworkParams::from_json(&genesis)?;
     params.difficulty = Difficulty::new(args.difficulty)?;
     std::fs::create_dir_all(dir)?;
@@ -476,7 +461,7 @@ async fn build(args: &Args, dir: &Path, cache_dir: &Path) -> anyhow::Result<Mani
         sign_time.as_secs_f64(),
         submit_time.as_secs_f64(),
         mine_time.as_secs_f64(),
-        mb(memory("self")?.peak_kb)
+        mb(memory(Process::This)?.peak_kb)
     );
     Ok(Manifest {
         payments: args.payments,
@@ -491,111 +476,13 @@ async fn build(args: &Args, dir: &Path, cache_dir: &Path) -> anyhow::Result<Mani
     })
 }
 
-/// Resident memory of a process, from /proc/PID/status.
-#[derive(Debug, Clone, Copy, Default)]
-struct Memory {
-    resident_kb: u64,
-    peak_kb: u64,
-}
-
-fn memory(pid: &str) -> anyhow::Result<Memory> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    };
-    Ok(Memory {
-        resident_kb: field("VmRSS:"),
-        peak_kb: field("VmHWM:"),
-    })
-}
-
 fn mb(kb: u64) -> String {
     format!("{:.0} MB", kb as f64 / 1024.0)
 }
 
-/// A release node process; stopped with Ctrl-C (SIGINT) so its database closes cleanly.
-struct NodeProcess {
-    child: tokio::process::Child,
-    pid: String,
-    url: String,
-}
-
-impl NodeProcess {
-    async fn start(
-        binary: &Path,
-        data: &Path,
-        genesis: &Path,
-        log: &Path,
-        filter: &str,
-    ) -> anyhow::Result<Self> {
-        let mut child = tokio::process::Command::new(binary)
-            .args(["--port", "0", "--sync-interval", "0"])
-            .arg("--data-dir")
-            .arg(data)
-            .arg("--genesis")
-            .arg(genesis)
-            .env("RUST_LOG", filter)
-            .stdout(Stdio::piped())
-            .stderr(File::create(log)?)
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let pid = child.id().context("a running child has an id")?.to_string();
-        let stdout = child.stdout.take().context("piped stdout")?;
-        let mut lines = tokio::io::BufReader::new(stdout).lines();
-        let url = loop {
-            match lines.next_line().await? {
-                Some(line) => {
-                    if let Some(url) = line.strip_prefix("listening on ") {
-                        break url.to_owned();
-                    }
-                }
-                None => bail!(
-                    "the node on {} exited before listening; see {}",
-                    data.display(),
-                    log.display()
-                ),
-            }
-        };
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(NodeProcess { child, pid, url })
-    }
-
-    fn memory(&self) -> anyhow::Result<Memory> {
-        memory(&self.pid)
-    }
-
-    /// kill -9.
-    async fn crash(mut self) {
-        let _ = self.child.kill().await;
-    }
-
-    async fn stop(mut self) {
-        let interrupted = std::process::Command::new("kill")
-            .args(["-INT", &self.pid])
-            .status()
-            .is_ok_and(|s| s.success());
-        if interrupted
-            && tokio::time::timeout(Duration::from_secs(30), self.child.wait())
-                .await
-                .is_ok()
-        {
-            return;
-        }
-        let _ = self.child.kill().await;
-    }
-}
-
 /// Milliseconds of sorted latencies at quantile `q`.
 fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let index = ((sorted.len() - 1) as f64 * q).round() as usize;
-    sorted[index].as_secs_f64() * 1000.0
+    blockchain_bench::percentile(sorted, q).map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
 }
 
 /// Latencies of one kind of query, sorted, with the mean body size.
@@ -722,19 +609,33 @@ async fn start_and_wait(
     dir: &Path,
 ) -> anyhow::Result<(NodeProcess, serde_json::Value, f64)> {
     let started = Instant::now();
-    let node = NodeProcess::start(
+    let node = start_node(
+        args,
         node_bin,
         &dir.join("data"),
         &dir.join("genesis.json"),
         &dir.join("node-a.log"),
-        &args.node_log,
-    )
-    .await?;
+    )?;
     // It printed `listening on` once bound, after restoring its state: it answers now.
-    let status = status(http, &node.url)
+    let status = status(http, node.url())
         .await
         .context("the node did not answer /status")?;
     Ok((node, status, started.elapsed().as_secs_f64()))
+}
+
+/// Starts the node binary on `data`, logging to `log`, and waits until it listens.
+fn start_node(
+    args: &Args,
+    node_bin: &Path,
+    data: &Path,
+    genesis: &Path,
+    log: &Path,
+) -> anyhow::Result<NodeProcess> {
+    let log_file = File::create(log)?;
+    let mut command = node_command(node_bin, data, genesis);
+    command.env("RUST_LOG", &args.node_log).stderr(log_file);
+    tokio::task::block_in_place(|| NodeProcess::start(&mut command))
+        .with_context(|| format!("the node on {}; see {}", data.display(), log.display()))
 }
 
 /// Reads `path` once to the end, as `cat path > /dev/null` does, and says how long it took.
@@ -775,7 +676,7 @@ async fn measure(
     if args.warm_file_cache {
         warm_file_cache(&data.join("chain.redb"))?;
     }
-    let (node, first, startup) = start_and_wait(args, &http, node_bin, dir).await?;
+    let (mut node, first, startup) = start_and_wait(args, &http, node_bin, dir).await?;
     ensure!(
         first["tip_hash"] == manifest.tip_hash.as_str(),
         "the node serves tip {}, the build made {}",
@@ -786,7 +687,7 @@ async fn measure(
     let database_bytes = std::fs::metadata(data.join("chain.redb"))?.len();
     println!(
         "   ready in {startup:.2} s at {}: height {}, resident {}, database {:.0} MB",
-        node.url,
+        node.url(),
         first["height"],
         mb(after_startup.resident_kb),
         database_bytes as f64 / 1e6
@@ -799,11 +700,11 @@ async fn measure(
     let pages: Vec<String> = (0..args.samples)
         .map(|_| {
             let from = rng.random_range(0..=length.saturating_sub(PAGE_BLOCKS));
-            format!("{}/chain?from={from}&limit={PAGE_BLOCKS}", node.url)
+            format!("{}/chain?from={from}&limit={PAGE_BLOCKS}", node.url())
         })
         .collect();
     // Opens the connection.
-    time_get(&http, &format!("{}/status", node.url)).await?;
+    time_get(&http, &format!("{}/status", node.url())).await?;
     let (chain, chain_again) = time_pages(&http, &pages).await?;
     println!(
         "   /chain pages of {PAGE_BLOCKS} blocks: p50 {:.2} ms, p99 {:.2} ms, {:.0} kB a page; read again: p50 {:.2} ms, p99 {:.2} ms",
@@ -823,7 +724,7 @@ async fn measure(
         .map(|a| {
             format!(
                 "{}/history?address={}&limit={HISTORY_LIMIT}",
-                node.url,
+                node.url(),
                 a.as_hex()
             )
         })
@@ -855,14 +756,14 @@ async fn measure(
     // A crash: one commit by this build (the settings written back unchanged), kill -9,
     // and a start on what it left.
     let settings: serde_json::Value = http
-        .get(format!("{}/settings", node.url))
+        .get(format!("{}/settings", node.url()))
         .send()
         .await?
         .json()
         .await?;
     let threads = settings["mining_threads"].clone();
     let written = http
-        .post(format!("{}/settings", node.url))
+        .post(format!("{}/settings", node.url()))
         .json(&serde_json::json!({ "mining_threads": threads }))
         .send()
         .await?;
@@ -871,10 +772,10 @@ async fn measure(
         "POST /settings: {}",
         written.status()
     );
-    node.crash().await;
+    node.kill();
     let (node, _, startup_after_crash) = start_and_wait(args, &http, node_bin, dir).await?;
     println!("   start-up after kill -9: {startup_after_crash:.2} s");
-    node.stop().await;
+    node.interrupt(STOP_LIMIT);
     Ok(Figures {
         startup,
         startup_after_crash,
@@ -907,17 +808,16 @@ async fn sync_fresh_node(
     tip: &str,
 ) -> anyhow::Result<SyncFigures> {
     let fresh_dir = tempfile::tempdir()?;
-    let fresh = NodeProcess::start(
+    let fresh = start_node(
+        args,
         node_bin,
         fresh_dir.path(),
         &dir.join("genesis.json"),
         &dir.join("node-b.log"),
-        &args.node_log,
-    )
-    .await?;
+    )?;
     let registered = http
-        .post(format!("{}/nodes/register", fresh.url))
-        .form(&[("nodes", source.url.as_str())])
+        .post(format!("{}/nodes/register", fresh.url()))
+        .form(&[("nodes", source.url())])
         .send()
         .await?;
     ensure!(
@@ -927,29 +827,30 @@ async fn sync_fresh_node(
     );
     println!(
         "== sync: a fresh node at {} resolves from {}",
-        fresh.url, source.url
+        fresh.url(),
+        source.url()
     );
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.sync_timeout);
     let (mut rounds, mut stalled) = (0, 0);
     let synced = |status: &serde_json::Value| status["tip_hash"] == tip;
-    let mut current = status(http, &fresh.url).await?;
+    let mut current = status(http, fresh.url()).await?;
     let reached = loop {
         rounds += 1;
         let before = current["height"].as_u64();
         let resolved: serde_json::Value = http
-            .get(format!("{}/nodes/resolve", fresh.url))
+            .get(format!("{}/nodes/resolve", fresh.url()))
             .timeout(Duration::from_secs(300))
             .send()
             .await?
             .json()
             .await?;
-        current = status(http, &fresh.url).await?;
+        current = status(http, fresh.url()).await?;
         // A validation still running when the round ended finishes on its own: wait for it.
         let validating = resolved.to_string().contains("still validating");
         while validating && !synced(&current) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            let next = status(http, &fresh.url).await?;
+            let next = status(http, fresh.url()).await?;
             if next["tip_hash"] != current["tip_hash"] {
                 current = next;
                 break;
@@ -983,7 +884,7 @@ async fn sync_fresh_node(
     if reached {
         println!("   synced in {seconds:.1} s ({rounds} resolve rounds)");
     }
-    fresh.stop().await;
+    fresh.interrupt(STOP_LIMIT);
     Ok(SyncFigures {
         seconds,
         rounds,

@@ -16,17 +16,18 @@
 //!
 //! The node binary is taken from the same directory as this one (build both in release).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
+use blockchain_bench::{NodeProcess, funded_genesis, node_binary, node_command, random_wallets};
 use blockchain_core::ledger::{reward_transaction, verify_signatures};
-use blockchain_core::{Block, GenesisFile, NetworkParams, PrivateKey, Transaction};
+use blockchain_core::{Block, NetworkParams, PrivateKey, Transaction};
 use blockchain_node::node::{Node, NodeOptions};
 use blockchain_node::settings::SettingsPatch;
 use clap::Parser;
+use rayon::prelude::*;
 
 /// The node's allocator (see `blockchain_node/src/main.rs`): this bench runs the node's code
 /// in process, so it allocates as the node does.
@@ -58,43 +59,27 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let node_binary = std::env::current_exe()?
-        .parent()
-        .context("the bench binary has a directory")?
-        .join(format!("blockchain_node{}", std::env::consts::EXE_SUFFIX));
-    if !node_binary.exists() {
-        bail!(
-            "{} not found: build it first (cargo build --release -p blockchain_node)",
-            node_binary.display()
-        );
-    }
+    let threads = rayon::current_num_threads();
+    let node_binary = node_binary(None)?;
     println!(
         "sync bench: {} blocks, {} payments, {}-bit keys, {} cores",
         args.blocks, args.txs, args.bits, threads
     );
 
     let started = Instant::now();
-    let wallets = parallel(threads, args.wallets, |_| {
-        PrivateKey::generate(&mut rand::rng(), args.bits).expect("key generation")
-    });
-    let genesis = GenesisFile {
-        difficulty: Some(args.difficulty),
-        ..GenesisFile::funding(
-            "sync-bench",
-            wallets.iter().map(PrivateKey::address),
-            "1000000",
-        )
-    }
-    .to_json();
+    let wallets = random_wallets(args.wallets, args.bits);
+    let genesis = funded_genesis("sync-bench", &wallets, Some(args.difficulty));
     let params = NetworkParams::from_json(&genesis)?;
-    let payments = parallel(threads, args.txs, |i| {
-        let (from, to) = (
-            &wallets[i % wallets.len()],
-            &wallets[(i + 1) % wallets.len()],
-        );
-        Transaction::sign(from, to.address(), "1", Some(&format!("p{i}"))).expect("valid")
-    });
+    let payments: Vec<Transaction> = (0..args.txs)
+        .into_par_iter()
+        .map(|i| {
+            let (from, to) = (
+                &wallets[i % wallets.len()],
+                &wallets[(i + 1) % wallets.len()],
+            );
+            Transaction::sign(from, to.address(), "1", Some(&format!("p{i}"))).expect("valid")
+        })
+        .collect();
     println!(
         "  made {} wallets and signed {} payments in {:.1} s",
         wallets.len(),
@@ -136,15 +121,15 @@ fn main() -> anyhow::Result<()> {
     })?;
     let miner = wallets[0].address().as_hex().to_owned();
     let started = Instant::now();
-    let a = NodeChild::start(&node_binary, &dir_a, &genesis_file, &miner)?;
+    let a = start_node(&node_binary, &dir_a, &genesis_file, &miner)?;
     println!(
         "  node A restored the chain in {:.1} s: {}",
         started.elapsed().as_secs_f64(),
-        a.url
+        a.url()
     );
-    let b = NodeChild::start(&node_binary, &dir_b, &genesis_file, &miner)?;
+    let b = start_node(&node_binary, &dir_b, &genesis_file, &miner)?;
     let (seconds, resolve_seconds, resolved) =
-        runtime.block_on(time_sync(&a.url, &b.url, &tip, args.timeout))?;
+        runtime.block_on(time_sync(a.url(), b.url(), &tip, args.timeout))?;
     let rate = args.txs as f64 / seconds;
     ceiling_seconds = ceiling_seconds.min(verify_all(&payments)?);
     let ceiling = payments.len() as f64 / ceiling_seconds;
@@ -218,28 +203,6 @@ async fn time_sync(
     Ok((started.elapsed().as_secs_f64(), resolve_seconds, resolved))
 }
 
-/// `f(0..count)` on `threads` threads, in order.
-fn parallel<T: Send>(threads: usize, count: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let chunk = count.div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..count)
-            .step_by(chunk)
-            .map(|start| {
-                let f = &f;
-                scope.spawn(move || {
-                    (start..(start + chunk).min(count))
-                        .map(f)
-                        .collect::<Vec<T>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("worker does not panic"))
-            .collect()
-    })
-}
-
 /// A chain of `count` blocks on `params`' genesis holding `payments`, spread evenly.
 fn mine_chain(
     params: &NetworkParams,
@@ -277,55 +240,22 @@ async fn status(http: &reqwest::Client, url: &str) -> anyhow::Result<serde_json:
         .await?)
 }
 
-/// A node process, killed when dropped.
-struct NodeChild {
-    child: Child,
-    url: String,
-}
-
-impl NodeChild {
-    fn start(binary: &Path, dir: &Path, genesis: &Path, miner: &str) -> anyhow::Result<Self> {
-        let mut child = Command::new(binary)
-            .args([
-                "--port",
-                "0",
-                "--sync-interval",
-                "0",
-                "--miner-address",
-                miner,
-            ])
-            .arg("--data-dir")
-            .arg(dir)
-            .arg("--genesis")
-            .arg(genesis)
+/// Starts the node binary on `dir`, paying its rewards to `miner`, and waits until it
+/// listens; it logs to this bench's stderr at `RUST_LOG` [default: warn].
+fn start_node(
+    binary: &Path,
+    dir: &Path,
+    genesis: &Path,
+    miner: &str,
+) -> anyhow::Result<NodeProcess> {
+    NodeProcess::start(
+        node_command(binary, dir, genesis)
+            .args(["--miner-address", miner])
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or("warn".into()),
             )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let stdout = child.stdout.take().context("piped stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    if let Some(url) = line.strip_prefix("listening on ") {
-                        break url.to_owned();
-                    }
-                }
-                _ => bail!("node at {} exited before listening", dir.display()),
-            }
-        };
-        std::thread::spawn(move || lines.for_each(drop));
-        Ok(NodeChild { child, url })
-    }
-}
-
-impl Drop for NodeChild {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+            .stderr(Stdio::inherit()),
+    )
+    .with_context(|| format!("the node at {}", dir.display()))
 }

@@ -14,15 +14,16 @@
 
 mod raw_http;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use blockchain_bench::usage::{cpu_time, memory};
+use blockchain_bench::{NodeProcess, Process, funded_genesis, node_binary, node_command};
 use blockchain_core::transaction::check_stateless;
-use blockchain_core::{GenesisFile, PrivateKey, Transaction};
+use blockchain_core::{PrivateKey, Transaction};
 use clap::Parser;
+use rayon::prelude::*;
 
 #[derive(Parser)]
 #[command(about = "Load test of a blockchain_node release build")]
@@ -53,98 +54,41 @@ struct Args {
     batch_size: usize,
 }
 
+/// A node process with its temporary directory (data dir, genesis and log).
 struct Node {
-    child: Child,
-    url: String,
+    process: NodeProcess,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start_node(args: &Args, wallets: &[PrivateKey], difficulty: Option<u32>) -> Node {
     let dir = tempfile::tempdir().expect("temp dir");
-    let genesis = GenesisFile {
-        difficulty,
-        ..GenesisFile::funding(
-            "loadgen",
-            wallets.iter().map(PrivateKey::address),
-            "1000000",
-        )
-    };
     let genesis_path = dir.path().join("genesis.json");
-    std::fs::write(&genesis_path, genesis.to_json()).expect("write genesis");
-    let binary = args.node_bin.clone().unwrap_or_else(|| {
-        std::env::current_exe()
-            .expect("own path")
-            .with_file_name("blockchain_node")
-    });
+    std::fs::write(
+        &genesis_path,
+        funded_genesis("loadgen", wallets, difficulty),
+    )
+    .expect("write genesis");
+    let binary = node_binary(args.node_bin.as_deref()).unwrap_or_else(|e| panic!("{e}"));
     let log = std::fs::File::create(dir.path().join("node.log")).expect("log file");
-    let mut child = Command::new(&binary)
-        .args([
-            "--port",
-            "0",
-            "--sync-interval",
-            "0",
-            "--pool-capacity",
-            "1000000",
-        ])
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .arg("--genesis")
-        .arg(&genesis_path)
-        .env("RUST_LOG", &args.node_log)
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-    let stdout = child.stdout.take().expect("piped");
-    let mut line = String::new();
-    let mut reader = BufReader::new(stdout);
-    while reader.read_line(&mut line).expect("node output") > 0 {
-        if let Some(url) = line.trim().strip_prefix("listening on ") {
-            let url = url.to_owned();
-            std::thread::spawn(move || for _ in reader.lines() {});
-            return Node {
-                child,
-                url,
-                _dir: dir,
-            };
-        }
-        line.clear();
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the node exited before listening");
-}
-
-/// Runs `f` over `items` on every core.
-fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = items.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|c| scope.spawn(|| c.iter().map(&f).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("worker"))
-            .collect()
-    })
+    let process = NodeProcess::start(
+        node_command(&binary, &dir.path().join("data"), &genesis_path)
+            .args(["--pool-capacity", "1000000"])
+            .env("RUST_LOG", &args.node_log)
+            .stderr(log),
+    )
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    Node { process, _dir: dir }
 }
 
 fn sign_all(wallets: &[PrivateKey], count: usize, tag: &str) -> Vec<Transaction> {
-    let indexes: Vec<usize> = (0..count).collect();
-    parallel_map(&indexes, |&i| {
-        let from = &wallets[i % wallets.len()];
-        let to = wallets[(i + 1) % wallets.len()].address();
-        Transaction::sign(from, to, "0.001", Some(&format!("{tag}{i}"))).expect("valid")
-    })
+    (0..count)
+        .into_par_iter()
+        .map(|i| {
+            let from = &wallets[i % wallets.len()];
+            let to = wallets[(i + 1) % wallets.len()].address();
+            Transaction::sign(from, to, "0.001", Some(&format!("{tag}{i}"))).expect("valid")
+        })
+        .collect()
 }
 
 fn form_body(tx: &Transaction) -> String {
@@ -152,11 +96,7 @@ fn form_body(tx: &Transaction) -> String {
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
+    blockchain_bench::percentile(sorted, p).unwrap_or_default()
 }
 
 fn ms(d: Duration) -> String {
@@ -179,7 +119,7 @@ fn verification_ceiling(txs: &[Transaction]) -> f64 {
 /// connections with the lean driver; returns the accepted count, sorted latencies and the
 /// elapsed time.
 async fn submit_all(node: &Node, bodies: Vec<String>, connections: usize) -> raw_http::Outcome {
-    let host = node.url.trim_start_matches("http://");
+    let host = node.process.url().trim_start_matches("http://");
     let addr = host.parse().expect("the node listens on an IP address");
     let requests = bodies
         .iter()
@@ -213,13 +153,13 @@ async fn throughput(args: &Args, wallets: &[PrivateKey]) {
         .map(form_body)
         .collect();
     submit_all(&node, warm, args.connections).await;
-    let (before, generator_before) = (node_usage(&node), usage(std::process::id()));
+    let (before, generator_before) = (node_usage(&node), usage(Process::This));
     let raw_http::Outcome {
         succeeded: accepted,
         latencies,
         elapsed,
     } = submit_all(&node, bodies, args.connections).await;
-    let (after, generator_after) = (node_usage(&node), usage(std::process::id()));
+    let (after, generator_after) = (node_usage(&node), usage(Process::This));
     let rate = accepted as f64 / elapsed.as_secs_f64();
     println!(
         "accepted     {accepted} of {} in {:.2} s",
@@ -254,7 +194,7 @@ async fn throughput(args: &Args, wallets: &[PrivateKey]) {
     }
 }
 
-/// What the node process has used so far.
+/// What a process has used so far.
 #[derive(Clone, Copy)]
 struct Usage {
     cpu: Duration,
@@ -263,29 +203,15 @@ struct Usage {
 
 /// The node's CPU time and resident memory (see [`usage`]).
 fn node_usage(node: &Node) -> Option<Usage> {
-    usage(node.child.id())
+    usage(Process::Id(node.process.pid()))
 }
 
-/// A process's CPU time (all threads, user + system) and resident memory, from Linux's
-/// `/proc`; `None` where there is none. CPU time is in clock ticks of 1/100 s (`USER_HZ`
-/// on Linux), so it is meaningful over runs of a second or more.
-fn usage(pid: u32) -> Option<Usage> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rss_kb = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
+/// A process's CPU time (all threads, user + system) and resident memory; `None` where
+/// `/proc` does not say.
+fn usage(process: Process) -> Option<Usage> {
     Some(Usage {
-        cpu: Duration::from_millis(ticks * 10),
-        rss_kb,
+        cpu: cpu_time(process).ok()?,
+        rss_kb: memory(process).ok()?.resident_kb,
     })
 }
 
@@ -302,7 +228,7 @@ async fn mine_latency(args: &Args, wallets: &[PrivateKey], client: &reqwest::Cli
         assert_eq!(outcome.succeeded, 1000, "all accepted");
         let started = Instant::now();
         let response = client
-            .post(format!("{}/mine", node.url))
+            .post(format!("{}/mine", node.process.url()))
             .send()
             .await
             .expect("mine");
@@ -334,13 +260,13 @@ async fn chain_latency(args: &Args, wallets: &[PrivateKey], client: &reqwest::Cl
         let outcome = submit_all(&node, bodies, args.connections).await;
         assert_eq!(outcome.succeeded, chunk.len());
         let response = client
-            .post(format!("{}/mine", node.url))
+            .post(format!("{}/mine", node.process.url()))
             .send()
             .await
             .expect("mine");
         assert!(response.status().is_success(), "block {block}");
     }
-    let url = format!("{}/chain", node.url);
+    let url = format!("{}/chain", node.process.url());
     let mut times = Vec::new();
     let mut size = 0;
     for _ in 0..50 {
@@ -407,7 +333,7 @@ async fn batch_throughput(args: &Args, wallets: &[PrivateKey], client: &reqwest:
         })
         .collect();
     let queue = Arc::new(std::sync::Mutex::new(bodies.into_iter()));
-    let url = format!("{}/transactions/batch", node.url);
+    let url = format!("{}/transactions/batch", node.process.url());
     let before = node_usage(&node);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -462,10 +388,7 @@ async fn batch_throughput(args: &Args, wallets: &[PrivateKey], client: &reqwest:
 fn main() {
     let args = Args::parse();
     println!("generating {} {}-bit wallets…", args.wallets, args.bits);
-    let seeds: Vec<usize> = (0..args.wallets).collect();
-    let wallets = parallel_map(&seeds, |_| {
-        PrivateKey::generate(&mut rand::rng(), args.bits).expect("keygen")
-    });
+    let wallets = blockchain_bench::random_wallets(args.wallets, args.bits);
     // One thread for the load so the node keeps the machine's other core(s).
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
