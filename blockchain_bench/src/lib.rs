@@ -1,11 +1,12 @@
 //! The harness the node's benchmarks share: the node binary started as a process and waited
-//! for, the genesis that funds the benches' wallets, what a process has used (CPU time,
-//! resident memory), and percentiles of latencies.
+//! for, the genesis that funds the benches' wallets, the requests they all make, what a
+//! process has used (CPU time, resident memory), and percentiles of latencies.
 //!
 //! ```text
 //!  random_wallets ─► funded_genesis ─► genesis.json
 //!  node_binary() ─► node_command(binary, data dir, genesis) + the bench's flags
 //!                ─► spawn ─► Starting::listening ─► NodeProcess (url, pid; killed on drop)
+//!  api::{client, status, register, get_json}            one client, JSON answers
 //!  usage::{cpu_time, memory}(Process)                   /proc/<pid>/{stat,status}
 //!  percentile(sorted latencies, q)
 //! ```
@@ -19,6 +20,7 @@
 //! target/release/loadgen --txs 20000
 //! ```
 
+pub mod api;
 pub mod latency;
 pub mod node_process;
 pub mod usage;

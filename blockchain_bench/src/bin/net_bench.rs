@@ -33,6 +33,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
+use blockchain_bench::api::{self, get_json};
 use blockchain_bench::usage::cpu_time;
 use blockchain_bench::{NodeProcess, Process, funded_genesis, node_binary, node_command};
 use blockchain_core::{PrivateKey, Transaction};
@@ -119,10 +120,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
     let wallets = blockchain_bench::random_wallets(2, args.bits);
     let started = Instant::now();
     let net = Network::start(args, &wallets)?;
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .no_proxy()
-        .build()?;
+    let http = api::client(Some(Duration::from_secs(10)))?;
     let urls = net.urls();
     until_all(
         &http,
@@ -131,7 +129,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         poll,
         timeout,
         "ready",
-        |http, url| async move { get_json(&http, &format!("{url}/status")).await.is_ok() },
+        |http, url| async move { api::status(&http, &url).await.is_ok() },
     )
     .await?;
     println!(
@@ -389,17 +387,7 @@ async fn link(
         if earlier.is_empty() {
             continue;
         }
-        let response = http
-            .post(format!("{}/nodes/register", urls[i]))
-            .form(&[("nodes", earlier.join(","))])
-            .send()
-            .await?;
-        ensure!(
-            response.status().is_success(),
-            "registering {earlier:?} with {}: {}",
-            urls[i],
-            response.status()
-        );
+        api::register(http, &urls[i], &earlier.join(",")).await?;
     }
     let expected: std::sync::Arc<BTreeMap<String, Vec<String>>> = graph
         .iter()
@@ -463,9 +451,7 @@ impl Tips {
         let mut streams = tokio::task::JoinSet::new();
         for (i, url) in urls.iter().enumerate() {
             // No overall timeout: the stream lasts the whole bench.
-            let mut response = reqwest::Client::builder()
-                .no_proxy()
-                .build()?
+            let mut response = api::client(None)?
                 .get(format!("{url}/events"))
                 .send()
                 .await?;
@@ -768,21 +754,11 @@ async fn mine(http: &reqwest::Client, node: &str) -> anyhow::Result<Mined> {
 
 /// A node's tip hash and height.
 async fn tip(http: &reqwest::Client, node: &str) -> anyhow::Result<(String, u64)> {
-    let status = get_json(http, &format!("{node}/status")).await?;
+    let status = api::status(http, node).await?;
     Ok((
         status["tip_hash"].as_str().context("tip_hash")?.to_owned(),
         status["height"].as_u64().context("height")?,
     ))
-}
-
-async fn get_json(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
-    let response = http.get(url).send().await?;
-    ensure!(
-        response.status().is_success(),
-        "{url}: {}",
-        response.status()
-    );
-    Ok(response.json().await?)
 }
 
 fn ms(d: Duration) -> String {

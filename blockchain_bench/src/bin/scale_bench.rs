@@ -34,6 +34,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
+use blockchain_bench::api::{self, status};
 use blockchain_bench::usage::memory;
 use blockchain_bench::{Memory, NodeProcess, Process, funded_genesis, node_binary, node_command};
 use blockchain_core::{Address, Difficulty, NetworkParams, PrivateKey, Sender, Transaction};
@@ -590,16 +591,6 @@ struct SyncFigures {
     peak: Memory,
 }
 
-async fn status(http: &reqwest::Client, url: &str) -> anyhow::Result<serde_json::Value> {
-    let response = http.get(format!("{url}/status")).send().await?;
-    ensure!(
-        response.status().is_success(),
-        "{url}/status: {}",
-        response.status()
-    );
-    Ok(response.json().await?)
-}
-
 /// Starts the node on the built chain in `dir`; returns it, its first `/status`, and the
 /// seconds from spawning it to that answer.
 async fn start_and_wait(
@@ -662,10 +653,7 @@ async fn measure(
     node_bin: &Path,
     manifest: &Manifest,
 ) -> anyhow::Result<Figures> {
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(120))
-        .build()?;
+    let http = api::client(Some(Duration::from_secs(120)))?;
     let genesis = dir.join("genesis.json");
     let data = dir.join("data");
     println!(
@@ -815,16 +803,7 @@ async fn sync_fresh_node(
         &dir.join("genesis.json"),
         &dir.join("node-b.log"),
     )?;
-    let registered = http
-        .post(format!("{}/nodes/register", fresh.url()))
-        .form(&[("nodes", source.url())])
-        .send()
-        .await?;
-    ensure!(
-        registered.status().is_success(),
-        "registering the source with the fresh node: {}",
-        registered.status()
-    );
+    api::register(http, fresh.url(), source.url()).await?;
     println!(
         "== sync: a fresh node at {} resolves from {}",
         fresh.url(),

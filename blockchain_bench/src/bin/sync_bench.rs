@@ -21,6 +21,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
+use blockchain_bench::api::{self, status};
 use blockchain_bench::{NodeProcess, funded_genesis, node_binary, node_command, random_wallets};
 use blockchain_core::ledger::{reward_transaction, verify_signatures};
 use blockchain_core::{Block, NetworkParams, PrivateKey, Transaction};
@@ -169,22 +170,12 @@ async fn time_sync(
     tip: &str,
     timeout: u64,
 ) -> anyhow::Result<(f64, f64, serde_json::Value)> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .no_proxy()
-        .build()?;
+    let http = api::client(Some(Duration::from_secs(120)))?;
     let a_tip = status(&http, a).await?["tip_hash"].clone();
     if a_tip != tip {
         bail!("node A serves tip {a_tip}, expected {tip}");
     }
-    let registered = http
-        .post(format!("{b}/nodes/register"))
-        .form(&[("nodes", a)])
-        .send()
-        .await?;
-    if !registered.status().is_success() {
-        bail!("registering A with B: {}", registered.status());
-    }
+    api::register(&http, b, a).await?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(timeout);
     let resolved: serde_json::Value = http
@@ -229,15 +220,6 @@ fn mine_chain(
         blocks.push(block.with_nonce(nonce));
     }
     blocks
-}
-
-async fn status(http: &reqwest::Client, url: &str) -> anyhow::Result<serde_json::Value> {
-    Ok(http
-        .get(format!("{url}/status"))
-        .send()
-        .await?
-        .json()
-        .await?)
 }
 
 /// Starts the node binary on `dir`, paying its rewards to `miner`, and waits until it
