@@ -2,8 +2,9 @@
 //! connections and serves an app on each, with a bound on how long a client may keep a
 //! connection without sending a request; the `--client-timeout` both take ([`ClientTimeout`])
 //! and the signals that stop both ([`stop_requested`]); the body limits
-//! in size and time ([`BodyLimitLayer`]); and the access log's line, so that both apps'
-//! logs read alike.
+//! in size and time ([`BodyLimitLayer`]); the rules on which requests the apps answer
+//! ([`origin`]: the `Host` allow-list and the cross-site check); and the access log's line,
+//! so that both apps' logs read alike.
 //!
 //! `axum::serve` has no such bound: a client that opened connections and sent nothing, or
 //! half a request head, held them (and the app's file descriptors) until it went away.
@@ -12,6 +13,7 @@
 //! A body gets the same time, counted from its request's head, under [`BodyLimitLayer`].
 
 mod body_limit;
+pub mod origin;
 
 pub use body_limit::{BodyLimit, BodyLimitLayer, Limited, Refusals};
 

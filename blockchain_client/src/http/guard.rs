@@ -1,14 +1,14 @@
 //! Who may ask what of the wallet app, which handles private keys: a request must name it
 //! by a host it answers to (DNS rebinding), and its routes that act, handle keys or fetch a
 //! node refuse other sites' pages.
-//! The rules are `blockchain_core::origin`'s.
+//! The rules are `blockchain_http::origin`'s.
 
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use blockchain_core::origin::{check_cross_site, host_is_allowed, host_name};
+use blockchain_http::origin::{check_cross_site, host_is_allowed, host_name};
 use serde_json::json;
 
 use super::AppState;

@@ -79,7 +79,7 @@ impl AppState {
         self.allowed_hosts = std::sync::Arc::new(
             hosts
                 .iter()
-                .map(|h| blockchain_core::origin::host_name(h))
+                .map(|h| blockchain_http::origin::host_name(h))
                 .collect(),
         );
         self

@@ -1,6 +1,6 @@
 //! Who may ask what: the `Host` allow-list on every route, and the cross-site check on the
 //! operator's routes (mining, peers, settings). The rules are
-//! `blockchain_core::origin`'s; this applies them to requests.
+//! `blockchain_http::origin`'s; this applies them to requests.
 
 use std::sync::Arc;
 
@@ -8,7 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use blockchain_core::origin::{check_cross_site, host_is_allowed, host_name, normalize_origin};
+use blockchain_http::origin::{check_cross_site, host_is_allowed, host_name, normalize_origin};
 
 use super::error::ApiError;
 
