@@ -6,22 +6,7 @@
 (function () {
   "use strict";
 
-  const $ = (id) => document.getElementById(id);
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (key === "text") node.textContent = value;
-      else if (key === "class") node.className = value;
-      else node.setAttribute(key, value);
-    }
-    for (const child of children) {
-      if (child !== null && child !== undefined) {
-        node.append(child);
-      }
-    }
-    return node;
-  }
+  const { $, el, setBusy, clearInvalid, markInvalid } = window.Dom;
 
   const HEX = /^[0-9a-fA-F]+$/;
   // Keys and signatures are made here with Web Crypto (static/wallet-crypto.js) wherever the
@@ -98,25 +83,6 @@
     if (seconds === null || seconds === undefined) return el("span", { class: "muted", text: "\u2014" });
     const iso = new Date(Number(seconds) * 1000).toISOString();
     return el("time", { datetime: iso, title: iso, text: iso.slice(0, 10) + " " + iso.slice(11, 19) + " UTC" });
-  }
-
-  function setBusy(button, busy) {
-    button.disabled = busy;
-    button.setAttribute("aria-busy", busy ? "true" : "false");
-  }
-
-  function clearInvalid(form) {
-    for (const field of form.querySelectorAll("[aria-invalid]")) {
-      field.removeAttribute("aria-invalid");
-    }
-  }
-
-  function markInvalid(id) {
-    const field = id && $(id);
-    if (field) {
-      field.setAttribute("aria-invalid", "true");
-      field.focus();
-    }
   }
 
   function showBox(box, kind, ...content) {

@@ -7,20 +7,7 @@
 "use strict";
 
 (function () {
-  const $ = (id) => document.getElementById(id);
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (key === "text") node.textContent = value;
-      else if (key === "class") node.className = value;
-      else node.setAttribute(key, value);
-    }
-    for (const child of children) {
-      if (child !== null && child !== undefined) node.append(child);
-    }
-    return node;
-  }
+  const { $, el, setBusy, clearInvalid, markInvalid } = window.Dom;
 
   function show(target, kind, text) {
     if (!target) return;
@@ -45,12 +32,6 @@
       data = { error: "the node answered " + response.status };
     }
     return { ok: response.ok, status: response.status, data };
-  }
-
-  function busy(button, on) {
-    if (!button) return;
-    button.disabled = on;
-    button.setAttribute("aria-busy", on ? "true" : "false");
   }
 
   // ---- formatting ------------------------------------------------------------------
@@ -404,7 +385,7 @@
       event.preventDefault();
       const button = $("mine-button");
       const address = $("reward-address");
-      busy(button, true);
+      setBusy(button, true);
       address.removeAttribute("aria-invalid");
       show($("mine-result"), "notice", "Mining\u2026");
       try {
@@ -420,7 +401,7 @@
       } catch (error) {
         show($("mine-result"), "error", "Mining failed: " + error.message);
       } finally {
-        busy(button, false);
+        setBusy(button, false);
       }
     });
   }
@@ -428,7 +409,7 @@
   const resolve = $("resolve-button");
   if (resolve) {
     resolve.addEventListener("click", async () => {
-      busy(resolve, true);
+      setBusy(resolve, true);
       show($("resolve-result"), "notice", "Asking peers for their chains\u2026");
       try {
         const { data } = await call("GET", "/nodes/resolve");
@@ -437,7 +418,7 @@
       } catch (error) {
         show($("resolve-result"), "error", "Resolve failed: " + error.message);
       } finally {
-        busy(resolve, false);
+        setBusy(resolve, false);
       }
     });
   }
@@ -447,7 +428,7 @@
     register.addEventListener("submit", async (event) => {
       event.preventDefault();
       const button = $("register-button");
-      busy(button, true);
+      setBusy(button, true);
       try {
         const { ok, data } = await call("POST", "/nodes/register", { nodes: $("nodes").value });
         if (!ok) {
@@ -461,7 +442,7 @@
       } catch (error) {
         show($("register-result"), "error", "Could not reach this node: " + error.message);
       } finally {
-        busy(button, false);
+        setBusy(button, false);
       }
     });
   }
@@ -471,8 +452,8 @@
     settings.addEventListener("submit", async (event) => {
       event.preventDefault();
       const button = $("settings-button");
-      for (const field of settings.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
-      busy(button, true);
+      clearInvalid(settings);
+      setBusy(button, true);
       try {
         const body = {
           background_mining: $("background_mining").checked,
@@ -483,11 +464,7 @@
         };
         const { ok, data } = await call("POST", "/settings", body, true);
         if (!ok) {
-          const field = data.field && $(data.field);
-          if (field) {
-            field.setAttribute("aria-invalid", "true");
-            field.focus();
-          }
+          markInvalid(data.field);
           show($("settings-result"), "error", data.error || data.message);
           return;
         }
@@ -498,7 +475,7 @@
       } catch (error) {
         show($("settings-result"), "error", "Could not reach this node: " + error.message);
       } finally {
-        busy(button, false);
+        setBusy(button, false);
       }
     });
   }
@@ -506,7 +483,7 @@
   document.addEventListener("click", async (event) => {
     const remove = event.target.closest("[data-remove-peer]");
     if (remove) {
-      busy(remove, true);
+      setBusy(remove, true);
       const peer = remove.dataset.removePeer;
       try {
         const { ok, data } = await call("POST", "/nodes/remove", { node: peer });
@@ -515,7 +492,7 @@
       } catch (error) {
         show($("peers-result"), "error", "Could not reach this node: " + error.message);
       } finally {
-        busy(remove, false);
+        setBusy(remove, false);
       }
       return;
     }

@@ -377,6 +377,7 @@ async fn pages_render_with_labels_and_assets() {
 
     for (path, mime) in [
         ("/static/style.css", "text/css"),
+        ("/static/dom.js", "javascript"),
         ("/static/client.js", "javascript"),
         ("/static/wallet-crypto.js", "javascript"),
     ] {

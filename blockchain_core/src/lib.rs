@@ -23,7 +23,6 @@ pub mod confirmed;
 pub mod genesis;
 pub mod ledger;
 pub mod message;
-pub mod origin;
 pub mod pow;
 mod signature;
 pub mod transaction;

@@ -2,7 +2,9 @@
 //! connections and serves an app on each, with a bound on how long a client may keep a
 //! connection without sending a request; the `--client-timeout` both take ([`ClientTimeout`])
 //! and the signals that stop both ([`stop_requested`]); the body limits
-//! in size and time ([`BodyLimitLayer`]); and the access log's line, so that both apps'
+//! in size and time ([`BodyLimitLayer`]); the rules on which requests the apps answer
+//! ([`origin`]: the `Host` allow-list and the cross-site check) and the one guard that
+//! applies them ([`Guard`], [`GuardLayer`]); and the access log's line, so that both apps'
 //! logs read alike.
 //!
 //! `axum::serve` has no such bound: a client that opened connections and sent nothing, or
@@ -12,8 +14,11 @@
 //! A body gets the same time, counted from its request's head, under [`BodyLimitLayer`].
 
 mod body_limit;
+mod guard;
+pub mod origin;
 
 pub use body_limit::{BodyLimit, BodyLimitLayer, Limited, Refusals};
+pub use guard::{Checked, Forbidden, Guard, GuardLayer, Guarded};
 
 use std::future::Future;
 use std::pin::pin;

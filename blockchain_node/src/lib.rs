@@ -131,8 +131,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     {
         hosts.push(host);
     }
-    let guard =
-        http::guard::Guard::new(&hosts, &config.allow_origins).map_err(anyhow::Error::msg)?;
+    let guard = blockchain_http::Guard::new(&hosts, http::FORBIDDEN)
+        .with_origins(&config.allow_origins)
+        .map_err(anyhow::Error::msg)?;
     let app = http::router(
         http::AppState::new(http::AppParts {
             node,

@@ -583,6 +583,7 @@ async fn chain_pages_and_pages_render() {
         "/configure",
         "/explorer/block/1",
         "/static/style.css",
+        "/static/dom.js",
         "/static/node.js",
     ] {
         let response = client()

@@ -22,19 +22,20 @@
 mod api;
 mod assets;
 mod error;
-mod guard;
 mod pages;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use blockchain_http::{BodyLimitLayer, Refusals};
+use axum::{Json, Router};
+use blockchain_http::{BodyLimitLayer, Forbidden, Guard, GuardLayer, Refusals};
+use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 use url::Url;
 
@@ -54,14 +55,27 @@ const REFUSALS: Refusals = Refusals {
     too_late: |error| ApiError::TimedOut(error).into_response(),
 };
 
+/// This app's words for a request its guard refuses: a 403 in the node's JSON shape.
+const FORBIDDEN: Forbidden = Forbidden {
+    app: "this wallet app",
+    answer: |error| {
+        (
+            StatusCode::FORBIDDEN,
+            Json(json!({ "message": "Forbidden", "error": error })),
+        )
+            .into_response()
+    },
+};
+
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The node pages start with, from `--node`.
     pub default_node: Url,
     http: reqwest::Client,
-    /// Host names answered besides IP addresses and localhost (`--allow-host`).
-    allowed_hosts: std::sync::Arc<Vec<String>>,
+    /// Answers IP addresses, localhost and the names given with `--allow-host`; lets only
+    /// this app's own pages use the routes that act.
+    guard: Arc<Guard>,
 }
 
 impl AppState {
@@ -69,19 +83,14 @@ impl AppState {
         AppState {
             default_node,
             http: http_client(),
-            allowed_hosts: std::sync::Arc::default(),
+            guard: Arc::new(Guard::new(&[], FORBIDDEN)),
         }
     }
 
     /// Also answers requests naming these hosts.
     #[must_use]
     pub fn with_allowed_hosts(mut self, hosts: &[String]) -> Self {
-        self.allowed_hosts = std::sync::Arc::new(
-            hosts
-                .iter()
-                .map(|h| blockchain_core::origin::host_name(h))
-                .collect(),
-        );
+        self.guard = Arc::new(Guard::new(hosts, FORBIDDEN));
         self
     }
 
@@ -117,7 +126,7 @@ pub fn router(state: AppState, body_time: Duration) -> Router {
         .route("/api/chain", get(api::chain))
         .route("/api/wallet", get(api::wallet))
         .route("/api/mine", post(api::mine))
-        .route_layer(middleware::from_fn(guard::same_origin_only));
+        .route_layer(GuardLayer::cross_site(Arc::clone(&state.guard)));
     Router::new()
         .route("/", get(pages::wallet_generator))
         .route("/make/transaction", get(pages::make_transaction))
@@ -127,10 +136,7 @@ pub fn router(state: AppState, body_time: Duration) -> Router {
         .route("/static/{*path}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
         .fallback(pages::not_found)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            guard::known_host,
-        ))
+        .layer(GuardLayer::hosts(Arc::clone(&state.guard)))
         .layer(middleware::from_fn(security_headers))
         .layer(BodyLimitLayer::new(BODY_LIMIT, body_time, REFUSALS))
         .layer(TimeoutLayer::with_status_code(

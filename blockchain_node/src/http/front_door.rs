@@ -3,43 +3,44 @@
 //!
 //! A hand-written tower layer rather than two `axum::middleware::from_fn`s: each of those
 //! boxes its future and a clone of the service behind it for every request, and on a
-//! submission the two cost several µs of the node's CPU. The log line is
-//! `blockchain_http::log_request`'s, as the wallet app's.
+//! submission the two cost several µs of the node's CPU. The guard
+//! (`blockchain_http::GuardLayer`) and the log line (`blockchain_http::log_request`) are
+//! the wallet app's too.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 use axum::extract::Request;
 use axum::http::{Method, Uri};
 use axum::response::Response;
+use blockchain_http::{Guard, GuardLayer, Guarded};
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
-
-use super::guard::{self, Guard};
 
 /// Wraps a service in a [`FrontDoor`].
 #[derive(Clone)]
 pub struct FrontDoorLayer {
-    guard: Arc<Guard>,
+    guard: GuardLayer,
 }
 
 impl FrontDoorLayer {
     pub fn new(guard: Arc<Guard>) -> Self {
-        FrontDoorLayer { guard }
+        FrontDoorLayer {
+            guard: GuardLayer::hosts(guard),
+        }
     }
 }
 
 impl<S> Layer<S> for FrontDoorLayer {
-    type Service = FrontDoor<S>;
+    type Service = FrontDoor<Guarded<S>>;
 
-    fn layer(&self, inner: S) -> FrontDoor<S> {
+    fn layer(&self, inner: S) -> Self::Service {
         FrontDoor {
-            inner,
-            guard: Arc::clone(&self.guard),
+            inner: self.guard.layer(inner),
         }
     }
 }
@@ -49,7 +50,6 @@ impl<S> Layer<S> for FrontDoorLayer {
 #[derive(Clone)]
 pub struct FrontDoor<S> {
     inner: S,
-    guard: Arc<Guard>,
 }
 
 impl<S> Service<Request> for FrontDoor<S>
@@ -68,16 +68,8 @@ where
         let started = Instant::now();
         let method = request.method().clone();
         let uri = request.uri().clone();
-        let answer = match guard::refuse_unknown_host(&self.guard, &request) {
-            Some(refusal) => Answer::Ready {
-                response: Some(refusal),
-            },
-            None => Answer::Pending {
-                future: self.inner.call(request),
-            },
-        };
         Logged {
-            answer,
+            answer: self.inner.call(request),
             started,
             method,
             uri,
@@ -89,18 +81,10 @@ pin_project! {
     /// The answer of a [`FrontDoor`], logged when it is ready.
     pub struct Logged<F> {
         #[pin]
-        answer: Answer<F>,
+        answer: F,
         started: Instant,
         method: Method,
         uri: Uri,
-    }
-}
-
-pin_project! {
-    #[project = AnswerProjection]
-    enum Answer<F> {
-        Ready { response: Option<Response> },
-        Pending { #[pin] future: F },
     }
 }
 
@@ -112,16 +96,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let response = match this.answer.project() {
-            AnswerProjection::Ready { response } => response
-                .take()
-                .expect("a logged answer is polled after it was ready"),
-            AnswerProjection::Pending { future } => match future.poll(cx) {
-                Poll::Ready(Ok(response)) => response,
-                Poll::Ready(Err(never)) => match never {},
-                Poll::Pending => return Poll::Pending,
-            },
-        };
+        let Ok(response) = ready!(this.answer.poll(cx));
         blockchain_http::log_request(
             this.method,
             this.uri.path(),

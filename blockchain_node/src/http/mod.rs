@@ -7,7 +7,6 @@ mod events;
 mod extract;
 mod fields;
 mod front_door;
-pub mod guard;
 mod mine;
 mod nodes;
 mod pages;
@@ -27,7 +26,7 @@ use tower_http::timeout::TimeoutLayer;
 
 pub use error::ApiError;
 
-use blockchain_http::{BodyLimitLayer, Refusals};
+use blockchain_http::{BodyLimitLayer, Forbidden, Guard, GuardLayer, Refusals};
 
 use crate::network::Network;
 use crate::node::Node;
@@ -58,7 +57,7 @@ pub struct AppParts {
     /// Turns true when the node shuts down: long-lived streams end then.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// The host names and origins this node trusts.
-    pub guard: Arc<guard::Guard>,
+    pub guard: Arc<Guard>,
 }
 
 impl AppState {
@@ -107,8 +106,7 @@ struct Assets;
 /// body must arrive within `body_time` of its head (`--client-timeout`).
 pub fn router(state: AppState, body_time: Duration) -> Router {
     // The operator's routes (they mine, change peers or settings) refuse other sites' pages.
-    let operator =
-        axum::middleware::from_fn_with_state(Arc::clone(&state.guard), guard::operator_only);
+    let operator = GuardLayer::cross_site(Arc::clone(&state.guard));
     let api = Router::new()
         .route("/transactions/new", post(transactions::submit))
         .route("/transactions/get", get(transactions::pending))
@@ -181,6 +179,12 @@ pub fn router(state: AppState, body_time: Duration) -> Router {
 const REFUSALS: Refusals = Refusals {
     too_large: |error| ApiError::TooLarge(error).into_response(),
     too_late: |error| ApiError::TimedOut(error).into_response(),
+};
+
+/// The node's words for a request its guard refuses.
+pub const FORBIDDEN: Forbidden = Forbidden {
+    app: "this node",
+    answer: |error| ApiError::Forbidden(error).into_response(),
 };
 
 /// How long an API request may take in all: 30 s, or longer if its body may take longer

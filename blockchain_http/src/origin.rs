@@ -12,7 +12,8 @@
 //!   refuses requests from sites it does not trust. Programs (the command line, scripts,
 //!   peers) send neither header and are answered.
 //!
-//! Pure functions over header values, shared by the node and the wallet app.
+//! Pure functions over header values, shared by the node and the wallet app: HTTP policy,
+//! not the protocol, so they live here rather than in `blockchain_core`.
 
 use std::net::IpAddr;
 
