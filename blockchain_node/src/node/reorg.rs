@@ -1,0 +1,268 @@
+//! Another chain with more work: our blocks walked back on a copy of the ledger, the
+//! branch connected on top, and only then anything changed (disk, then memory, then pool).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use blockchain_core::chain::{is_better_tip, validate_branch};
+use blockchain_core::ledger::{BlockError, Signatures};
+use blockchain_core::{Block, ChainError, Transaction};
+use thiserror::Error;
+
+use super::writes::branch_writes;
+use super::{ChainState, Event, Node, Origin, StoredBlock, now, now_ms, rank};
+use crate::storage::{StorageError, Write};
+
+/// The result of offering the node another chain.
+#[derive(Debug)]
+pub enum Adoption {
+    /// The chain was valid and had more work: it is ours now.
+    Adopted {
+        height: u64,
+        reorged_from: u64,
+        reinjected: usize,
+    },
+    /// Valid, but not better than ours: less work, or equal work and a tip that loses the
+    /// tie (see `blockchain_core::chain::is_better_tip`).
+    NotBetter,
+    /// Every block of it is ours already (another sync got there first).
+    Known,
+}
+
+/// A chain that could not be adopted.
+#[derive(Debug, Error)]
+pub enum AdoptError {
+    #[error(transparent)]
+    Invalid(#[from] ChainError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl Node {
+    /// Validates `blocks` as a whole chain from our genesis and adopts it if it is better
+    /// than ours (see [`Node::adopt_branch`]).
+    ///
+    /// # Errors
+    /// The rule the chain breaks, or a storage failure (then nothing changed).
+    pub async fn adopt_chain(&self, blocks: Vec<Block>) -> Result<Adoption, AdoptError> {
+        let genesis = self.params.genesis_block();
+        match blocks.first() {
+            None => return Err(ChainError::Empty.into()),
+            Some(first) if first.hash() != genesis.hash() => {
+                return Err(ChainError::GenesisMismatch {
+                    expected: genesis.hash(),
+                    got: first.hash(),
+                }
+                .into());
+            }
+            Some(_) => {}
+        }
+        let fork = {
+            let state = self.read();
+            blocks
+                .iter()
+                .position(|b| state.blocks.info(b.number()).map(|i| i.hash) != Some(b.hash()))
+        };
+        let Some(fork) = fork else {
+            return Ok(Adoption::NotBetter);
+        };
+        let branch = tokio::task::spawn_blocking(move || {
+            blocks
+                .into_iter()
+                .skip(fork)
+                .map(StoredBlock::new)
+                .collect()
+        })
+        .await
+        .expect("serialization does not panic");
+        self.adopt_branch(fork as u64, branch, Signatures::Verify)
+            .await
+    }
+
+    /// Adopts `branch`, the blocks of another chain from number `fork` on (its block
+    /// `fork - 1` is ours), if the chain it makes is valid and better than ours. Our blocks
+    /// from `fork` on are walked back on a copy of the ledger (a block is its own undo
+    /// data), the branch is connected on top, and only then does anything change: on
+    /// disk in one commit, then in memory. Transactions of our abandoned blocks that are
+    /// still valid go back to the pool; pool transactions the branch holds leave it.
+    /// A branch that starts right after our tip is simply a longer chain: the network
+    /// layer hands those over a page at a time, so a long sync never holds the whole chain.
+    ///
+    /// With [`Signatures::AlreadyVerified`] the caller has run `verify_signatures` on every
+    /// block's payments (the network layer does it page by page while the next page
+    /// downloads); every other rule is checked here.
+    ///
+    /// # Errors
+    /// The rule the branch breaks, or a storage failure (then nothing changed).
+    pub async fn adopt_branch(
+        &self,
+        fork: u64,
+        mut branch: Vec<StoredBlock>,
+        signatures: Signatures,
+    ) -> Result<Adoption, AdoptError> {
+        let started = std::time::Instant::now();
+        let _writer = self.chain_writer.lock().await;
+        let (fork, ledger, abandoned, parents) = {
+            let state = self.read();
+            // Blocks we hold already (two syncs from the same peer overlap) are skipped.
+            let known = branch
+                .iter()
+                .zip(fork..)
+                .take_while(|(b, n)| {
+                    state
+                        .blocks
+                        .info(*n)
+                        .is_some_and(|i| i.hash == b.block.hash())
+                })
+                .count();
+            if known == branch.len() {
+                return Ok(Adoption::Known);
+            }
+            branch.drain(..known);
+            let fork = fork + known as u64;
+            if fork == 0 || fork > state.height() + 1 {
+                return Err(AdoptError::Invalid(ChainError::Block {
+                    number: fork,
+                    error: BlockError::WrongNumber {
+                        expected: state.height() + 1,
+                        got: fork,
+                    },
+                }));
+            }
+            let abandoned = state.blocks.range(fork, u64::MAX)?;
+            let parents: Vec<u64> = abandoned
+                .iter()
+                .map(|b| {
+                    state
+                        .blocks
+                        .info(b.block.number() - 1)
+                        .map_or(0, |parent| parent.header.timestamp)
+                })
+                .collect();
+            (fork, state.ledger.clone(), abandoned, parents)
+        };
+        let params = self.params.clone();
+        let (ledger, abandoned, branch) = tokio::task::spawn_blocking(move || {
+            let walk_back = abandoned
+                .iter()
+                .zip(&parents)
+                .rev()
+                .map(|(b, &parent)| (&*b.block, parent));
+            validate_branch(ledger, walk_back, &branch, &params, now(), signatures)
+                .map(|ledger| (ledger, abandoned, branch))
+        })
+        .await
+        .expect("validation does not panic")?;
+        let ours = self.tip_rank();
+        let theirs = rank(&ledger);
+        if !is_better_tip(theirs, ours) {
+            return Ok(Adoption::NotBetter);
+        }
+        let validated = started.elapsed();
+        let writes = branch_writes(&abandoned, &branch, &ledger);
+        self.storage.commit(writes).await?;
+        let stored = started.elapsed();
+
+        let orphans: Vec<Transaction> = abandoned
+            .iter()
+            .flat_map(|b| b.block.transactions().iter().filter(|tx| !tx.is_mint()))
+            .cloned()
+            .collect();
+        let tip = Arc::clone(&branch.last().expect("better than ours, so not empty").block);
+        let (height, reinjected, pool_writes, plans_done) = {
+            let mut state = self.write();
+            let plans_done = state.blocks.truncate(fork);
+            for stored in branch {
+                state.blocks.push(stored);
+            }
+            state.ledger = ledger;
+            let ChainState { ledger, pool, .. } = &mut *state;
+            let dropped = pool.revalidate(ledger);
+            let added = pool.reinject(orphans, ledger);
+            let mut writes: Vec<Write> = dropped
+                .into_iter()
+                .map(|seq| Write::RemovePoolTx { seq })
+                .collect();
+            writes.extend(added.iter().map(|(seq, tx)| Write::PutPoolTx {
+                seq: *seq,
+                json: serde_json::to_vec(tx).expect("transactions serialize"),
+            }));
+            let reinjected: Vec<Transaction> = added.into_iter().map(|(_, tx)| tx).collect();
+            (state.height(), reinjected, writes, plans_done)
+        };
+        self.tip_generation.fetch_add(1, Ordering::AcqRel);
+        if !pool_writes.is_empty() {
+            self.storage.commit(pool_writes).await?;
+        }
+        if !abandoned.is_empty() {
+            self.forget_bodies(&abandoned, plans_done);
+        }
+        let at_ms = now_ms();
+        if abandoned.is_empty() {
+            tracing::info!(
+                height,
+                validated_ms = validated.as_millis() as u64,
+                stored_ms = stored.as_millis() as u64,
+                "extended the chain from a peer"
+            );
+        } else {
+            tracing::info!(
+                height,
+                fork,
+                reinjected = reinjected.len(),
+                validated_ms = validated.as_millis() as u64,
+                stored_ms = stored.as_millis() as u64,
+                "adopted a chain with more work"
+            );
+            self.publish(Event::Reorg {
+                fork,
+                height,
+                reinjected: reinjected.len(),
+                at_ms,
+            });
+        }
+        self.publish(Event::Block {
+            block: tip,
+            origin: Origin::Sync,
+            at_ms,
+        });
+        // Orphans back in our pool go on to peers too: they may be the only node that
+        // ever saw them.
+        let count = reinjected.len();
+        for tx in reinjected {
+            self.publish(Event::Transaction(tx));
+        }
+        if count > 0 {
+            self.pool_changed.notify_waiters();
+        }
+        Ok(Adoption::Adopted {
+            height,
+            reorged_from: fork,
+            reinjected: count,
+        })
+    }
+
+    /// Deletes the bodies a reorg abandoned once `plans_done` fires: every request that
+    /// planned to read them (see `crate::blocks::JsonPlan`) has read them or given up.
+    fn forget_bodies(
+        &self,
+        abandoned: &[StoredBlock],
+        plans_done: tokio::sync::oneshot::Receiver<()>,
+    ) {
+        let writes: Vec<Write> = abandoned
+            .iter()
+            .map(|b| Write::RemoveBody {
+                number: b.block.number(),
+                hash: b.block.hash().0,
+            })
+            .collect();
+        // A node closed meanwhile keeps them: they are never read again, only take space.
+        let storage = self.storage.downgrade();
+        tokio::spawn(async move {
+            let _ = plans_done.await;
+            if let Some(Err(error)) = storage.commit(writes).await {
+                tracing::warn!(%error, "abandoned block bodies not deleted");
+            }
+        });
+    }
+}
