@@ -62,6 +62,12 @@ impl StoredBlock {
     }
 }
 
+impl From<Block> for StoredBlock {
+    fn from(block: Block) -> Self {
+        StoredBlock::new(block)
+    }
+}
+
 impl std::borrow::Borrow<Block> for StoredBlock {
     fn borrow(&self) -> &Block {
         &self.block

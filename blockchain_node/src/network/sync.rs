@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use blockchain_core::chain::{TipRank, is_better_tip};
-use blockchain_core::ledger::{Signatures, verify_signatures};
+use blockchain_core::ledger::{VerifiedBlock, verify_block};
 use blockchain_core::pow::Work;
 use blockchain_core::{Block, BlockHash};
 use serde::{Deserialize, Serialize};
@@ -69,7 +69,7 @@ enum Fetched {
     /// it ranks best.
     Branch {
         fork: u64,
-        blocks: Vec<StoredBlock>,
+        blocks: Vec<VerifiedBlock<StoredBlock>>,
         rank: TipRank,
         downloaded: usize,
     },
@@ -89,13 +89,17 @@ pub(super) struct PeerStatus {
     tip_hash: Option<String>,
 }
 
+/// A peer's branch waiting to be ranked: the peer, the fork, the blocks, their rank and
+/// how many blocks were downloaded.
+type Candidate = (String, u64, Vec<VerifiedBlock<StoredBlock>>, TipRank, usize);
+
 /// How a branch ranks, given the work of our chain up to its fork.
-fn rank_of(work_before: Work, blocks: &[StoredBlock]) -> TipRank {
+fn rank_of(work_before: Work, blocks: &[VerifiedBlock<StoredBlock>]) -> TipRank {
     TipRank {
         work: blocks.iter().fold(work_before, |work, b| {
-            work.saturating_add(b.block.difficulty().work())
+            work.saturating_add(b.block().difficulty().work())
         }),
-        hash: blocks.last().map(|b| b.block.hash()).unwrap_or_default(),
+        hash: blocks.last().map(|b| b.block().hash()).unwrap_or_default(),
     }
 }
 
@@ -149,7 +153,7 @@ impl Network {
             });
         }
         let mut outcomes: Vec<PeerOutcome> = Vec::with_capacity(peers.len());
-        let mut candidates: Vec<(String, u64, Vec<StoredBlock>, TipRank, usize)> = Vec::new();
+        let mut candidates: Vec<Candidate> = Vec::new();
         while let Some(joined) = fetches.join_next().await {
             let Ok((peer, fetched)) = joined else {
                 continue;
@@ -198,10 +202,7 @@ impl Network {
             // dropping it halfway would leave storage and memory disagreeing.
             let node = Arc::clone(&self.node);
             let started = std::time::Instant::now();
-            let adoption = tokio::spawn(async move {
-                node.adopt_branch(fork, blocks, Signatures::AlreadyVerified)
-                    .await
-            });
+            let adoption = tokio::spawn(async move { node.adopt_branch(fork, blocks).await });
             let outcome = match tokio::time::timeout_at(deadline, adoption).await {
                 Ok(Ok(Ok(Adoption::Adopted {
                     height,
@@ -276,7 +277,7 @@ impl Network {
         // until it can be ranked against our chain.
         let extension = shared == self.node.read().height();
         let (pages_in, mut pages) = tokio::sync::mpsc::channel::<
-            tokio::task::JoinHandle<Result<Vec<StoredBlock>, String>>,
+            tokio::task::JoinHandle<Result<Vec<VerifiedBlock<StoredBlock>>, String>>,
         >(PAGES_AHEAD);
         let node = Arc::clone(&self.node);
         // On its own task: a round that times out stops downloading, but an adoption in
@@ -296,10 +297,7 @@ impl Network {
                     continue;
                 }
                 let count = page.len() as u64;
-                match node
-                    .adopt_branch(next, page, Signatures::AlreadyVerified)
-                    .await
-                {
+                match node.adopt_branch(next, page).await {
                     Ok(Adoption::Adopted { height: h, .. }) => {
                         height = Some(h);
                         next += count;
@@ -364,16 +362,16 @@ impl Network {
                     .into_iter()
                     .map(|wire| wire.into_block(&node.keys))
                     .collect::<Result<Vec<Block>, String>>()?;
-                for block in blocks.iter().filter(|b| b.number() > 0) {
-                    let payments = block
-                        .transactions()
-                        .split_last()
-                        .map_or(&[][..], |(_, rest)| rest);
-                    verify_signatures(payments)
-                        .map_err(|e| format!("invalid chain: block {}: {e}", block.number()))?;
-                }
                 // Serialized here, in parallel with the download, not when adopting.
-                Ok(blocks.into_iter().map(StoredBlock::new).collect())
+                blocks
+                    .into_iter()
+                    .map(|block| {
+                        let number = block.number();
+                        verify_block(block)
+                            .map(VerifiedBlock::map_into)
+                            .map_err(|e| format!("invalid chain: block {number}: {e}"))
+                    })
+                    .collect()
             });
             if pages_in.send(verified).await.is_err() {
                 // The adopter stopped: its answer says why.

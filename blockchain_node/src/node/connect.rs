@@ -8,7 +8,7 @@ use std::time::Instant;
 use blockchain_core::Address;
 use blockchain_core::Amount;
 use blockchain_core::Block;
-use blockchain_core::ledger::{BlockError, Signatures, verify_signatures};
+use blockchain_core::ledger::{BlockError, VerifiedBlock, verify_block};
 use thiserror::Error;
 
 use super::writes::block_writes;
@@ -30,34 +30,24 @@ impl Node {
     /// # Errors
     /// The block's broken rule, or a storage failure.
     pub async fn accept_block(&self, block: Block) -> Result<Arc<Block>, ConnectError> {
-        let block = tokio::task::spawn_blocking(move || {
-            let payments = block
-                .transactions()
-                .split_last()
-                .map_or(&[][..], |(_, rest)| rest);
-            verify_signatures(payments).map(|()| block)
-        })
-        .await
-        .expect("verification does not panic")?;
+        let block = tokio::task::spawn_blocking(move || verify_block(block))
+            .await
+            .expect("verification does not panic")?;
         self.connect(block, Origin::Peer).await
     }
 
     pub(super) async fn connect(
         &self,
-        block: Block,
+        block: VerifiedBlock,
         origin: Origin,
     ) -> Result<Arc<Block>, ConnectError> {
         let _writer = self.chain_writer.lock().await;
         let started = Instant::now();
         let (delta, mined_seqs) = {
             let state = self.read();
-            let delta = state.ledger.check_block(
-                &block,
-                &self.params,
-                now(),
-                Signatures::AlreadyVerified,
-            )?;
+            let delta = state.ledger.check_verified(&block, &self.params, now())?;
             let seqs: Vec<u64> = block
+                .block()
                 .transactions()
                 .iter()
                 .filter_map(|tx| state.pool.seq_of(&tx.id()))
@@ -65,7 +55,7 @@ impl Node {
             (delta, seqs)
         };
         let checked = started.elapsed();
-        let stored = StoredBlock::new(block);
+        let stored = StoredBlock::new(block.into_inner());
         // The block, its state and the removal of its transactions from the stored pool,
         // atomically.
         let balances: Vec<(Address, Amount)> =

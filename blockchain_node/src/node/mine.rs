@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use blockchain_core::ledger::{BlockError, MAX_BLOCK_TRANSACTIONS, reward_transaction};
+use blockchain_core::ledger::{
+    BlockError, MAX_BLOCK_TRANSACTIONS, VerifiedBlock, reward_transaction,
+};
 use blockchain_core::{Address, Block, Difficulty};
 
 use super::{ConnectError, Event, Node, Origin, now};
@@ -153,6 +155,8 @@ impl Node {
                 }
                 Err(SearchEnd::Cancelled | SearchEnd::Exhausted) => continue,
             };
+            // Its payments come from our pool, each verified when it entered.
+            let block = VerifiedBlock::assume_verified(block);
             match self.connect(block, Origin::Mined).await {
                 Ok(block) => return Ok(block),
                 Err(ConnectError::Block(

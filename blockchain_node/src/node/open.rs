@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use blockchain_core::ledger::{Signatures, Tip, check_contextual};
+use blockchain_core::ledger::{Tip, VerifiedBlock, check_contextual};
 use blockchain_core::{
     Address, Amount, BlockHash, Ledger, NetworkParams, PrivateKey, Transaction, TxId, Work,
 };
@@ -173,7 +173,11 @@ impl Node {
             }
             // Our own disk: signatures were checked before the block was stored.
             let delta = ledger
-                .check_block(&block, params, u64::MAX / 2, Signatures::AlreadyVerified)
+                .check_verified(
+                    &VerifiedBlock::assume_verified(&block),
+                    params,
+                    u64::MAX / 2,
+                )
                 .map_err(|e| corrupt(e.to_string()))?;
             let stored = StoredBlock::new(block);
             let balances: Vec<(Address, Amount)> =

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use blockchain_core::chain::{is_better_tip, validate_branch};
-use blockchain_core::ledger::{BlockError, Signatures};
+use blockchain_core::chain::{is_better_tip, validate_branch, verify_blocks};
+use blockchain_core::ledger::{BlockError, VerifiedBlock};
 use blockchain_core::{Block, ChainError, Transaction};
 use thiserror::Error;
 
@@ -66,17 +66,18 @@ impl Node {
         let Some(fork) = fork else {
             return Ok(Adoption::NotBetter);
         };
+        // Serialized and verified here, before the chain writer is taken.
         let branch = tokio::task::spawn_blocking(move || {
-            blocks
+            let branch = blocks
                 .into_iter()
                 .skip(fork)
                 .map(StoredBlock::new)
-                .collect()
+                .collect();
+            verify_blocks(branch)
         })
         .await
-        .expect("serialization does not panic");
-        self.adopt_branch(fork as u64, branch, Signatures::Verify)
-            .await
+        .expect("serialization and verification do not panic")?;
+        self.adopt_branch(fork as u64, branch).await
     }
 
     /// Adopts `branch`, the blocks of another chain from number `fork` on (its block
@@ -88,17 +89,15 @@ impl Node {
     /// A branch that starts right after our tip is simply a longer chain: the network
     /// layer hands those over a page at a time, so a long sync never holds the whole chain.
     ///
-    /// With [`Signatures::AlreadyVerified`] the caller has run `verify_signatures` on every
-    /// block's payments (the network layer does it page by page while the next page
-    /// downloads); every other rule is checked here.
+    /// The branch's signatures are verified already (the network layer does it page by page
+    /// while the next page downloads); every other rule is checked here.
     ///
     /// # Errors
     /// The rule the branch breaks, or a storage failure (then nothing changed).
     pub async fn adopt_branch(
         &self,
         fork: u64,
-        mut branch: Vec<StoredBlock>,
-        signatures: Signatures,
+        mut branch: Vec<VerifiedBlock<StoredBlock>>,
     ) -> Result<Adoption, AdoptError> {
         let started = std::time::Instant::now();
         let _writer = self.chain_writer.lock().await;
@@ -112,7 +111,7 @@ impl Node {
                     state
                         .blocks
                         .info(*n)
-                        .is_some_and(|i| i.hash == b.block.hash())
+                        .is_some_and(|i| i.hash == b.block().hash())
                 })
                 .count();
             if known == branch.len() {
@@ -148,8 +147,12 @@ impl Node {
                 .zip(&parents)
                 .rev()
                 .map(|(b, &parent)| (&*b.block, parent));
-            validate_branch(ledger, walk_back, &branch, &params, now(), signatures)
-                .map(|ledger| (ledger, abandoned, branch))
+            validate_branch(ledger, walk_back, &branch, &params, now()).map(|ledger| {
+                // Unwrapped in place: the same allocation, no block copied.
+                let branch: Vec<StoredBlock> =
+                    branch.into_iter().map(VerifiedBlock::into_inner).collect();
+                (ledger, abandoned, branch)
+            })
         })
         .await
         .expect("validation does not panic")?;

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use blockchain_core::ledger::{LedgerError, Signatures};
+use blockchain_core::chain::verify_blocks;
+use blockchain_core::ledger::LedgerError;
 use blockchain_core::{Amount, Block, Difficulty, NetworkParams, PrivateKey, Transaction};
 
 use super::*;
@@ -291,7 +292,7 @@ async fn overlapping_pages_skip_what_is_held() {
         b.mine(None).await.unwrap();
     }
     let page = |from: u64, to: u64| b.read().blocks.range(from, to).unwrap();
-    let adopt = |from, blocks| a.adopt_branch(from, blocks, Signatures::Verify);
+    let adopt = |from, blocks| a.adopt_branch(from, verify_blocks(blocks).unwrap());
     assert!(matches!(
         adopt(1, page(1, 3)).await.unwrap(),
         Adoption::Adopted {
