@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use blockchain_core::chain::{is_better_tip, validate_branch, verify_blocks};
 use blockchain_core::ledger::{BlockError, VerifiedBlock};
-use blockchain_core::{Block, ChainError, Transaction};
+use blockchain_core::{Block, ChainError, Ledger, NetworkParams, Transaction};
 use thiserror::Error;
 
 use super::writes::branch_writes;
@@ -36,6 +36,34 @@ pub enum AdoptError {
     Invalid(#[from] ChainError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// What an adoption works from: the branch's new blocks from `fork` on, a copy of our
+/// ledger, and our blocks it abandons with their parents' timestamps.
+struct Plan {
+    fork: u64,
+    ledger: Ledger,
+    abandoned: Vec<StoredBlock>,
+    parents: Vec<u64>,
+    branch: Vec<VerifiedBlock<StoredBlock>>,
+}
+
+/// A validated switch to a branch: the ledger at its tip, ready to be stored and applied.
+struct Switch {
+    fork: u64,
+    ledger: Ledger,
+    abandoned: Vec<StoredBlock>,
+    branch: Vec<StoredBlock>,
+}
+
+/// What applying a switch changed, for the announcement.
+struct Applied {
+    fork: u64,
+    height: u64,
+    tip: Arc<Block>,
+    reinjected: Vec<Transaction>,
+    /// Whether blocks of ours were abandoned (a reorg), not only added.
+    reorged: bool,
 }
 
 impl Node {
@@ -97,75 +125,124 @@ impl Node {
     pub async fn adopt_branch(
         &self,
         fork: u64,
-        mut branch: Vec<VerifiedBlock<StoredBlock>>,
+        branch: Vec<VerifiedBlock<StoredBlock>>,
     ) -> Result<Adoption, AdoptError> {
         let started = std::time::Instant::now();
         let _writer = self.chain_writer.lock().await;
-        let (fork, ledger, abandoned, parents) = {
-            let state = self.read();
-            // Blocks we hold already (two syncs from the same peer overlap) are skipped.
-            let known = branch
-                .iter()
-                .zip(fork..)
-                .take_while(|(b, n)| {
-                    state
-                        .blocks
-                        .info(*n)
-                        .is_some_and(|i| i.hash == b.block().hash())
-                })
-                .count();
-            if known == branch.len() {
-                return Ok(Adoption::Known);
-            }
-            branch.drain(..known);
-            let fork = fork + known as u64;
-            if fork == 0 || fork > state.height() + 1 {
-                return Err(AdoptError::Invalid(ChainError::Block {
-                    number: fork,
-                    error: BlockError::WrongNumber {
-                        expected: state.height() + 1,
-                        got: fork,
-                    },
-                }));
-            }
-            let abandoned = state.blocks.range(fork, u64::MAX)?;
-            let parents: Vec<u64> = abandoned
-                .iter()
-                .map(|b| {
-                    state
-                        .blocks
-                        .info(b.block.number() - 1)
-                        .map_or(0, |parent| parent.header.timestamp)
-                })
-                .collect();
-            (fork, state.ledger.clone(), abandoned, parents)
+        let Some(plan) = self.plan_switch(fork, branch)? else {
+            return Ok(Adoption::Known);
         };
-        let params = self.params.clone();
-        let (ledger, abandoned, branch) = tokio::task::spawn_blocking(move || {
+        let switch = Self::validate_switch(plan, self.params.clone()).await?;
+        if !is_better_tip(rank(&switch.ledger), self.tip_rank()) {
+            return Ok(Adoption::NotBetter);
+        }
+        let validated = started.elapsed();
+        self.commit_switch(&switch).await?;
+        let stored = started.elapsed();
+        let applied = self.apply_switch(switch).await?;
+        Ok(self.announce_switch(applied, validated, stored))
+    }
+
+    /// Step 1, under the state lock briefly: skips the blocks we hold already (two syncs
+    /// from the same peer overlap), checks the branch joins our chain, and copies what
+    /// validation needs (our ledger, the blocks it abandons and their parents' times), so
+    /// the node keeps serving its chain while the branch is checked. `None`: nothing new.
+    fn plan_switch(
+        &self,
+        fork: u64,
+        mut branch: Vec<VerifiedBlock<StoredBlock>>,
+    ) -> Result<Option<Plan>, AdoptError> {
+        let state = self.read();
+        let known = branch
+            .iter()
+            .zip(fork..)
+            .take_while(|(b, n)| {
+                state
+                    .blocks
+                    .info(*n)
+                    .is_some_and(|i| i.hash == b.block().hash())
+            })
+            .count();
+        if known == branch.len() {
+            return Ok(None);
+        }
+        branch.drain(..known);
+        let fork = fork + known as u64;
+        if fork == 0 || fork > state.height() + 1 {
+            return Err(AdoptError::Invalid(ChainError::Block {
+                number: fork,
+                error: BlockError::WrongNumber {
+                    expected: state.height() + 1,
+                    got: fork,
+                },
+            }));
+        }
+        let abandoned = state.blocks.range(fork, u64::MAX)?;
+        let parents: Vec<u64> = abandoned
+            .iter()
+            .map(|b| {
+                state
+                    .blocks
+                    .info(b.block.number() - 1)
+                    .map_or(0, |parent| parent.header.timestamp)
+            })
+            .collect();
+        Ok(Some(Plan {
+            fork,
+            ledger: state.ledger.clone(),
+            abandoned,
+            parents,
+            branch,
+        }))
+    }
+
+    /// Step 2, on the blocking pool: walks the ledger copy back over our abandoned blocks
+    /// (a block is its own undo data) and connects the branch with every rule but the
+    /// signatures its type says were verified. Nothing has changed yet if this fails.
+    async fn validate_switch(plan: Plan, params: NetworkParams) -> Result<Switch, AdoptError> {
+        let switch = tokio::task::spawn_blocking(move || {
+            let Plan {
+                fork,
+                ledger,
+                abandoned,
+                parents,
+                branch,
+            } = plan;
             let walk_back = abandoned
                 .iter()
                 .zip(&parents)
                 .rev()
                 .map(|(b, &parent)| (&*b.block, parent));
-            validate_branch(ledger, walk_back, &branch, &params, now()).map(|ledger| {
+            validate_branch(ledger, walk_back, &branch, &params, now()).map(|ledger| Switch {
+                fork,
+                ledger,
+                abandoned,
                 // Unwrapped in place: the same allocation, no block copied.
-                let branch: Vec<StoredBlock> =
-                    branch.into_iter().map(VerifiedBlock::into_inner).collect();
-                (ledger, abandoned, branch)
+                branch: branch.into_iter().map(VerifiedBlock::into_inner).collect(),
             })
         })
         .await
         .expect("validation does not panic")?;
-        let ours = self.tip_rank();
-        let theirs = rank(&ledger);
-        if !is_better_tip(theirs, ours) {
-            return Ok(Adoption::NotBetter);
-        }
-        let validated = started.elapsed();
-        let writes = branch_writes(&abandoned, &branch, &ledger);
-        self.storage.commit(writes).await?;
-        let stored = started.elapsed();
+        Ok(switch)
+    }
 
+    /// Step 3: the switch made durable in one commit (headers, ids, index, balances, the
+    /// branch's bodies) before memory changes, so a crash leaves one chain or the other.
+    async fn commit_switch(&self, switch: &Switch) -> Result<(), StorageError> {
+        let writes = branch_writes(&switch.abandoned, &switch.branch, &switch.ledger);
+        self.storage.commit(writes).await
+    }
+
+    /// Step 4: memory follows the disk: the branch replaces our blocks and ledger, the pool
+    /// drops what the branch spent and takes back the abandoned blocks' still valid
+    /// transactions (stored too), and the abandoned bodies go once no request reads them.
+    async fn apply_switch(&self, switch: Switch) -> Result<Applied, StorageError> {
+        let Switch {
+            fork,
+            ledger,
+            abandoned,
+            branch,
+        } = switch;
         let orphans: Vec<Transaction> = abandoned
             .iter()
             .flat_map(|b| b.block.transactions().iter().filter(|tx| !tx.is_mint()))
@@ -197,18 +274,37 @@ impl Node {
         if !pool_writes.is_empty() {
             self.storage.commit(pool_writes).await?;
         }
-        if !abandoned.is_empty() {
+        let reorged = !abandoned.is_empty();
+        if reorged {
             self.forget_bodies(&abandoned, plans_done);
         }
+        Ok(Applied {
+            fork,
+            height,
+            tip,
+            reinjected,
+            reorged,
+        })
+    }
+
+    /// Step 5: tells the log, the dashboards and the peers: a reorg if we abandoned blocks,
+    /// the new tip, and the orphans back in our pool (we may be the only node that ever saw
+    /// them).
+    fn announce_switch(
+        &self,
+        applied: Applied,
+        validated: std::time::Duration,
+        stored: std::time::Duration,
+    ) -> Adoption {
+        let Applied {
+            fork,
+            height,
+            tip,
+            reinjected,
+            reorged,
+        } = applied;
         let at_ms = now_ms();
-        if abandoned.is_empty() {
-            tracing::info!(
-                height,
-                validated_ms = validated.as_millis() as u64,
-                stored_ms = stored.as_millis() as u64,
-                "extended the chain from a peer"
-            );
-        } else {
+        if reorged {
             tracing::info!(
                 height,
                 fork,
@@ -223,14 +319,19 @@ impl Node {
                 reinjected: reinjected.len(),
                 at_ms,
             });
+        } else {
+            tracing::info!(
+                height,
+                validated_ms = validated.as_millis() as u64,
+                stored_ms = stored.as_millis() as u64,
+                "extended the chain from a peer"
+            );
         }
         self.publish(Event::Block {
             block: tip,
             origin: Origin::Sync,
             at_ms,
         });
-        // Orphans back in our pool go on to peers too: they may be the only node that
-        // ever saw them.
         let count = reinjected.len();
         for tx in reinjected {
             self.publish(Event::Transaction(tx));
@@ -238,11 +339,11 @@ impl Node {
         if count > 0 {
             self.pool_changed.notify_waiters();
         }
-        Ok(Adoption::Adopted {
+        Adoption::Adopted {
             height,
             reorged_from: fork,
             reinjected: count,
-        })
+        }
     }
 
     /// Deletes the bodies a reorg abandoned once `plans_done` fires: every request that
