@@ -66,43 +66,82 @@ const CACHE_BYTES: usize = 64 << 20;
 const MAX_BATCHES_PER_COMMIT: usize = 4096;
 
 /// A storage failure. The node treats it as fatal for the request at hand and reports it
-/// without detail to clients.
+/// without detail to clients. Cheap to clone (one commit's failure answers every request
+/// in it): the underlying errors are shared.
 #[derive(Debug, Clone, Error)]
-#[error("storage: {0}")]
-pub struct StorageError(String);
+pub enum StorageError {
+    #[error("storage: {0}")]
+    Database(#[source] Arc<redb::DatabaseError>),
+    #[error("storage: {0}")]
+    Transaction(#[source] Arc<redb::TransactionError>),
+    #[error("storage: {0}")]
+    Table(#[source] Arc<redb::TableError>),
+    #[error("storage: {0}")]
+    Storage(#[source] Arc<redb::StorageError>),
+    #[error("storage: {0}")]
+    Commit(#[source] Arc<redb::CommitError>),
+    #[error("storage: cannot create {}: {source}", path.display())]
+    CreateDir {
+        path: std::path::PathBuf,
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    #[error("storage: cannot open the pool journal: {0}")]
+    OpenJournal(#[source] Arc<std::io::Error>),
+    #[error("storage: pool journal: {0}")]
+    Journal(#[source] Arc<std::io::Error>),
+    #[error("storage: the pool journal's lock was poisoned")]
+    JournalPoisoned,
+    #[error("storage: cannot start the writer thread: {0}")]
+    StartWriter(#[source] Arc<std::io::Error>),
+    #[error("storage: writer thread stopped")]
+    WriterStopped,
+    /// A block of the main chain whose body is not stored.
+    #[error("storage: block {0}'s body is missing")]
+    MissingBody(u64),
+    /// A reading task that did not finish (it panicked).
+    #[error("storage: reading stored blocks failed: {0}")]
+    ReaderFailed(String),
+    /// A stored block that does not parse.
+    #[error("storage: stored block {number} is unreadable: {reason}")]
+    Corrupt { number: u64, reason: String },
+}
 
 impl StorageError {
     /// A block of the main chain whose body is not stored.
     pub fn missing(number: u64) -> Self {
-        StorageError(format!("block {number}'s body is missing"))
+        StorageError::MissingBody(number)
     }
 
     /// A reading task that did not finish (it panicked).
     pub fn reader_failed(reason: &str) -> Self {
-        StorageError(format!("reading stored blocks failed: {reason}"))
+        StorageError::ReaderFailed(reason.to_owned())
     }
 
     /// A stored block that does not parse.
     pub fn corrupt(number: u64, reason: &str) -> Self {
-        StorageError(format!("stored block {number} is unreadable: {reason}"))
+        StorageError::Corrupt {
+            number,
+            reason: reason.to_owned(),
+        }
     }
 }
 
 macro_rules! from_redb {
-    ($($error:ty),*) => {$(
+    ($($error:ty => $variant:ident),*) => {$(
         impl From<$error> for StorageError {
             fn from(e: $error) -> Self {
-                StorageError(e.to_string())
+                StorageError::$variant(Arc::new(e))
             }
         }
     )*};
 }
 from_redb!(
-    redb::DatabaseError,
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
+    redb::DatabaseError => Database,
+    redb::TransactionError => Transaction,
+    redb::TableError => Table,
+    redb::StorageError => Storage,
+    redb::CommitError => Commit
 );
 
 /// A body's key: number, then hash.
@@ -290,8 +329,10 @@ impl Storage {
     /// # Errors
     /// When the directory or database cannot be opened.
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StorageError(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| StorageError::CreateDir {
+            path: dir.to_owned(),
+            source: Arc::new(e),
+        })?;
         let path = dir.join("chain.redb");
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
@@ -310,8 +351,7 @@ impl Storage {
             txn.open_table(META)?;
             txn.commit()?;
         }
-        let journal = Journal::open(dir)
-            .map_err(|e| StorageError(format!("cannot open the pool journal: {e}")))?;
+        let journal = Journal::open(dir).map_err(|e| StorageError::OpenJournal(Arc::new(e)))?;
         let journal = Arc::new(Mutex::new(journal));
         move_legacy_pool(&db, &journal)?;
         let (writer, batches) = mpsc::channel();
@@ -319,7 +359,7 @@ impl Storage {
         let thread = std::thread::Builder::new()
             .name("storage-writer".into())
             .spawn(move || write_loop(&thread_db, &thread_journal, &batches))
-            .map_err(|e| StorageError(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| StorageError::StartWriter(Arc::new(e)))?;
         Ok(Storage {
             inner: Arc::new(Inner {
                 db,
@@ -341,7 +381,7 @@ impl Storage {
     }
 
     fn stopped() -> StorageError {
-        StorageError("writer thread stopped".into())
+        StorageError::WriterStopped
     }
 
     /// Hands `writes` to the writer thread; the answer comes when they are on disk.
@@ -622,13 +662,11 @@ fn put_durably(journal: &mut Journal, entries: &[(u64, Vec<u8>)]) -> Result<(), 
 }
 
 fn lock(journal: &Mutex<Journal>) -> Result<std::sync::MutexGuard<'_, Journal>, StorageError> {
-    journal
-        .lock()
-        .map_err(|_| StorageError("the pool journal's lock was poisoned".into()))
+    journal.lock().map_err(|_| StorageError::JournalPoisoned)
 }
 
 fn journal_error(error: std::io::Error) -> StorageError {
-    StorageError(format!("pool journal: {error}"))
+    StorageError::Journal(Arc::new(error))
 }
 
 /// Moves a pool kept in redb (before the journal) into the journal, once.
