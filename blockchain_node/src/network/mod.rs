@@ -44,14 +44,14 @@ use tokio::sync::Semaphore;
 use crate::node::Node;
 
 pub use health::PeerHealth;
-pub use peer_url::{PeerUrlError, parse_peer_list, parse_peer_url};
+pub use peer_url::{PeerUrl, PeerUrlError, parse_peer_url};
 pub use register::{MAX_PEERS, RegisterError};
 pub use sync::{PeerOutcome, RESOLVE_TIMEOUT};
 
 /// The node's peers and its client for talking to them.
 pub struct Network {
     node: Arc<Node>,
-    peers: RwLock<BTreeSet<String>>,
+    peers: RwLock<BTreeSet<PeerUrl>>,
     /// Which peer announced a transaction or block to us (by id or hash), so it is not sent
     /// back: it has it already. Bounded; an entry is used once.
     heard_from: std::sync::Mutex<HashMap<[u8; 32], String>>,
@@ -67,7 +67,13 @@ impl Network {
     pub fn new(node: Arc<Node>, stored_peers: Vec<String>) -> Arc<Self> {
         Arc::new(Network {
             node,
-            peers: RwLock::new(stored_peers.into_iter().collect()),
+            // Stored once parsed, so each parses again as itself.
+            peers: RwLock::new(
+                stored_peers
+                    .iter()
+                    .filter_map(|peer| PeerUrl::parse(peer).ok())
+                    .collect(),
+            ),
             health: RwLock::new(HashMap::new()),
             heard_from: std::sync::Mutex::new(HashMap::new()),
             client: client::build(),
@@ -92,12 +98,13 @@ impl Network {
             .clone()
     }
 
+    /// Every peer's URL, in URL order.
     pub fn peers(&self) -> Vec<String> {
         self.peers
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
-            .cloned()
+            .map(|peer| peer.as_str().to_owned())
             .collect()
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Network, PeerUrlError, parse_peer_list, parse_peer_url};
+use super::{Network, PeerUrl, PeerUrlError};
 use crate::node::Event;
 use crate::storage::Write;
 use thiserror::Error;
@@ -28,13 +28,13 @@ impl Network {
     /// # Errors
     /// A malformed URL, or storage.
     pub async fn remove(&self, text: &str) -> Result<bool, RegisterError> {
-        let url = parse_peer_url(text).map_err(|e| RegisterError::Url(1, e))?;
-        if !self.peers().contains(&url) {
+        let url = PeerUrl::parse(text).map_err(|e| RegisterError::Url(1, e))?;
+        if !self.peers().iter().any(|peer| peer == url.as_str()) {
             return Ok(false);
         }
         self.node
             .storage()
-            .commit(vec![Write::RemovePeer(url.clone())])
+            .commit(vec![Write::RemovePeer(url.as_str().to_owned())])
             .await?;
         self.peers
             .write()
@@ -43,7 +43,7 @@ impl Network {
         self.health
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&url);
+            .remove(url.as_str());
         tracing::info!(peer = %url, "removed a peer");
         self.node.publish(Event::Peers);
         Ok(true)
@@ -54,7 +54,7 @@ impl Network {
     /// # Errors
     /// A bad entry (nothing is registered then), too many peers, or storage.
     pub async fn register(self: &Arc<Self>, list: &str) -> Result<Vec<String>, RegisterError> {
-        let urls = parse_peer_list(list).map_err(|(i, e)| RegisterError::Url(i, e))?;
+        let urls = PeerUrl::parse_list(list).map_err(|(i, e)| RegisterError::Url(i, e))?;
         self.register_urls(urls).await
     }
 
@@ -64,17 +64,17 @@ impl Network {
     /// Too many peers, or storage.
     pub async fn register_urls(
         self: &Arc<Self>,
-        urls: Vec<String>,
+        urls: Vec<PeerUrl>,
     ) -> Result<Vec<String>, RegisterError> {
         let me = self.self_url();
-        let new: Vec<String> = {
+        let new: Vec<PeerUrl> = {
             let peers = self
                 .peers
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let new: Vec<String> = urls
+            let new: Vec<PeerUrl> = urls
                 .into_iter()
-                .filter(|u| !peers.contains(u) && Some(u) != me.as_ref())
+                .filter(|u| !peers.contains(u) && Some(u.as_str()) != me.as_deref())
                 .collect();
             if peers.len() + new.len() > MAX_PEERS {
                 return Err(RegisterError::TooMany);
@@ -84,7 +84,11 @@ impl Network {
         if !new.is_empty() {
             self.node
                 .storage()
-                .commit(new.iter().cloned().map(Write::PutPeer).collect())
+                .commit(
+                    new.iter()
+                        .map(|u| Write::PutPeer(u.as_str().to_owned()))
+                        .collect(),
+                )
                 .await?;
             self.peers
                 .write()
@@ -95,7 +99,7 @@ impl Network {
             for peer in &new {
                 let (network, peer) = (Arc::clone(self), peer.clone());
                 tokio::spawn(async move {
-                    network.check(&peer).await;
+                    network.check(peer.as_str()).await;
                 });
             }
             if let Some(me) = me {
