@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::Network;
+use super::sync::SyncError;
 
 /// Largest response body read from a peer.
 pub(super) const MAX_RESPONSE_BYTES: usize = 64 << 20;
@@ -27,7 +28,7 @@ impl Network {
     pub(super) async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         url: &str,
-    ) -> Result<T, String> {
+    ) -> Result<T, SyncError> {
         let peer = url
             .find("://")
             .and_then(|scheme| {
@@ -44,43 +45,37 @@ impl Network {
                 response
             }
             Err(e) => {
-                let error = format!("unreachable: {e}");
-                self.record_contact(peer, Err(&error));
+                let error = SyncError::Unreachable(e);
+                self.record_contact(peer, Err(&error.to_string()));
                 return Err(error);
             }
         };
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             // Every path asked here is part of the protocol: a peer without it is no node
             // of ours (an original tutorial node has no `/status`, for one).
-            let path = &url[peer.len()..];
-            return Err(format!(
-                "answered 404 Not Found to GET {path}: not a node of this protocol (an original \
-                 tutorial node cannot be a peer)"
-            ));
+            return Err(SyncError::NotANode {
+                path: url[peer.len()..].to_owned(),
+            });
         }
         if !response.status().is_success() {
-            return Err(format!("answered {}", response.status()));
+            return Err(SyncError::Status(response.status()));
         }
         if response
             .content_length()
             .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
         {
-            return Err(format!("response larger than {MAX_RESPONSE_BYTES} bytes"));
+            return Err(SyncError::TooLarge);
         }
         // Sized from the declared length: growing a page of 20 MB by doubling would copy it
         // several times and, for a moment, hold it twice.
         let declared = response.content_length().unwrap_or(0) as usize;
         let mut body = Vec::with_capacity(declared.min(MAX_RESPONSE_BYTES));
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| format!("read failed: {e}"))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(SyncError::Read)? {
             if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(format!("response larger than {MAX_RESPONSE_BYTES} bytes"));
+                return Err(SyncError::TooLarge);
             }
             body.extend_from_slice(&chunk);
         }
-        serde_json::from_slice(&body).map_err(|e| format!("malformed answer: {e}"))
+        serde_json::from_slice(&body).map_err(SyncError::Malformed)
     }
 }

@@ -46,7 +46,7 @@ use crate::node::Node;
 pub use health::PeerHealth;
 pub use peer_url::{PeerUrl, PeerUrlError, parse_peer_url};
 pub use register::{MAX_PEERS, RegisterError};
-pub use sync::{PeerOutcome, RESOLVE_TIMEOUT};
+pub use sync::{PeerOutcome, RESOLVE_TIMEOUT, SyncError};
 
 /// The node's peers and its client for talking to them.
 pub struct Network {

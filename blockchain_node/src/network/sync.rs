@@ -5,14 +5,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use blockchain_core::chain::{TipRank, is_better_tip};
-use blockchain_core::ledger::{VerifiedBlock, verify_block};
+use blockchain_core::ledger::{BlockError, VerifiedBlock, verify_block};
 use blockchain_core::pow::Work;
 use blockchain_core::{Block, BlockHash};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
 use super::Network;
-use crate::node::{Adoption, Event, StoredBlock};
+use thiserror::Error;
+
+use super::client::MAX_RESPONSE_BYTES;
+use crate::node::{AdoptError, Adoption, Event, StoredBlock};
 
 /// Blocks asked for per `/chain` page.
 const PAGE_BLOCKS: u64 = 200;
@@ -25,6 +28,63 @@ const MAX_CHAIN_BLOCKS: u64 = 1_000_000;
 const MAX_DOWNLOADS_IN_FLIGHT: usize = 8;
 /// Bound on one whole resolve round, whatever the peers do.
 pub const RESOLVE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Why a round with a peer adopted nothing (or stopped partway). Shown to people as text,
+/// in the resolve answer and the peer's health.
+#[derive(Debug, Error)]
+pub enum SyncError {
+    #[error("unreachable: {0}")]
+    Unreachable(#[source] reqwest::Error),
+    #[error(
+        "answered 404 Not Found to GET {path}: not a node of this protocol (an original \
+         tutorial node cannot be a peer)"
+    )]
+    NotANode { path: String },
+    #[error("answered {0}")]
+    Status(reqwest::StatusCode),
+    #[error("response larger than {MAX_RESPONSE_BYTES} bytes")]
+    TooLarge,
+    #[error("read failed: {0}")]
+    Read(#[source] reqwest::Error),
+    #[error("malformed answer: {0}")]
+    Malformed(#[source] serde_json::Error),
+    #[error("claims {0} blocks; refusing to download that many")]
+    TooLong(u64),
+    /// A page that does not continue where it was asked to (or a peer could feed the
+    /// same page forever).
+    #[error("asked for blocks from {from}, got block {got} at position {position}")]
+    OutOfOrder {
+        from: u64,
+        got: u64,
+        position: usize,
+    },
+    #[error("shares no block with us: another network's genesis")]
+    OtherGenesis,
+    /// A block that does not parse as one.
+    #[error("{0}")]
+    Unreadable(String),
+    #[error("invalid chain: block {number}: {error}")]
+    BadSignature {
+        number: u64,
+        #[source]
+        error: BlockError,
+    },
+    #[error("verification failed: {0}")]
+    VerificationPanicked(#[source] tokio::task::JoinError),
+    #[error("invalid chain: {0}")]
+    Invalid(#[source] AdoptError),
+    /// Pages adopted as they arrived up to `kept`, then one that broke a rule.
+    #[error("invalid chain after block {kept}, which we kept: {error}")]
+    InvalidAfter {
+        kept: u64,
+        #[source]
+        error: AdoptError,
+    },
+    #[error("adoption failed: {0}")]
+    AdoptionPanicked(#[source] tokio::task::JoinError),
+    #[error("timed out")]
+    TimedOut,
+}
 
 /// What one peer's resolve round did.
 #[derive(Debug, Clone, Serialize)]
@@ -148,7 +208,7 @@ impl Network {
                     fetched
                 })
                 .await
-                .unwrap_or_else(|_| Err("timed out".into()));
+                .unwrap_or_else(|_| Err(SyncError::TimedOut));
                 (peer, fetched)
             });
         }
@@ -178,7 +238,7 @@ impl Network {
                 Ok(Some(Fetched::Extended { height: None, .. }) | None) => {
                     outcomes.push(PeerOutcome::not_better(peer));
                 }
-                Err(reason) => outcomes.push(PeerOutcome::refused(peer, reason)),
+                Err(error) => outcomes.push(PeerOutcome::refused(peer, error.to_string())),
             }
         }
         // Best first: each adoption raises the bar for the next.
@@ -239,7 +299,7 @@ impl Network {
     /// status shows no more work than ours. Each page's payments are checked for their
     /// signatures on the blocking pool while the next page downloads, so the chain returned
     /// (our blocks up to the fork, then the peer's) has every signature verified.
-    async fn fetch_chain(&self, peer: &str) -> Result<Option<Fetched>, String> {
+    async fn fetch_chain(&self, peer: &str) -> Result<Option<Fetched>, SyncError> {
         let status: PeerStatus = self.get_json(&format!("{peer}/status")).await?;
         self.record_health(peer, |h| h.height = Some(status.height));
         // What the peer claims only decides whether to download; a peer that names no
@@ -266,10 +326,7 @@ impl Network {
             }
         }
         if status.height >= MAX_CHAIN_BLOCKS {
-            return Err(format!(
-                "claims {} blocks; refusing to download that many",
-                status.height
-            ));
+            return Err(SyncError::TooLong(status.height));
         }
         let shared = self.common_ancestor(peer, status.height).await?;
         let fork = shared + 1;
@@ -277,7 +334,7 @@ impl Network {
         // until it can be ranked against our chain.
         let extension = shared == self.node.read().height();
         let (pages_in, mut pages) = tokio::sync::mpsc::channel::<
-            tokio::task::JoinHandle<Result<Vec<VerifiedBlock<StoredBlock>>, String>>,
+            tokio::task::JoinHandle<Result<Vec<VerifiedBlock<StoredBlock>>, SyncError>>,
         >(PAGES_AHEAD);
         let node = Arc::clone(&self.node);
         // On its own task: a round that times out stops downloading, but an adoption in
@@ -288,9 +345,7 @@ impl Network {
             let mut next = fork;
             let mut height = None;
             while let Some(page) = pages.recv().await {
-                let page = page
-                    .await
-                    .map_err(|e| format!("verification failed: {e}"))??;
+                let page = page.await.map_err(SyncError::VerificationPanicked)??;
                 downloaded += page.len();
                 if !extension {
                     branch.extend(page);
@@ -307,10 +362,8 @@ impl Network {
                     Ok(Adoption::NotBetter) => break,
                     Err(error) => {
                         return Err(match height {
-                            Some(h) => {
-                                format!("invalid chain after block {h}, which we kept: {error}")
-                            }
-                            None => format!("invalid chain: {error}"),
+                            Some(kept) => SyncError::InvalidAfter { kept, error },
+                            None => SyncError::Invalid(error),
                         });
                     }
                 }
@@ -336,10 +389,7 @@ impl Network {
                 break;
             }
             if page.length > MAX_CHAIN_BLOCKS {
-                return Err(format!(
-                    "claims {} blocks; refusing to download that many",
-                    page.length
-                ));
+                return Err(SyncError::TooLong(page.length));
             }
             // Pages must continue where the last one ended, or a peer could feed the same
             // page forever.
@@ -349,10 +399,11 @@ impl Network {
                 .enumerate()
                 .find(|(i, b)| b.block_number != from + *i as u64)
             {
-                return Err(format!(
-                    "asked for blocks from {from}, got block {} at position {i}",
-                    block.block_number
-                ));
+                return Err(SyncError::OutOfOrder {
+                    from,
+                    got: block.block_number,
+                    position: i,
+                });
             }
             next += page.chain.len() as u64;
             let node = Arc::clone(&self.node);
@@ -361,7 +412,8 @@ impl Network {
                     .chain
                     .into_iter()
                     .map(|wire| wire.into_block(&node.keys))
-                    .collect::<Result<Vec<Block>, String>>()?;
+                    .collect::<Result<Vec<Block>, String>>()
+                    .map_err(SyncError::Unreadable)?;
                 // Serialized here, in parallel with the download, not when adopting.
                 blocks
                     .into_iter()
@@ -369,7 +421,7 @@ impl Network {
                         let number = block.number();
                         verify_block(block)
                             .map(VerifiedBlock::map_into)
-                            .map_err(|e| format!("invalid chain: block {number}: {e}"))
+                            .map_err(|error| SyncError::BadSignature { number, error })
                     })
                     .collect()
             });
@@ -384,7 +436,7 @@ impl Network {
         drop(pages_in);
         adopter
             .await
-            .map_err(|e| format!("adoption failed: {e}"))?
+            .map_err(SyncError::AdoptionPanicked)?
             .map(Some)
     }
 
@@ -392,7 +444,7 @@ impl Network {
     /// a few at a time down from the lower tip, stepping back twice as far each time, so a
     /// peer a few blocks ahead costs one small request rather than its whole chain. A hash
     /// a peer claims is only a hint: the chain it leads to is validated from genesis.
-    async fn common_ancestor(&self, peer: &str, peer_height: u64) -> Result<u64, String> {
+    async fn common_ancestor(&self, peer: &str, peer_height: u64) -> Result<u64, SyncError> {
         let our_height = self.node.read().height();
         let mut end = our_height.min(peer_height);
         let mut step = SEARCH_BLOCKS;
@@ -409,10 +461,11 @@ impl Network {
             for (i, wire) in page.chain.iter().enumerate() {
                 let number = start + i as u64;
                 if wire.block_number != number {
-                    return Err(format!(
-                        "asked for blocks from {start}, got block {} at position {i}",
-                        wire.block_number
-                    ));
+                    return Err(SyncError::OutOfOrder {
+                        from: start,
+                        got: wire.block_number,
+                        position: i,
+                    });
                 }
                 let ours = state.blocks.info(number);
                 if ours.is_some_and(|b| Some(b.hash) == wire.hash) {
@@ -426,7 +479,7 @@ impl Network {
                 // A peer that names its hashes and matches none has another genesis; one
                 // that names none is downloaded whole and validated.
                 return match page.chain.first().and_then(|wire| wire.hash) {
-                    Some(_) => Err("shares no block with us: another network's genesis".into()),
+                    Some(_) => Err(SyncError::OtherGenesis),
                     None => Ok(0),
                 };
             }
