@@ -47,7 +47,9 @@ pub use connect::ConnectError;
 pub use mine::MiningProgress;
 use mine::Search;
 pub use open::OpenError;
-pub use query::{History, HistoryItem};
+pub use query::{
+    BalanceView, BlockPlace, ChainPage, ChainStatus, History, HistoryItem, NoSuchBlock,
+};
 pub use reorg::{AdoptError, Adoption};
 pub use submit::SubmitError;
 

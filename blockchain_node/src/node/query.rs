@@ -2,12 +2,74 @@
 //! taken under the state lock briefly and returned as owned data.
 
 use blockchain_core::chain::TipRank;
-use blockchain_core::{Address, Transaction, TxId, Work};
+use blockchain_core::{Address, Amount, Block, BlockHash, Transaction, TxId, Work};
 use bytes::Bytes;
+use thiserror::Error;
 
-use super::{Node, rank};
+use super::{Node, StoredBlock, rank};
 use crate::addresses::{self, TxPlace};
+use crate::blocks::{BlockInfo, JsonPlan};
 use crate::storage::StorageError;
+
+/// The chain's figures at one moment, read together: for `/status`, the dashboards'
+/// panel and `/nodes/resolve`.
+#[derive(Debug, Clone)]
+pub struct ChainStatus {
+    pub height: u64,
+    /// Blocks in the chain, genesis included.
+    pub length: usize,
+    pub tip_hash: BlockHash,
+    pub tip_timestamp: u64,
+    pub genesis_hash: BlockHash,
+    pub work: Work,
+    /// Transactions in the pool.
+    pub pool_size: usize,
+    /// The confirmed balance of the address asked about (the reward address, say).
+    pub balance: Amount,
+}
+
+/// An address's confirmed balance and what the pool would change, at `height`: for
+/// `/balance` and the address page.
+#[derive(Debug, Clone, Copy)]
+pub struct BalanceView {
+    pub confirmed: Amount,
+    /// What pending transactions would pay the address.
+    pub pending_incoming: Amount,
+    /// What pending transactions would take from it.
+    pub pending_outgoing: Amount,
+    pub height: u64,
+}
+
+/// Where a block a peer offers stands against our chain (for `POST /blocks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockPlace {
+    /// We hold it already.
+    Known,
+    /// It names our tip as its parent: worth checking and connecting.
+    ExtendsTip,
+    /// It belongs to another chain, or one ahead of ours: worth a resolve with the peer.
+    Elsewhere,
+}
+
+/// A `/chain` page, planned under the lock and read after it is released.
+pub struct ChainPage {
+    /// The page's blocks' JSON, to read (see [`JsonPlan::read_or_stream`]).
+    pub plan: JsonPlan,
+    /// The whole chain's length.
+    pub length: u64,
+    /// The page's first block.
+    pub from: u64,
+    /// The whole chain's work.
+    pub work: Work,
+}
+
+/// A block number past our tip.
+#[derive(Debug, Clone, Copy, Error)]
+#[error("no block {number}; the tip is {tip}")]
+pub struct NoSuchBlock {
+    pub number: u64,
+    pub tip: u64,
+}
 
 /// A confirmed transaction from an address's history: its block and its JSON as stored.
 #[derive(Debug, Clone)]
@@ -100,5 +162,135 @@ impl Node {
             .iter()
             .find(|tx| tx.id() == *id)?;
         Some((tx.clone(), Some(number)))
+    }
+
+    /// The number of our tip.
+    pub fn height(&self) -> u64 {
+        self.read().height()
+    }
+
+    /// The chain's figures at one moment, with `address`'s confirmed balance.
+    pub fn status(&self, address: &Address) -> ChainStatus {
+        let state = self.read();
+        let tip = state.ledger.tip();
+        ChainStatus {
+            height: tip.number,
+            length: state.blocks.len(),
+            tip_hash: tip.hash,
+            tip_timestamp: state.tip().block.timestamp(),
+            genesis_hash: state.ledger.genesis_hash(),
+            work: tip.work,
+            pool_size: state.pool.len(),
+            balance: state.ledger.balance(address),
+        }
+    }
+
+    /// `address`'s confirmed balance and what the pool would change.
+    pub fn balance(&self, address: &Address) -> BalanceView {
+        let state = self.read();
+        let (pending_incoming, pending_outgoing) = state.pool.flows(address);
+        BalanceView {
+            confirmed: state.ledger.balance(address),
+            pending_incoming,
+            pending_outgoing,
+            height: state.height(),
+        }
+    }
+
+    /// How many transactions the pool holds.
+    pub fn pending_count(&self) -> usize {
+        self.read().pool.len()
+    }
+
+    /// The pool's oldest `limit` transactions, oldest first.
+    pub fn pending(&self, limit: usize) -> Vec<Transaction> {
+        self.read().pool.iter().take(limit).cloned().collect()
+    }
+
+    /// The pool's transactions that pay or are paid by `address`, oldest first.
+    pub fn pending_of(&self, address: &Address) -> Vec<Transaction> {
+        self.read()
+            .pool
+            .iter()
+            .filter(|tx| tx.recipient() == address || tx.sender().wallet() == Some(address))
+            .cloned()
+            .collect()
+    }
+
+    /// Plans a `/chain` page: `limit` blocks from `from` (the whole chain by default),
+    /// clamped to the chain.
+    pub fn chain_page(&self, from: Option<u64>, limit: Option<u64>) -> ChainPage {
+        let state = self.read();
+        let length = state.blocks.len() as u64;
+        let from = from.unwrap_or(0).min(length);
+        let to = limit.map_or(length, |limit| from.saturating_add(limit).min(length));
+        ChainPage {
+            plan: state.blocks.json_plan(from, to),
+            length,
+            from,
+            work: state.ledger.tip().work,
+        }
+    }
+
+    /// Plans reading block `number`'s JSON (read it after this returns).
+    ///
+    /// # Errors
+    /// [`NoSuchBlock`] past our tip.
+    pub fn block_json(&self, number: u64) -> Result<JsonPlan, NoSuchBlock> {
+        let state = self.read();
+        let tip = state.height();
+        if number > tip {
+            return Err(NoSuchBlock { number, tip });
+        }
+        Ok(state.blocks.json_plan(number, number + 1))
+    }
+
+    /// Block `number` of our chain, from memory or disk; `None` past our tip.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub fn block(&self, number: u64) -> Result<Option<StoredBlock>, StorageError> {
+        self.read().blocks.get(number)
+    }
+
+    /// Our blocks `from..to` (clamped to the chain), oldest first.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub fn blocks(&self, from: u64, to: u64) -> Result<Vec<StoredBlock>, StorageError> {
+        self.read().blocks.range(from, to)
+    }
+
+    /// Our newest `count` blocks, oldest first.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub fn recent_blocks(&self, count: usize) -> Result<Vec<StoredBlock>, StorageError> {
+        let state = self.read();
+        let from = state.blocks.len().saturating_sub(count) as u64;
+        state.blocks.range(from, u64::MAX)
+    }
+
+    /// The headers and counts of our newest `count` blocks, oldest first (no body read).
+    pub fn recent_infos(&self, count: usize) -> Vec<BlockInfo> {
+        let state = self.read();
+        let from = state.blocks.len().saturating_sub(count);
+        state.blocks.infos(from, usize::MAX).to_vec()
+    }
+
+    /// Where a block a peer offers stands against our chain.
+    pub fn place_of(&self, block: &Block) -> BlockPlace {
+        let state = self.read();
+        if state
+            .blocks
+            .info(block.number())
+            .is_some_and(|b| b.hash == block.hash())
+        {
+            BlockPlace::Known
+        } else if block.previous_hash() == state.tip().block.hash() {
+            BlockPlace::ExtendsTip
+        } else {
+            BlockPlace::Elsewhere
+        }
     }
 }

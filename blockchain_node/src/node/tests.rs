@@ -319,3 +319,52 @@ async fn overlapping_pages_skip_what_is_held() {
     );
     assert_eq!(a.read().ledger, b.read().ledger);
 }
+
+/// The query methods answer what the handlers read under the lock today.
+#[tokio::test]
+async fn queries_answer_from_one_consistent_state() {
+    let mut rng = rand::rng();
+    let (alice, bob) = (
+        PrivateKey::generate(&mut rng, 1024).unwrap(),
+        PrivateKey::generate(&mut rng, 1024).unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let node = Arc::new(Node::open(dir.path(), easy_params(&alice), &options()).unwrap());
+    let pay = Transaction::sign(&alice, bob.address(), "3", Some("q")).unwrap();
+    node.submit(pay.clone()).await.unwrap();
+
+    assert_eq!(node.pending_count(), 1);
+    assert_eq!(node.pending(10), vec![pay.clone()]);
+    assert!(node.pending(0).is_empty());
+    assert_eq!(node.pending_of(bob.address()), vec![pay.clone()]);
+    let view = node.balance(alice.address());
+    assert_eq!(view.confirmed, Amount::from_coins(10).unwrap());
+    assert_eq!(view.pending_outgoing, Amount::from_coins(3).unwrap());
+    assert_eq!((view.pending_incoming, view.height), (Amount::ZERO, 0));
+
+    let mined = node.mine(None).await.unwrap();
+    let status = node.status(bob.address());
+    assert_eq!((status.height, status.length, status.pool_size), (1, 2, 0));
+    assert_eq!(status.tip_hash, mined.hash());
+    assert_eq!(status.balance, Amount::from_coins(3).unwrap());
+    assert_eq!(node.height(), 1);
+
+    let page = node.chain_page(Some(1), Some(5));
+    assert_eq!((page.length, page.from), (2, 1));
+    let json = page.plan.read(&node.storage).unwrap();
+    assert_eq!(
+        json,
+        node.block_json(1).unwrap().read(&node.storage).unwrap()
+    );
+    let Err(missing) = node.block_json(2) else {
+        panic!("block 2 is past the tip");
+    };
+    assert_eq!(missing.to_string(), "no block 2; the tip is 1");
+    assert_eq!(*node.block(1).unwrap().unwrap().block, *mined);
+    assert_eq!(node.blocks(0, 9).unwrap().len(), 2);
+    assert_eq!(node.recent_blocks(1).unwrap()[0].block.hash(), mined.hash());
+    assert_eq!(node.recent_infos(5).len(), 2);
+    assert_eq!(node.place_of(&mined), BlockPlace::Known);
+    let genesis = easy_params(&alice).genesis_block();
+    assert_eq!(node.place_of(&genesis), BlockPlace::Known);
+}
