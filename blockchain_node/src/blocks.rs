@@ -24,7 +24,7 @@ use crate::storage::{Storage, StorageError};
 /// JSON bytes of recent blocks kept parsed in memory (the tip is always kept).
 const CACHE_BYTES: usize = 24 << 20;
 /// Most blocks kept parsed in memory, however small.
-pub const CACHE_BLOCKS: usize = 256;
+pub(crate) const CACHE_BLOCKS: usize = 256;
 /// Stored JSON read at a time when a plan is streamed (a chunk ends with the block that
 /// reaches it). 512 KiB measured best for a 10.8 MB page against 256 KiB and 1 MiB.
 const STREAM_CHUNK_BYTES: usize = 512 << 10;

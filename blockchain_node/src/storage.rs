@@ -145,7 +145,7 @@ from_redb!(
 );
 
 /// A body's key: number, then hash.
-pub fn body_key(number: u64, hash: &[u8; 32]) -> [u8; 40] {
+fn body_key(number: u64, hash: &[u8; 32]) -> [u8; 40] {
     let mut key = [0u8; 40];
     key[..8].copy_from_slice(&number.to_be_bytes());
     key[8..].copy_from_slice(hash);

@@ -45,8 +45,8 @@ use crate::node::Node;
 
 pub use health::PeerHealth;
 pub use peer_url::{PeerUrl, PeerUrlError, parse_peer_url};
-pub use register::{MAX_PEERS, RegisterError};
-pub use sync::{PeerOutcome, RESOLVE_TIMEOUT, SyncError};
+pub use register::RegisterError;
+pub use sync::PeerOutcome;
 
 /// The node's peers and its client for talking to them.
 pub struct Network {

@@ -9,7 +9,7 @@ use crate::storage::Write;
 use thiserror::Error;
 
 /// Most peers a node keeps.
-pub const MAX_PEERS: usize = 64;
+const MAX_PEERS: usize = 64;
 
 /// Why a registration failed.
 #[derive(Debug, Error)]
@@ -62,7 +62,7 @@ impl Network {
     ///
     /// # Errors
     /// Too many peers, or storage.
-    pub async fn register_urls(
+    async fn register_urls(
         self: &Arc<Self>,
         urls: Vec<PeerUrl>,
     ) -> Result<Vec<String>, RegisterError> {

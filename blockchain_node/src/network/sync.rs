@@ -27,12 +27,12 @@ const MAX_CHAIN_BLOCKS: u64 = 1_000_000;
 /// [`MAX_RESPONSE_BYTES`](super::client::MAX_RESPONSE_BYTES) a page).
 const MAX_DOWNLOADS_IN_FLIGHT: usize = 8;
 /// Bound on one whole resolve round, whatever the peers do.
-pub const RESOLVE_TIMEOUT: Duration = Duration::from_secs(20);
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Why a round with a peer adopted nothing (or stopped partway). Shown to people as text,
 /// in the resolve answer and the peer's health.
 #[derive(Debug, Error)]
-pub enum SyncError {
+pub(super) enum SyncError {
     #[error("unreachable: {0}")]
     Unreachable(#[source] reqwest::Error),
     #[error(

@@ -54,7 +54,7 @@ pub use reorg::{AdoptError, Adoption};
 pub use submit::SubmitError;
 
 /// Seconds since the Unix epoch, by this node's clock.
-pub fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -151,7 +151,7 @@ pub struct Node {
     state: RwLock<ChainState>,
     storage: Storage,
     chain_writer: tokio::sync::Mutex<()>,
-    pub keys: Arc<crate::keys::KeyCache>,
+    pub(crate) keys: Arc<crate::keys::KeyCache>,
     /// Bumped on every tip change; a running proof-of-work search watches it.
     tip_generation: AtomicU64,
     /// Searches running now (a Mine click and the background miner may overlap).
@@ -162,9 +162,9 @@ pub struct Node {
     settings: RwLock<Settings>,
     limits: Limits,
     /// Woken when the pool gains a transaction.
-    pub pool_changed: Notify,
+    pub(crate) pool_changed: Notify,
     /// Woken when a setting changes.
-    pub settings_changed: Notify,
+    pub(crate) settings_changed: Notify,
     events: broadcast::Sender<Event>,
 }
 
@@ -197,7 +197,7 @@ impl Node {
     }
 
     /// Tells the network layer and the dashboards about `event`.
-    pub fn publish(&self, event: Event) {
+    pub(crate) fn publish(&self, event: Event) {
         let _ = self.events.send(event);
     }
 

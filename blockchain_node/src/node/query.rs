@@ -88,7 +88,7 @@ pub struct History {
 
 impl Node {
     /// The work of our chain up to block `number`.
-    pub fn work_at(&self, number: u64) -> Work {
+    pub(crate) fn work_at(&self, number: u64) -> Work {
         let state = self.read();
         state.blocks.work_at(number, state.ledger.tip().work)
     }
@@ -144,7 +144,7 @@ impl Node {
     }
 
     /// Our tip as chains are compared.
-    pub fn tip_rank(&self) -> TipRank {
+    pub(crate) fn tip_rank(&self) -> TipRank {
         rank(&self.read().ledger)
     }
 
