@@ -86,7 +86,7 @@ struct BlockTail<'a> {
 
 /// Where each transaction's JSON sits in `stored`'s body: as noted when it was serialized,
 /// or worked out again for a block read back from disk.
-pub fn transaction_spans(stored: &StoredBlock) -> std::borrow::Cow<'_, [(u32, u32)]> {
+pub(crate) fn transaction_spans(stored: &StoredBlock) -> std::borrow::Cow<'_, [(u32, u32)]> {
     if stored.spans.len() == stored.block.transactions().len() {
         std::borrow::Cow::Borrowed(&stored.spans)
     } else {
