@@ -8,7 +8,7 @@ use thiserror::Error;
 
 use super::{Node, StoredBlock, rank};
 use crate::addresses::{self, TxPlace};
-use crate::blocks::{BlockInfo, JsonPlan};
+use crate::blocks::{BlockInfo, JsonPlan, PlanRead};
 use crate::storage::StorageError;
 
 /// The chain's figures at one moment, read together: for `/status`, the dashboards'
@@ -292,5 +292,35 @@ impl Node {
         } else {
             BlockPlace::Elsewhere
         }
+    }
+
+    /// Reads a plan's JSON (from [`Node::chain_page`] or [`Node::block_json`]), on this
+    /// thread.
+    ///
+    /// # Errors
+    /// A storage failure, or a body that is missing.
+    pub fn read_json(&self, plan: JsonPlan) -> Result<Vec<Bytes>, StorageError> {
+        plan.read(&self.storage)
+    }
+
+    /// Reads a plan's JSON on the blocking pool: whole up to `whole_bytes`, else streamed
+    /// (see [`JsonPlan::read_or_stream`]).
+    ///
+    /// # Errors
+    /// A storage failure, or a body that is missing.
+    pub async fn read_json_or_stream(
+        &self,
+        plan: JsonPlan,
+        whole_bytes: usize,
+    ) -> Result<PlanRead, StorageError> {
+        plan.read_or_stream(self.storage.clone(), whole_bytes).await
+    }
+
+    /// The peers kept in the data dir, for the network layer at start-up.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub fn stored_peers(&self) -> Result<Vec<String>, StorageError> {
+        Ok(self.storage.snapshot()?.peers)
     }
 }

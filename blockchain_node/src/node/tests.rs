@@ -351,11 +351,11 @@ async fn queries_answer_from_one_consistent_state() {
 
     let page = node.chain_page(Some(1), Some(5));
     assert_eq!((page.length, page.from), (2, 1));
-    let json = page.plan.read(&node.storage).unwrap();
-    assert_eq!(
-        json,
-        node.block_json(1).unwrap().read(&node.storage).unwrap()
-    );
+    let json = node.read_json(page.plan).unwrap();
+    assert_eq!(json, node.read_json(node.block_json(1).unwrap()).unwrap());
+    let streamed = node.read_json_or_stream(node.chain_page(Some(1), None).plan, 1 << 20);
+    assert!(matches!(streamed.await.unwrap(), crate::blocks::PlanRead::Whole(j) if j == json));
+    assert!(node.stored_peers().unwrap().is_empty());
     let Err(missing) = node.block_json(2) else {
         panic!("block 2 is past the tip");
     };
