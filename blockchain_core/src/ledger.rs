@@ -6,6 +6,10 @@
 //!  block ──Ledger::check_block(params, now)──► BlockDelta ──Ledger::apply──► ledger'
 //! ```
 //!
+//! Signatures are the costly part of a block's check, so they can be verified ahead (a
+//! page of a sync while the next downloads): [`verify_block`] returns a [`VerifiedBlock`],
+//! and [`Ledger::check_verified`] takes only that type, so no unverified block skips them.
+//!
 //! `check_*` functions read; only [`Ledger::apply`] writes, and only a delta that a check
 //! produced. A balance can therefore never go below zero: every debit was checked against
 //! the balance it is applied to.

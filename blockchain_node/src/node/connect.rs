@@ -36,6 +36,9 @@ impl Node {
         self.connect(block, Origin::Peer).await
     }
 
+    /// Connects a block whose signatures were verified (a peer's, by `accept_block`; our
+    /// own, made from the pool) if every other rule holds: stored with its state, then
+    /// applied in memory, then announced.
     pub(super) async fn connect(
         &self,
         block: VerifiedBlock,
