@@ -143,18 +143,43 @@ async fn call(node: &NodeProcess, method: &str, uri: &str, body: Body) -> (u16, 
     (status, response.json().await.unwrap())
 }
 
-/// Calls `method uri` and checks its answer against the document's `path` (the route's
-/// template); returns the status and body.
-async fn checked(
+impl Contract {
+    /// The document's path for `uri`: its own, else the template it fills.
+    fn template(&self, uri: &str) -> String {
+        let path = uri.split('?').next().unwrap();
+        let paths = self.document["paths"].as_object().unwrap();
+        if paths.contains_key(path) {
+            return path.to_owned();
+        }
+        let segments: Vec<&str> = path.split('/').collect();
+        paths
+            .keys()
+            .find(|template| {
+                let parts: Vec<&str> = template.split('/').collect();
+                parts.len() == segments.len()
+                    && parts
+                        .iter()
+                        .zip(&segments)
+                        .all(|(part, segment)| part.starts_with('{') || part == segment)
+            })
+            .unwrap_or_else(|| panic!("the document has no path for {uri}"))
+            .clone()
+    }
+}
+
+/// Calls `method uri`, checks the answer against the document, and that its status is
+/// `status`; returns the body.
+async fn expect(
     contract: &Contract,
     node: &NodeProcess,
-    (method, path): (&str, &str),
-    uri: &str,
+    (method, uri): (&str, &str),
     body: Body,
-) -> (u16, Value) {
-    let (status, answer) = call(node, method, uri, body).await;
-    contract.check(method, path, status, &answer);
-    (status, answer)
+    status: u16,
+) -> Value {
+    let (answered, answer) = call(node, method, uri, body).await;
+    assert_eq!(answered, status, "{method} {uri}: {answer}");
+    contract.check(method, &contract.template(uri), answered, &answer);
+    answer
 }
 
 fn payment(from: usize, to: usize, nonce: &str) -> Transaction {
@@ -254,269 +279,117 @@ async fn answers_match_the_document() {
     let wallet = WALLETS[0].key.address().as_hex().to_owned();
 
     // The node and its settings.
-    checked(c, n, ("get", "/status"), "/status", Body::None).await;
-    checked(c, n, ("get", "/settings"), "/settings", Body::None).await;
-    let (status, _) = checked(
+    let ok = |uri| async move { expect(c, n, ("get", uri), Body::None, 200).await };
+    ok("/status").await;
+    ok("/settings").await;
+    let settings = ("post", "/settings");
+    expect(
         c,
         n,
-        ("post", "/settings"),
-        "/settings",
+        settings,
         Body::Json(json!({"mining_threads": 1})),
+        200,
     )
     .await;
-    assert_eq!(status, 200);
-    let (status, refused) = checked(
+    let form = Body::Form(vec![("mining_threads", "0".into())]);
+    let refused = expect(c, n, settings, form, 400).await;
+    assert_eq!(refused["field"], "mining_threads");
+    expect(c, n, settings, Body::Json(json!({})), 400).await;
+    expect(
         c,
         n,
-        ("post", "/settings"),
-        "/settings",
-        Body::Form(vec![("mining_threads", "0".into())]),
+        settings,
+        Body::Raw("text/plain", b"a=1".to_vec()),
+        415,
     )
     .await;
-    assert_eq!(
-        (status, refused["field"].as_str()),
-        (400, Some("mining_threads"))
-    );
-    let (status, _) = checked(
-        c,
-        n,
-        ("post", "/settings"),
-        "/settings",
-        Body::Json(json!({})),
-    )
-    .await;
-    assert_eq!(status, 400);
-    let (status, _) = checked(
-        c,
-        n,
-        ("post", "/settings"),
-        "/settings",
-        Body::Raw("text/plain", b"mining_threads=1".to_vec()),
-    )
-    .await;
-    assert_eq!(status, 415);
 
     // Transactions: accepted, refused, looked up.
     let tx = payment(0, 1, "contract-1");
     let new = ("post", "/transactions/new");
-    let (status, _) = checked(c, n, new, new.1, Body::Form(form_of(&tx))).await;
-    assert_eq!(status, 201);
-    let (status, _) = checked(c, n, new, new.1, Body::Form(form_of(&tx))).await;
-    assert_eq!(status, 406);
-    let (status, _) = checked(
+    expect(c, n, new, Body::Form(form_of(&tx)), 201).await;
+    expect(c, n, new, Body::Form(form_of(&tx)), 406).await;
+    expect(
         c,
         n,
         new,
-        new.1,
         Body::Json(json!({"sender_address": wallet})),
+        400,
     )
     .await;
-    assert_eq!(status, 400);
-    let (status, _) = checked(c, n, new, new.1, Body::Raw("text/plain", b"x".to_vec())).await;
-    assert_eq!(status, 415);
-    let (status, _) = checked(
-        c,
-        n,
-        new,
-        new.1,
-        Body::Raw("application/json", vec![b' '; 70_000]),
-    )
-    .await;
-    assert_eq!(status, 413);
+    expect(c, n, new, Body::Raw("text/plain", b"x".to_vec()), 415).await;
+    let large = Body::Raw("application/json", vec![b' '; 70_000]);
+    expect(c, n, new, large, 413).await;
 
     let batch = ("post", "/transactions/batch");
-    let second = payment(1, 0, "contract-2").to_json();
-    let (status, answer) = checked(
-        c,
-        n,
-        batch,
-        batch.1,
-        Body::Json(json!([second, {"sender_address": "x"}, tx.to_json()])),
-    )
-    .await;
-    assert_eq!((status, answer["accepted"].as_u64()), (200, Some(1)));
-    let (status, _) = checked(c, n, batch, batch.1, Body::Json(json!([]))).await;
-    assert_eq!(status, 400);
+    let items =
+        json!([payment(1, 0, "contract-2").to_json(), {"sender_address": "x"}, tx.to_json()]);
+    let answer = expect(c, n, batch, Body::Json(items), 200).await;
+    assert_eq!(answer["accepted"], 1);
+    expect(c, n, batch, Body::Json(json!([])), 400).await;
 
-    checked(
-        c,
-        n,
-        ("get", "/transactions/get"),
-        "/transactions/get",
-        Body::None,
-    )
-    .await;
-    let lookup = ("get", "/transactions/{id}");
-    let (status, pending) = checked(
-        c,
-        n,
-        lookup,
-        &format!("/transactions/{}", tx.id()),
-        Body::None,
-    )
-    .await;
-    assert_eq!((status, pending["status"].as_str()), (200, Some("pending")));
-    let (status, _) = checked(
-        c,
-        n,
-        lookup,
-        &format!("/transactions/{}", "0".repeat(64)),
-        Body::None,
-    )
-    .await;
-    assert_eq!(status, 404);
-    let (status, _) = checked(c, n, lookup, "/transactions/xyz", Body::None).await;
-    assert_eq!(status, 400);
+    ok("/transactions/get").await;
+    let id = format!("/transactions/{}", tx.id());
+    assert_eq!(ok(&id).await["status"], "pending");
+    let unknown = format!("/transactions/{}", "0".repeat(64));
+    expect(c, n, ("get", &unknown), Body::None, 404).await;
+    expect(c, n, ("get", "/transactions/xyz"), Body::None, 400).await;
 
-    // Balances before and after a block.
-    let balance = ("get", "/balance");
-    let (status, _) = checked(
-        c,
-        n,
-        balance,
-        &format!("/balance?address={wallet}"),
-        Body::None,
-    )
-    .await;
-    assert_eq!(status, 200);
-    let (status, _) = checked(c, n, balance, "/balance", Body::None).await;
-    assert_eq!(status, 400);
-    let (status, _) = checked(c, n, balance, "/balance?address=abc", Body::None).await;
-    assert_eq!(status, 400);
-
-    let (status, mined) = checked(c, n, ("get", "/mine"), "/mine", Body::None).await;
-    assert_eq!((status, mined["block_number"].as_u64()), (200, Some(1)));
-    let (status, _) = checked(
-        c,
-        n,
-        ("post", "/mine"),
-        "/mine",
-        Body::Form(vec![("reward_address", wallet.clone())]),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let (status, _) = checked(
-        c,
-        n,
-        ("post", "/mine"),
-        "/mine",
-        Body::Json(json!({"reward_address": "not a key"})),
-    )
-    .await;
-    assert_eq!(status, 400);
-    let (status, confirmed) = checked(
-        c,
-        n,
-        lookup,
-        &format!("/transactions/{}", tx.id()),
-        Body::None,
-    )
-    .await;
-    assert_eq!(
-        (status, confirmed["status"].as_str()),
-        (200, Some("confirmed"))
-    );
+    // Balances, blocks mined to the node and to an address.
+    let balance = format!("/balance?address={wallet}");
+    ok(&balance).await;
+    expect(c, n, ("get", "/balance"), Body::None, 400).await;
+    expect(c, n, ("get", "/balance?address=abc"), Body::None, 400).await;
+    assert_eq!(ok("/mine").await["block_number"], 1);
+    let to_wallet = Body::Form(vec![("reward_address", wallet.clone())]);
+    expect(c, n, ("post", "/mine"), to_wallet, 200).await;
+    let bad = Body::Json(json!({"reward_address": "not a key"}));
+    expect(c, n, ("post", "/mine"), bad, 400).await;
+    assert_eq!(ok(&id).await["status"], "confirmed");
 
     // The chain, its blocks, an address's history, the charts' figures.
-    let chain = ("get", "/chain");
-    checked(c, n, chain, "/chain", Body::None).await;
-    let (status, page) = checked(c, n, chain, "/chain?from=1&limit=1", Body::None).await;
-    assert_eq!((status, page["chain"].as_array().unwrap().len()), (200, 1));
-    let (status, _) = checked(c, n, chain, "/chain?from=abc", Body::None).await;
-    assert_eq!(status, 400);
-    let block = ("get", "/blocks/{number}");
-    let (status, first) = checked(c, n, block, "/blocks/1", Body::None).await;
-    assert_eq!(status, 200);
-    let (status, _) = checked(c, n, block, "/blocks/99", Body::None).await;
-    assert_eq!(status, 404);
-    let (status, _) = checked(c, n, block, "/blocks/abc", Body::None).await;
-    assert_eq!(status, 400);
-    let history = ("get", "/history");
-    let (status, _) = checked(
-        c,
-        n,
-        history,
-        &format!("/history?address={wallet}"),
-        Body::None,
-    )
-    .await;
-    assert_eq!(status, 200);
-    let (status, _) = checked(
-        c,
-        n,
-        history,
-        &format!("/history?address={wallet}&limit=0"),
-        Body::None,
-    )
-    .await;
-    assert_eq!(status, 400);
-    let stats = ("get", "/stats/blocks");
-    let (status, _) = checked(c, n, stats, "/stats/blocks?limit=5", Body::None).await;
-    assert_eq!(status, 200);
-    let (status, _) = checked(c, n, stats, "/stats/blocks?limit=0", Body::None).await;
-    assert_eq!(status, 400);
+    ok("/chain").await;
+    assert_eq!(
+        ok("/chain?from=1&limit=1").await["chain"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    expect(c, n, ("get", "/chain?from=abc"), Body::None, 400).await;
+    let first = ok("/blocks/1").await;
+    expect(c, n, ("get", "/blocks/99"), Body::None, 404).await;
+    expect(c, n, ("get", "/blocks/abc"), Body::None, 400).await;
+    let history = format!("/history?address={wallet}");
+    ok(&history).await;
+    let history = format!("{history}&limit=0");
+    expect(c, n, ("get", &history), Body::None, 400).await;
+    ok("/stats/blocks?limit=5").await;
+    expect(c, n, ("get", "/stats/blocks?limit=0"), Body::None, 400).await;
 
     // Blocks from peers.
-    let announce = ("post", "/blocks");
-    let (status, _) = checked(c, n, announce, "/blocks", Body::Json(first)).await;
-    assert_eq!(status, 200);
-    let (status, _) = checked(
-        c,
-        n,
-        announce,
-        "/blocks",
-        Body::Raw("application/json", b"{".to_vec()),
-    )
-    .await;
-    assert_eq!(status, 400);
+    expect(c, n, ("post", "/blocks"), Body::Json(first), 200).await;
+    let broken = Body::Raw("application/json", b"{".to_vec());
+    expect(c, n, ("post", "/blocks"), broken, 400).await;
 
     // Peers.
     let peer = "http://127.0.0.1:9";
-    checked(c, n, ("get", "/nodes/get"), "/nodes/get", Body::None).await;
     let register = ("post", "/nodes/register");
-    let (status, _) = checked(
+    expect(
         c,
         n,
         register,
-        register.1,
         Body::Form(vec![("nodes", peer.into())]),
+        201,
     )
     .await;
-    assert_eq!(status, 201);
-    let (status, _) = checked(
-        c,
-        n,
-        register,
-        register.1,
-        Body::Form(vec![("nodes", " ".into())]),
-    )
-    .await;
-    assert_eq!(status, 400);
-    let (status, _) = checked(c, n, ("get", "/nodes/get"), "/nodes/get", Body::None).await;
-    assert_eq!(status, 200);
+    expect(c, n, register, Body::Form(vec![("nodes", " ".into())]), 400).await;
+    ok("/nodes/get").await;
     let remove = ("post", "/nodes/remove");
-    let (status, _) = checked(c, n, remove, remove.1, Body::Json(json!({"node": peer}))).await;
-    assert_eq!(status, 200);
-    let (status, _) = checked(c, n, remove, remove.1, Body::Json(json!({"node": peer}))).await;
-    assert_eq!(status, 404);
-    let (status, _) = checked(
-        c,
-        n,
-        ("get", "/nodes/resolve"),
-        "/nodes/resolve",
-        Body::None,
-    )
-    .await;
-    assert_eq!(status, 200);
-    let (status, _) = checked(
-        c,
-        n,
-        ("post", "/nodes/resolve"),
-        "/nodes/resolve",
-        Body::None,
-    )
-    .await;
-    assert_eq!(status, 200);
+    expect(c, n, remove, Body::Json(json!({"node": peer})), 200).await;
+    expect(c, n, remove, Body::Json(json!({"node": peer})), 404).await;
+    ok("/nodes/resolve").await;
+    expect(c, n, ("post", "/nodes/resolve"), Body::None, 200).await;
 
     // Another site's page may not drive the operator's routes.
     let response = client()
