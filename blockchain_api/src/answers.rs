@@ -437,3 +437,70 @@ pub struct PeerOutcome {
     pub outcome: String,
     pub peer: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn will_be_added_reads_back_what_it_writes() {
+        let json = serde_json::to_string(&WillBeAdded(7)).unwrap();
+        assert_eq!(json, "\"Transaction will be added to Block 7\"");
+        assert_eq!(
+            serde_json::from_str::<WillBeAdded>(&json).unwrap(),
+            WillBeAdded(7)
+        );
+        assert!(serde_json::from_str::<WillBeAdded>("\"Block 7\"").is_err());
+    }
+
+    #[test]
+    fn sorted_keys_writes_keys_in_order_and_reads_the_value() {
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct Unsorted {
+            b: u8,
+            a: u8,
+        }
+        let json = serde_json::to_string(&SortedKeys(Unsorted { b: 1, a: 2 })).unwrap();
+        assert_eq!(json, r#"{"a":2,"b":1}"#);
+        let read: SortedKeys<Unsorted> = serde_json::from_str(&json).unwrap();
+        assert_eq!(read.0, Unsorted { b: 1, a: 2 });
+    }
+
+    #[test]
+    fn a_refusal_names_its_field_only_when_it_has_one() {
+        let mut body = ErrorBody {
+            error: "missing field: amount".into(),
+            field: None,
+            message: "Missing values".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"error":"missing field: amount","message":"Missing values"}"#
+        );
+        body.field = Some("amount".into());
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"error":"missing field: amount","field":"amount","message":"Missing values"}"#
+        );
+    }
+
+    #[test]
+    fn a_batch_item_reads_as_accepted_or_refused() {
+        let accepted = format!(
+            r#"{{"block_number":2,"message":"Transaction will be added to Block 2","status":201,"transaction_id":"{}"}}"#,
+            "ab".repeat(32)
+        );
+        assert!(matches!(
+            serde_json::from_str::<BatchItem>(&accepted).unwrap(),
+            BatchItem::Accepted(BatchAccepted {
+                block_number: 2,
+                ..
+            })
+        ));
+        let refused = r#"{"error":"no","message":"Invalid Transaction!","status":406}"#;
+        assert!(matches!(
+            serde_json::from_str::<BatchItem>(refused).unwrap(),
+            BatchItem::Refused(BatchRefused { status: 406, .. })
+        ));
+    }
+}
