@@ -43,16 +43,7 @@ struct Contract {
 
 impl Contract {
     async fn of(node: &NodeProcess) -> Contract {
-        let response = client()
-            .get(format!("{}/openapi.json", node.url))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), 200);
-        assert_eq!(
-            response.headers()["content-type"].to_str().unwrap(),
-            "application/json"
-        );
+        let response = get_ok(node, "/openapi.json", "application/json").await;
         let document: Value = response.json().await.unwrap();
         assert!(document["openapi"].as_str().unwrap().starts_with("3."));
         Contract { document }
@@ -106,6 +97,18 @@ impl Contract {
             "{method} {path} {status} does not match the document: {errors:#?}\n{body:#}"
         );
     }
+}
+
+/// `GET uri`, which must answer 200 with `content_type`.
+async fn get_ok(node: &NodeProcess, uri: &str, content_type: &str) -> reqwest::Response {
+    let response = client()
+        .get(format!("{}{uri}", node.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{uri}");
+    assert_eq!(response.headers()["content-type"], content_type, "{uri}");
+    response
 }
 
 /// Sends a request; the body is JSON, a form, or raw bytes with a content type.
@@ -240,16 +243,7 @@ async fn every_documented_operation_reaches_a_handler() {
             .replace("{number}", "0")
             .replace("{id}", &"0".repeat(64));
         if path == "/events" {
-            let response = client()
-                .get(format!("{}{uri}", node.url))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status().as_u16(), 200);
-            assert_eq!(
-                response.headers()["content-type"].to_str().unwrap(),
-                "text/event-stream"
-            );
+            get_ok(&node, &uri, "text/event-stream").await;
             continue;
         }
         let body = if method == "post" {
@@ -422,11 +416,7 @@ async fn event_messages_match_the_document() {
         ("reorg", "ReorgEvent"),
         ("mining", "MiningProgress"),
     ];
-    let mut response = client()
-        .get(format!("{}/events", node.url))
-        .send()
-        .await
-        .unwrap();
+    let mut response = get_ok(&node, "/events", "text/event-stream").await;
     let mut text = String::new();
     let mut seen = BTreeSet::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
