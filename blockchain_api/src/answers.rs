@@ -81,14 +81,18 @@ pub struct Accepted {
     pub transaction_id: TxId,
 }
 
-/// `POST /transactions/batch`, 200: one result per item, in order.
+/// `POST /transactions/batch`, 200: one result per item, in order. `I` is the item type a
+/// reader wants: a load generator that counts only reads them as
+/// `serde::de::IgnoredAny`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct BatchAnswer {
+#[schema(bound = "")]
+pub struct BatchAnswer<I = BatchItem> {
     #[schema(minimum = 0)]
     pub accepted: usize,
     #[schema(minimum = 0)]
     pub refused: usize,
-    pub results: Vec<BatchItem>,
+    #[schema(value_type = Vec<BatchItem>)]
+    pub results: Vec<I>,
 }
 
 /// One item of a batch: what a single submission would have answered, with its status.
