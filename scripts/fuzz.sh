@@ -139,6 +139,8 @@ fuzz() {
   shift
   local status=0
   # From the temp dir: schemathesis keeps its caches (.hypothesis, .schemathesis) there.
+  # One worker: with two, CPython 3.11's ast.parse, which hypothesis calls to describe its
+  # strategies, raced between threads ("AST constructor recursion depth mismatch").
   (cd "$work" && ip netns exec "$ns" "$venv/bin/schemathesis" run "$url/openapi.json" \
     --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \
     --max-examples "$examples" \
