@@ -2,7 +2,7 @@
 # Runs every test: the workspace's unit and integration tests (real node processes on
 # ephemeral loopback ports), then the browser journey, the interop journey (the original
 # tutorial's apps with ours) and the keys test (keys stay in the browser) in headless Debian
-# Chromium.
+# Chromium, then the API fuzz (scripts/fuzz.sh: schemathesis against a live node).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
@@ -42,5 +42,8 @@ node e2e/interop.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_c
 interop_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 node e2e/keys.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
 keys_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
+# The API fuzzed by schemathesis in a loopback-only network namespace (root; else skipped).
+bash scripts/fuzz.sh "$target/debug/blockchain_node" 2>&1 | tee "$log"
+fuzz_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 
-echo "tests: $((rust_passed + browser_passed + interop_passed + keys_passed)) passed, 0 failed"
+echo "tests: $((rust_passed + browser_passed + interop_passed + keys_passed + fuzz_passed)) passed, 0 failed"
