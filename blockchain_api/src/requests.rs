@@ -21,7 +21,9 @@ pub struct ChainQuery {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AddressQuery {
-    /// A public key in hex (DER). Required: without it the answer is a 400.
+    /// A public key in hex (DER). Required: without it the answer is a 400. An `Option`
+    /// only so that a missing one gets the node's own 400, not the extractor's.
+    #[param(required = true, min_length = 1)]
     pub address: Option<String>,
 }
 
@@ -29,7 +31,9 @@ pub struct AddressQuery {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
-    /// A public key in hex (DER). Required: without it the answer is a 400.
+    /// A public key in hex (DER). Required: without it the answer is a 400. An `Option`
+    /// only so that a missing one gets the node's own 400, not the extractor's.
+    #[param(required = true, min_length = 1)]
     pub address: Option<String>,
     /// The newest N transactions (1 to 5000, default 500).
     #[param(minimum = 1, maximum = 5000)]

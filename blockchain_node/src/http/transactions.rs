@@ -193,7 +193,7 @@ pub async fn pending(State(app): State<AppState>) -> Json<Pool> {
 
 /// `GET /transactions/{id}`: pending, confirmed (with its block) or 404.
 #[utoipa::path(get, path = "/transactions/{id}", tag = "transactions",
-    params(("id" = String, Path, description = "A transaction id: 64 hex digits")),
+    params(("id" = String, Path, description = "A transaction id: 64 hex digits", pattern = "^[0-9a-fA-F]{64}$")),
     responses(
         (status = 200, description = "Pending or confirmed", body = TransactionStatus),
         (status = 400, description = "Not 64 hex digits", body = ErrorBody),
