@@ -288,6 +288,7 @@ js-chart-point = block { $block }: { $value }
 js-chart-max = max { $value }
 js-chart-range = blocks { $from }–{ $to }
 js-chart-seconds = { $value } s
+js-chart-count = { $value }
 js-chart-rate = { $value }/s
 js-last-blocks = last { $n } blocks
 js-peer-reachable = reachable

@@ -288,6 +288,7 @@ js-chart-point = 区块 { $block }：{ $value }
 js-chart-max = 最大 { $value }
 js-chart-range = 区块 { $from }–{ $to }
 js-chart-seconds = { $value } 秒
+js-chart-count = { $value }
 js-chart-rate = { $value } 次/秒
 js-last-blocks = 最近 { $n } 个区块
 js-peer-reachable = 可连接

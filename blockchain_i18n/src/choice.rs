@@ -112,7 +112,13 @@ mod tests {
         ]);
         assert_eq!(LangChoice::of(None, &both).lang, Lang::En);
         let asked = LangChoice::of(Some("page=2&lang=zh-CN"), &both);
-        assert_eq!(asked, LangChoice { lang: Lang::ZhCn, chosen: true });
+        assert_eq!(
+            asked,
+            LangChoice {
+                lang: Lang::ZhCn,
+                chosen: true
+            }
+        );
         // An unknown choice is no choice.
         assert_eq!(LangChoice::of(Some("lang=xx"), &both).lang, Lang::En);
         assert_eq!(LangChoice::of(None, &HeaderMap::new()).lang, Lang::En);

@@ -138,7 +138,9 @@ impl Lang {
             return id.to_owned();
         };
         let mut errors = Vec::new();
-        bundle.format_pattern(pattern, args, &mut errors).into_owned()
+        bundle
+            .format_pattern(pattern, args, &mut errors)
+            .into_owned()
     }
 
     /// The scripts' messages (`js-*`) as a JSON object, safe inside
@@ -227,7 +229,10 @@ mod tests {
         assert_eq!(Lang::negotiate(""), Lang::En);
         assert_eq!(Lang::negotiate("zh-CN,zh;q=0.9,en;q=0.8"), Lang::ZhCn);
         assert_eq!(Lang::negotiate("en-US,en;q=0.9,zh-CN;q=0.8"), Lang::En);
-        assert_eq!(Lang::negotiate("fr-FR, zh-Hans;q=0.5, en;q=0.4"), Lang::ZhCn);
+        assert_eq!(
+            Lang::negotiate("fr-FR, zh-Hans;q=0.5, en;q=0.4"),
+            Lang::ZhCn
+        );
         assert_eq!(Lang::negotiate("en;q=0.2, zh-TW;q=0.7"), Lang::ZhCn);
         assert_eq!(Lang::negotiate("zh;q=0, de"), Lang::En);
         assert_eq!(Lang::negotiate("de-DE, fr"), Lang::En);
@@ -250,7 +255,9 @@ mod tests {
             assert!(text.contains('2') && !text.contains('{'), "{text}");
             let script: serde_json::Value =
                 serde_json::from_str(lang.script_strings()).expect("JSON");
-            let mined = script["js-mine-to-mined"].as_str().expect("a script message");
+            let mined = script["js-mine-to-mined"]
+                .as_str()
+                .expect("a script message");
             assert!(mined.contains("{$block}"), "{mined}");
             assert!(!lang.script_strings().contains('<'));
         }

@@ -53,7 +53,10 @@ pub struct NotFoundPage {
     active: &'static str,
 }
 
-pub async fn wallet_generator(State(state): State<AppState>, choice: LangChoice) -> Localized<WalletGeneratorPage> {
+pub async fn wallet_generator(
+    State(state): State<AppState>,
+    choice: LangChoice,
+) -> Localized<WalletGeneratorPage> {
     let page = WalletGeneratorPage {
         lang: choice.lang,
         active: "generator",
@@ -62,7 +65,10 @@ pub async fn wallet_generator(State(state): State<AppState>, choice: LangChoice)
     Localized(choice, page)
 }
 
-pub async fn make_transaction(State(state): State<AppState>, choice: LangChoice) -> Localized<MakeTransactionPage> {
+pub async fn make_transaction(
+    State(state): State<AppState>,
+    choice: LangChoice,
+) -> Localized<MakeTransactionPage> {
     let page = MakeTransactionPage {
         lang: choice.lang,
         active: "make",
@@ -71,7 +77,10 @@ pub async fn make_transaction(State(state): State<AppState>, choice: LangChoice)
     Localized(choice, page)
 }
 
-pub async fn view_transactions(State(state): State<AppState>, choice: LangChoice) -> Localized<ViewTransactionsPage> {
+pub async fn view_transactions(
+    State(state): State<AppState>,
+    choice: LangChoice,
+) -> Localized<ViewTransactionsPage> {
     let page = ViewTransactionsPage {
         lang: choice.lang,
         active: "view",

@@ -76,17 +76,26 @@ impl PageError {
             PageError::BadTransactionId => {
                 (StatusCode::BAD_REQUEST, lang.t("error-bad-transaction-id"))
             }
-            PageError::NoPage(path) => (StatusCode::NOT_FOUND, lang.t1("error-no-page", "path", path)),
+            PageError::NoPage(path) => (
+                StatusCode::NOT_FOUND,
+                lang.t1("error-no-page", "path", path),
+            ),
             PageError::BadAddress(error) => {
                 let (status, _, detail) = error.described();
-                (status, lang.t1("error-bad-address", "detail", capitalized(&detail)))
+                (
+                    status,
+                    lang.t1("error-bad-address", "detail", capitalized(&detail)),
+                )
             }
             PageError::Api(ApiError::Storage) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, lang.t("error-storage"))
             }
             PageError::Api(error) => {
                 let (status, _, detail) = error.described();
-                (status, lang.t1("error-other", "detail", capitalized(&detail)))
+                (
+                    status,
+                    lang.t1("error-other", "detail", capitalized(&detail)),
+                )
             }
         };
         let title = match status {
@@ -151,7 +160,9 @@ impl TxRow {
             sender_is_chain: tx.is_mint(),
             recipient: Hex::of(tx.recipient().as_hex()),
             value: tx.amount().to_string(),
-            timestamp: block.map(|(_, ts)| format_time(lang, ts)).unwrap_or_default(),
+            timestamp: block
+                .map(|(_, ts)| format_time(lang, ts))
+                .unwrap_or_default(),
             block: block.map(|(n, _)| n),
         }
     }
@@ -348,12 +359,17 @@ fn block_page(
     number: Result<Path<String>, ApiError>,
 ) -> Result<BlockPage, PageError> {
     let Path(given) = number?;
-    let number: u64 = given.parse().map_err(|_| PageError::BadBlockNumber(given))?;
+    let number: u64 = given
+        .parse()
+        .map_err(|_| PageError::BadBlockNumber(given))?;
     let state = app.node.read();
-    let stored = state.blocks.get(number)?.ok_or_else(|| PageError::NoBlock {
-        number,
-        tip: state.height(),
-    })?;
+    let stored = state
+        .blocks
+        .get(number)?
+        .ok_or_else(|| PageError::NoBlock {
+            number,
+            tip: state.height(),
+        })?;
     let block = &stored.block;
     Ok(BlockPage {
         lang,
@@ -398,10 +414,7 @@ fn transaction_page(
 ) -> Result<TransactionPage, PageError> {
     let Path(id) = id?;
     let id: TxId = id.parse().map_err(|_| PageError::BadTransactionId)?;
-    let (tx, block) = app
-        .node
-        .locate(&id)
-        .ok_or(PageError::NoTransaction(id))?;
+    let (tx, block) = app.node.locate(&id).ok_or(PageError::NoTransaction(id))?;
     let stamp = block.and_then(|n| {
         app.node
             .read()
@@ -444,7 +457,9 @@ fn address_page(
     hex: Result<Path<String>, ApiError>,
 ) -> Result<AddressPage, PageError> {
     let Path(hex) = hex?;
-    let address: Address = app.address(&hex, "address").map_err(PageError::BadAddress)?;
+    let address: Address = app
+        .address(&hex, "address")
+        .map_err(PageError::BadAddress)?;
     let state = app.node.read();
     let (pending_in, pending_out) = state.pool.flows(&address);
     let involves =
