@@ -11,6 +11,8 @@
   const { t, plural, utc, explain, sentence } = window.I18n;
 
   const HEX = /^[0-9a-fA-F]+$/;
+  // The sender of a block's reward, as the original tutorial's chain names it.
+  const MINT_SENDER = "THE BLOCKCHAIN";
   // Keys and signatures are made here with Web Crypto (static/wallet-crypto.js) wherever the
   // browser offers it; elsewhere (a page that is not a secure context) by the wallet app.
   const walletCrypto = window.WalletCrypto;
@@ -72,6 +74,12 @@
     button.addEventListener("click", () => copyText(text, button));
     wrap.append(button);
     return wrap;
+  }
+
+  // An address as hexCell shows it, or the chain itself as the sender of a reward.
+  function addressCell(text, label) {
+    if (text === MINT_SENDER) return el("span", { class: "badge mint", text: t("js-the-blockchain") });
+    return hexCell(text, label);
   }
 
   function timeCell(seconds) {
@@ -443,7 +451,7 @@
               {},
               el("td", { class: "num", text: String(count) }),
               el("td", {}, hexCell(tx.recipient_address, t("js-copy-full-recipient"))),
-              el("td", {}, hexCell(tx.sender_address, t("js-copy-full-sender"))),
+              el("td", {}, addressCell(tx.sender_address, t("js-copy-full-sender"))),
               el("td", { class: "num", text: String(tx.value) }),
               el("td", {}, timeCell(block.timestamp)),
               el("td", { class: "num", text: String(block.block_number) }),
@@ -499,7 +507,7 @@
           el("td", { class: "num", text: entry.block === null || entry.block === undefined ? "\u2014" : String(entry.block) }),
           el("td", {}, timeCell(entry.timestamp)),
           el("td", {}, el("span", { class: "badge " + entry.direction, text: t(entry.direction === "in" ? "js-received" : "js-sent") })),
-          el("td", {}, hexCell(entry.counterparty, t("js-copy-full-counterparty"))),
+          el("td", {}, addressCell(entry.counterparty, t("js-copy-full-counterparty"))),
           el("td", { class: "num", text: (entry.direction === "in" ? "+" : "\u2212") + entry.value }),
         ),
       );

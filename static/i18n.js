@@ -71,7 +71,7 @@
     [/Our chain was replaced/, () => t("js-answer-chain-replaced")],
     [/Our chain is authoritative/, () => t("js-answer-chain-authoritative")],
     [/New nodes have been added/, () => t("js-answer-nodes-added")],
-    [/insufficient funds/i, () => t("js-answer-insufficient-funds")],
+    [/insufficient funds\D*([\d.]+)\D+([\d.]+)/i, (m) => t("js-answer-insufficient-funds", { have: m[1], need: m[2] })],
     [/is a private key, not a public key/, (m, field) => t("js-answer-private-as-public", { field: fieldName(m.input, field) })],
     [/sender's own address/, () => t("js-answer-self-payment")],
     [/cannot reach|could not reach|did not answer|not reachable|unreachable/i, () => t("js-answer-unreachable")],

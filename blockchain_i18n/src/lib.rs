@@ -15,6 +15,7 @@
 //! nothing here. A script's message keeps its variables as `{$name}`; `static/dom.js` fills
 //! them in.
 
+pub mod check;
 mod choice;
 
 use std::fmt::Display;
@@ -251,8 +252,9 @@ mod tests {
     #[test]
     fn messages_take_their_variables_and_scripts_get_placeholders() {
         for lang in Lang::ALL {
-            let text = lang.t1("page-of", "page", 2);
-            assert!(text.contains('2') && !text.contains('{'), "{text}");
+            let text = lang.t2("page-of", "page", 2, "pages", 3);
+            assert!(text.contains('2') && text.contains('3'), "{text}");
+            assert!(!text.contains('{'), "{text}");
             let script: serde_json::Value =
                 serde_json::from_str(lang.script_strings()).expect("JSON");
             let mined = script["js-mine-to-mined"]
