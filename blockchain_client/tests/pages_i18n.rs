@@ -4,25 +4,9 @@
 
 mod common;
 
-use blockchain_i18n::check::untranslated;
+use blockchain_i18n::check::{both_languages, fetch, untranslated};
 use common::{dead_url, spawn_client};
 use serde_json::Value;
-
-async fn page(url: &str, accept_language: &str) -> (u16, String, String) {
-    let response = reqwest::Client::new()
-        .get(url)
-        .header("accept-language", accept_language)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let language = response
-        .headers()
-        .get("content-language")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, language, response.text().await.unwrap())
-}
 
 /// The page's words for its script, from `<script type="application/json" id="i18n">`.
 fn script_words(html: &str) -> Value {
@@ -45,24 +29,9 @@ async fn every_page_speaks_english_and_chinese() {
         ("/no/such/page", "Page not found", 404),
     ];
     for (path, english, code) in pages {
-        let url = format!("{client}{path}");
-        let (status, language, html) = page(&url, "en-US,en;q=0.9").await;
-        assert_eq!((status, language.as_str()), (code, "en"), "{path}");
-        assert!(
-            html.contains("<html lang=\"en\">") && html.contains(english),
-            "{path}"
-        );
-        assert_eq!(script_words(&html)["js-copied"], "Copied", "{path}");
-
-        let (status, language, html) = page(&url, "zh-CN,zh;q=0.9,en;q=0.8").await;
-        assert_eq!((status, language.as_str()), (code, "zh-CN"), "{path}");
-        assert!(html.contains("<html lang=\"zh-CN\">"), "{path}");
-        assert!(!html.contains(english), "{path} still says {english:?}");
-        let left = untranslated(&html);
-        assert!(
-            left.is_empty(),
-            "{path} in Chinese shows English: {left:#?}"
-        );
+        let (en, zh) = both_languages(&format!("{client}{path}"), english, code).await;
+        assert_eq!(script_words(&en.html)["js-copied"], "Copied", "{path}");
+        let html = zh.html;
         let words = script_words(&html);
         assert_eq!(words["js-copied"], "已复制", "{path}");
         // Variables ({$name}) are the script's to fill in; the rest must be Chinese.
@@ -85,7 +54,7 @@ async fn every_page_speaks_english_and_chinese() {
             "{path}: the script's words in English: {english_words:#?}"
         );
     }
-    let (_, _, html) = page(&format!("{client}/"), "zh-CN").await;
+    let html = fetch(&format!("{client}/"), "zh-CN", None).await.html;
     for words in ["生成钱包", "公钥", "私钥", "钱包"] {
         assert!(html.contains(words), "the Wallet Generator lacks {words}");
     }
@@ -94,33 +63,17 @@ async fn every_page_speaks_english_and_chinese() {
 #[tokio::test]
 async fn the_nav_choice_is_kept_and_the_api_stays_english() {
     let client = spawn_client(&dead_url().await).await;
-    let response = reqwest::Client::new()
-        .get(format!("{client}/view/transactions?lang=zh-CN"))
-        .header("accept-language", "en")
-        .send()
-        .await
-        .unwrap();
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        cookie.starts_with("lang=zh-CN;") && cookie.contains("Path=/"),
-        "{cookie}"
-    );
+    let chosen = fetch(
+        &format!("{client}/view/transactions?lang=zh-CN"),
+        "en",
+        None,
+    )
+    .await;
+    let cookie = chosen.cookie.expect("the choice is kept in a cookie");
     let kept = cookie.split(';').next().unwrap().to_owned();
-    let html = reqwest::Client::new()
-        .get(format!("{client}/wallet"))
-        .header("accept-language", "en")
-        .header("cookie", &kept)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let followed = fetch(&format!("{client}/wallet"), "en", Some(&kept)).await;
     assert!(
-        html.contains("<html lang=\"zh-CN\">"),
+        followed.html.contains("<html lang=\"zh-CN\">"),
         "the cookie was not followed"
     );
 

@@ -19,6 +19,82 @@ pub const PROPER_NOUNS: [&str; 7] = [
 
 const SKIPPED: [&str; 3] = ["script", "style", "code"];
 
+/// A page as a browser got it.
+#[cfg(feature = "fetch")]
+pub struct Fetched {
+    pub status: u16,
+    /// `Content-Language`, or empty.
+    pub language: String,
+    /// `Set-Cookie`, if the answer sets one.
+    pub cookie: Option<String>,
+    pub html: String,
+}
+
+/// Gets `url` as a browser asking for HTML in `accept_language` (with `cookie`, if given).
+///
+/// # Panics
+/// If the request fails (a test's failure).
+#[cfg(feature = "fetch")]
+pub async fn fetch(url: &str, accept_language: &str, cookie: Option<&str>) -> Fetched {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("an HTTP client");
+    let mut request = client
+        .get(url)
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .header("accept-language", accept_language);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    Fetched {
+        status: response.status().as_u16(),
+        language: header("content-language").unwrap_or_default(),
+        cookie: header("set-cookie"),
+        html: response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}")),
+    }
+}
+
+/// Gets the page at `url` as a browser asking for English and as one asking for
+/// Chinese, and checks both: the `status`, the language said (`Content-Language`,
+/// `<html lang>`), `english` on the English page only, and no English left on the Chinese
+/// one. Returns both, English first, for a test's own checks.
+///
+/// # Panics
+/// On any of those failing.
+#[cfg(feature = "fetch")]
+pub async fn both_languages(url: &str, english: &str, status: u16) -> (Fetched, Fetched) {
+    let en = fetch(url, "en-GB,en;q=0.9", None).await;
+    assert_eq!((en.status, en.language.as_str()), (status, "en"), "{url}");
+    assert!(en.html.contains("<html lang=\"en\">"), "{url}");
+    assert!(en.html.contains(english), "{url} lacks {english:?}");
+    let zh = fetch(url, "zh-CN,zh;q=0.9,en;q=0.8", None).await;
+    assert_eq!(
+        (zh.status, zh.language.as_str()),
+        (status, "zh-CN"),
+        "{url}"
+    );
+    assert!(zh.html.contains("<html lang=\"zh-CN\">"), "{url}");
+    assert!(!zh.html.contains(english), "{url} still says {english:?}");
+    let left = untranslated(&zh.html);
+    assert!(left.is_empty(), "{url} in Chinese shows English: {left:#?}");
+    (en, zh)
+}
+
 /// The words of English on a page (with the text around each, to find it).
 pub fn untranslated(html: &str) -> Vec<String> {
     visible_text(html)

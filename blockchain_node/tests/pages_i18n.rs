@@ -4,27 +4,8 @@
 
 mod common;
 
-use blockchain_i18n::check::untranslated;
+use blockchain_i18n::check::{both_languages, fetch};
 use common::{NodeBuilder, client, get_json};
-
-/// A page as a browser asking in `accept_language` (and sending `cookie`) gets it.
-async fn page(url: &str, accept_language: &str, cookie: Option<&str>) -> (u16, String, String) {
-    let mut request = client()
-        .get(url)
-        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
-        .header("accept-language", accept_language);
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let language = response
-        .headers()
-        .get("content-language")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, language, response.text().await.unwrap())
-}
 
 #[tokio::test]
 async fn every_page_speaks_english_and_chinese() {
@@ -56,24 +37,10 @@ async fn every_page_speaks_english_and_chinese() {
         ("/no/such/page", "There is no page at /no/such/page.", 404),
     ];
     for (path, english, code) in pages {
-        let url = format!("{}{path}", node.url);
-        let (status, language, html) = page(&url, "en-GB,en;q=0.9", None).await;
-        assert_eq!((status, language.as_str()), (code, "en"), "{path}");
-        assert!(html.contains("<html lang=\"en\">"), "{path}");
-        assert!(html.contains(english), "{path} lacks {english:?}");
-
-        let (status, language, html) = page(&url, "zh-CN,zh;q=0.9,en;q=0.8", None).await;
-        assert_eq!((status, language.as_str()), (code, "zh-CN"), "{path}");
-        assert!(html.contains("<html lang=\"zh-CN\">"), "{path}");
-        assert!(!html.contains(english), "{path} still says {english:?}");
-        let left = untranslated(&html);
-        assert!(
-            left.is_empty(),
-            "{path} in Chinese shows English: {left:#?}"
-        );
+        both_languages(&format!("{}{path}", node.url), english, code).await;
     }
     // Known words in the Chinese, for the record of what a reader sees.
-    let (_, _, html) = page(&format!("{}/", node.url), "zh-CN", None).await;
+    let html = fetch(&format!("{}/", node.url), "zh-CN", None).await.html;
     for words in ["挖矿", "待确认交易", "区块链上的交易", "矿工奖励", "难度"] {
         assert!(html.contains(words), "the Mine page lacks {words}");
     }
@@ -82,18 +49,13 @@ async fn every_page_speaks_english_and_chinese() {
 #[tokio::test]
 async fn the_nav_choice_is_kept_and_the_api_stays_english() {
     let node = NodeBuilder::new().start();
-    let response = client()
-        .get(format!("{}/configure?lang=zh-CN", node.url))
-        .header("accept-language", "en")
-        .send()
-        .await
-        .unwrap();
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(cookie.starts_with("lang=zh-CN;"), "{cookie}");
-    let html = response.text().await.unwrap();
+    let chosen = fetch(&format!("{}/configure?lang=zh-CN", node.url), "en", None).await;
+    let cookie = chosen.cookie.expect("the choice is kept in a cookie");
+    assert!(
+        cookie.starts_with("lang=zh-CN;") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    let html = chosen.html;
     assert!(html.contains("<html lang=\"zh-CN\">"));
     // Both choices are in the nav, the current one marked.
     assert!(html.contains(r#"href="?lang=en""#) && html.contains(r#"href="?lang=zh-CN""#));
@@ -103,11 +65,11 @@ async fn the_nav_choice_is_kept_and_the_api_stays_english() {
     );
 
     let kept = cookie.split(';').next().unwrap();
-    let (_, language, html) = page(&format!("{}/", node.url), "en", Some(kept)).await;
-    assert_eq!(language, "zh-CN");
-    assert!(html.contains("<h1 class=\"page-title\">挖矿</h1>"));
-    let (_, language, _) = page(&format!("{}/?lang=en", node.url), "zh-CN", Some(kept)).await;
-    assert_eq!(language, "en");
+    let followed = fetch(&format!("{}/", node.url), "en", Some(kept)).await;
+    assert_eq!(followed.language, "zh-CN");
+    assert!(followed.html.contains("<h1 class=\"page-title\">挖矿</h1>"));
+    let switched = fetch(&format!("{}/?lang=en", node.url), "zh-CN", Some(kept)).await;
+    assert_eq!(switched.language, "en");
 
     // The API answers programs in English whatever the browser prefers.
     let response = client()
