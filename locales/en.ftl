@@ -196,7 +196,7 @@ error-no-transaction = No transaction { $id }.
 error-bad-block-number = Block number { $given } is not a whole number.
 error-bad-transaction-id = A transaction id is 64 hex digits.
 error-no-page = There is no page at { $path }.
-error-bad-address = That is not a wallet address (a public key in hex): { $detail }.
+error-bad-address = { $detail }.
 error-storage = The node could not read its database; details are in its log.
 error-other = { $detail }.
 

@@ -54,7 +54,7 @@ gen-private-key = 私钥
 gen-copy-private = 复制私钥
 gen-download = 下载钱包文件
 gen-not-kept = 本页面不会保存你的密钥：离开页面后密钥就没有了。
-gen-get-coins = 获取币
+gen-get-coins = 获取测试币
 gen-get-coins-lead = 新钱包里什么都没有。在测试网络上人人都可以挖矿：让节点挖一个区块，把矿工奖励付给这个钱包。这个区块同时会确认节点交易池中的待确认交易。
 gen-then-pay-before = 然后可以在
 gen-then-pay-after = 页面向别人付款，或者在上面再生成一个钱包，向它付款。
@@ -196,9 +196,9 @@ error-no-transaction = 没有交易 { $id }。
 error-bad-block-number = 区块号 { $given } 不是整数。
 error-bad-transaction-id = 交易 ID 应为 64 位十六进制数字。
 error-no-page = { $path } 没有页面。
-error-bad-address = 这不是钱包地址（十六进制公钥）。节点的说明（英文）：{ $detail }
+error-bad-address = 这不是有效的钱包地址（十六进制公钥）。详细信息（英文）：{ $detail }
 error-storage = 节点无法读取数据库；详情见节点日志。
-error-other = 节点的说明（英文）：{ $detail }
+error-other = 详细信息（英文）：{ $detail }
 
 ## 页面脚本
 
@@ -333,7 +333,7 @@ js-answer-replay = 这笔交易已经提交过了。
 js-answer-signature = 签名与交易不匹配。
 js-answer-bad-setting = { $field }超出允许范围。
 js-answer-bad-url = 节点地址无效。
-js-answer-other = 对方的说明（英文）：{ $detail }
+js-answer-other = 详细信息（英文）：{ $detail }
 js-sync-adopted = 已采用它的链
 js-sync-not-better = 工作量不多于本节点
 js-sync-invalid = 它的链无效
