@@ -71,8 +71,9 @@ pub async fn fetch(url: &str, accept_language: &str, cookie: Option<&str>) -> Fe
 
 /// Gets the page at `url` as a browser asking for English and as one asking for
 /// Chinese, and checks both: the `status`, the language said (`Content-Language`,
-/// `<html lang>`), `english` on the English page only, and no English left on the Chinese
-/// one. Returns both, English first, for a test's own checks.
+/// `<html lang>`), `english` on the English page only, no English left on the Chinese one,
+/// and no variable left unfilled on either. Returns both, English first, for a test's own
+/// checks.
 ///
 /// # Panics
 /// On any of those failing.
@@ -92,6 +93,18 @@ pub async fn both_languages(url: &str, english: &str, status: u16) -> (Fetched, 
     assert!(!zh.html.contains(english), "{url} still says {english:?}");
     let left = untranslated(&zh.html);
     assert!(left.is_empty(), "{url} in Chinese shows English: {left:#?}");
+    for page in [&en, &zh] {
+        // A variable the page did not fill in (a name misspelt where a message is asked for).
+        let unfilled: Vec<_> = visible_text(&page.html)
+            .into_iter()
+            .filter(|text| text.contains("{$"))
+            .collect();
+        assert!(
+            unfilled.is_empty(),
+            "{url} ({}): {unfilled:?}",
+            page.language
+        );
+    }
     (en, zh)
 }
 
