@@ -6,7 +6,7 @@
 //!  random_wallets ─► funded_genesis ─► genesis.json
 //!  node_binary() ─► node_command(binary, data dir, genesis) + the bench's flags
 //!                ─► spawn ─► Starting::listening ─► NodeProcess (url, pid; killed on drop)
-//!  api::{client, status, register, get_json}            one client, JSON answers
+//!  api::{client, get, status, register, mine, submit}  one client, blockchain_api's types
 //!  usage::{cpu_time, memory}(Process)                   /proc/<pid>/{stat,status}
 //!  percentile(sorted latencies, q)
 //! ```

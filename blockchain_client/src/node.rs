@@ -279,19 +279,13 @@ pub struct BalanceAnswer {
     pub pending: String,
 }
 
-/// A block a node mined on request.
+/// A block a node mined on request; only the fields the client uses.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MinedAnswer {
     pub block_number: u64,
     pub hash: String,
     pub transactions: Vec<Value>,
-    pub reward: MinedReward,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MinedReward {
-    pub address: String,
-    pub value: String,
+    pub reward: blockchain_api::Reward,
 }
 
 /// What a node said to a submitted transaction.
@@ -426,12 +420,9 @@ impl NodeClient {
         }
         let chain: Value = serde_json::from_slice(&chain_bytes)
             .map_err(|e| unrecognised(format!("not JSON: {e}")))?;
-        let blocks = chain
-            .get("chain")
-            .and_then(Value::as_array)
-            .filter(|_| chain.get("length").is_some_and(Value::is_u64))
-            .ok_or_else(|| unrecognised("no \"chain\" list with a \"length\"".into()))?;
-        if chain.get("work").is_some() || blocks.iter().any(|b| b.get("hash").is_some()) {
+        let page = blockchain_api::ChainPage::<Value>::deserialize(&chain)
+            .map_err(|_| unrecognised("no \"chain\" list with a \"length\"".into()))?;
+        if chain.get("work").is_some() || page.chain.iter().any(|b| b.get("hash").is_some()) {
             return Err(unrecognised(
                 "a chain with work and block hashes, as this project's node serves".into(),
             ));

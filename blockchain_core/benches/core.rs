@@ -13,7 +13,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use blockchain_core::ledger::{Signatures, reward_transaction};
+use blockchain_core::ledger::reward_transaction;
 use blockchain_core::transaction::check_stateless;
 use blockchain_core::{
     Address, Amount, Block, BlockHash, Difficulty, Ledger, NetworkParams, PrivateKey, Sender,
@@ -235,7 +235,7 @@ fn chain() -> (NetworkParams, Vec<Block>) {
             .expect("a nonce at this difficulty");
         let block = block.with_nonce(nonce);
         ledger
-            .connect(&block, &params, NOW, Signatures::Verify)
+            .connect(&block, &params, NOW)
             .expect("the block is valid");
         blocks.push(block);
     }

@@ -24,7 +24,7 @@ use thiserror::Error;
 
 use crate::block::{Block, BlockHash};
 use crate::genesis::NetworkParams;
-use crate::ledger::{BlockError, Ledger, Signatures, verify_signatures};
+use crate::ledger::{BlockError, Ledger, VerifiedBlock, verify_signatures};
 use crate::pow::Work;
 use crate::transaction::Transaction;
 
@@ -84,22 +84,7 @@ pub fn validate_chain(
     params: &NetworkParams,
     now: u64,
 ) -> Result<ChainSummary, ChainError> {
-    validate_chain_with(blocks, params, now, Signatures::Verify)
-}
-
-/// As [`validate_chain`]; with [`Signatures::AlreadyVerified`] the caller has verified
-/// every payment's signature already (for example page by page while downloading), and
-/// every other rule is still checked.
-///
-/// # Errors
-/// The first [`ChainError`].
-pub fn validate_chain_with<B: Borrow<Block> + Sync>(
-    blocks: &[B],
-    params: &NetworkParams,
-    now: u64,
-    signatures: Signatures,
-) -> Result<ChainSummary, ChainError> {
-    let genesis: &Block = blocks.first().ok_or(ChainError::Empty)?.borrow();
+    let genesis = blocks.first().ok_or(ChainError::Empty)?;
     let expected = params.genesis_block();
     if genesis != &expected {
         return Err(ChainError::GenesisMismatch {
@@ -107,58 +92,59 @@ pub fn validate_chain_with<B: Borrow<Block> + Sync>(
             got: genesis.hash(),
         });
     }
-    let ledger = validate_branch(
-        Ledger::new(params),
-        [],
-        &blocks[1..],
-        params,
-        now,
-        signatures,
-    )?;
+    let branch = verify_blocks(blocks[1..].iter().collect())?;
+    let ledger = validate_branch(Ledger::new(params), [], &branch, params, now)?;
     Ok(ChainSummary { ledger })
+}
+
+/// Verifies the payments' signatures of every block, all blocks at once (so every core stays
+/// busy even when blocks are small), and says so in their type.
+///
+/// # Errors
+/// The first block, in order, with a bad signature, as a [`ChainError::Block`].
+pub fn verify_blocks<B: Borrow<Block> + Send + Sync>(
+    blocks: Vec<B>,
+) -> Result<Vec<VerifiedBlock<B>>, ChainError> {
+    let failure = blocks
+        .par_iter()
+        .map(|block| {
+            let block: &Block = block.borrow();
+            verify_signatures(payments(block)).map_err(|error| ChainError::Block {
+                number: block.number(),
+                error,
+            })
+        })
+        .find_first(Result::is_err);
+    if let Some(Err(error)) = failure {
+        return Err(error);
+    }
+    Ok(blocks.into_iter().map(VerifiedBlock::verified).collect())
 }
 
 /// Validates a branch that leaves `ledger`'s chain at some earlier block: walks `ledger`
 /// back over `abandoned` (its blocks after the fork, newest first, each with its parent's
 /// timestamp), then connects `branch` (the other chain's blocks after the fork, oldest
-/// first) with every rule. Returns the ledger at the branch's tip. A node passes a copy of
-/// its own, so it keeps serving its chain until it decides to switch.
+/// first, their signatures verified) with every other rule. Returns the ledger at the
+/// branch's tip. A node passes a copy of its own, so it keeps serving its chain until it
+/// decides to switch.
 ///
 /// # Errors
 /// The first [`ChainError`].
-pub fn validate_branch<'a, B: Borrow<Block> + Sync>(
+pub fn validate_branch<'a, B: Borrow<Block>>(
     mut ledger: Ledger,
     abandoned: impl IntoIterator<Item = (&'a Block, u64)>,
-    branch: &[B],
+    branch: &[VerifiedBlock<B>],
     params: &NetworkParams,
     now: u64,
-    signatures: Signatures,
 ) -> Result<Ledger, ChainError> {
-    if signatures == Signatures::Verify {
-        // All blocks at once, so every core stays busy even when blocks are small.
-        let failure = branch
-            .par_iter()
-            .map(|block| {
-                let block: &Block = block.borrow();
-                verify_signatures(payments(block)).map_err(|error| ChainError::Block {
-                    number: block.number(),
-                    error,
-                })
-            })
-            .find_first(Result::is_err);
-        if let Some(Err(error)) = failure {
-            return Err(error);
-        }
-    }
     for (block, parent_timestamp) in abandoned {
         ledger.disconnect(block, parent_timestamp);
     }
     for block in branch {
-        let block: &Block = block.borrow();
         ledger
-            .connect(block, params, now, Signatures::AlreadyVerified)
+            .connect_verified(block, params, now)
             .map_err(|error| ChainError::Block {
-                number: block.number(),
+                number: block.block().number(),
                 error,
             })?;
     }
@@ -198,9 +184,7 @@ mod tests {
                 .search(params.difficulty, 0, 1, u64::MAX)
                 .unwrap();
             let block = block.with_nonce(nonce);
-            ledger
-                .connect(&block, params, NOW, Signatures::Verify)
-                .unwrap();
+            ledger.connect(&block, params, NOW).unwrap();
             blocks.push(block);
         }
         blocks
@@ -320,36 +304,21 @@ mod tests {
                 .map(|pair| (&pair[1], pair[0].timestamp()))
         };
 
-        let switched = validate_branch(
-            base.clone(),
-            abandoned(),
-            &theirs[1..],
-            &params,
-            NOW,
-            Signatures::Verify,
-        )
-        .unwrap();
+        let branch = verify_blocks(theirs[1..].iter().collect()).unwrap();
+        let switched = validate_branch(base.clone(), abandoned(), &branch, &params, NOW).unwrap();
         assert_eq!(
             switched,
             validate_chain(&theirs, &params, NOW).unwrap().ledger
         );
         assert_eq!(switched.balance(miner.address()), Amount::ZERO);
 
-        let empty: &[Block] = &[];
-        let rewound = validate_branch(
-            base.clone(),
-            abandoned(),
-            empty,
-            &params,
-            NOW,
-            Signatures::Verify,
-        )
-        .unwrap();
+        let empty: &[VerifiedBlock<&Block>] = &[];
+        let rewound = validate_branch(base.clone(), abandoned(), empty, &params, NOW).unwrap();
         assert_eq!(rewound, Ledger::new(&params));
 
         // Their blocks do not extend ours without walking back first.
         assert!(matches!(
-            validate_branch(base, [], &theirs[1..], &params, NOW, Signatures::Verify),
+            validate_branch(base, [], &branch, &params, NOW),
             Err(ChainError::Block { number: 1, .. })
         ));
     }

@@ -6,10 +6,15 @@
 //!  block ──Ledger::check_block(params, now)──► BlockDelta ──Ledger::apply──► ledger'
 //! ```
 //!
+//! Signatures are the costly part of a block's check, so they can be verified ahead (a
+//! page of a sync while the next downloads): [`verify_block`] returns a [`VerifiedBlock`],
+//! and [`Ledger::check_verified`] takes only that type, so no unverified block skips them.
+//!
 //! `check_*` functions read; only [`Ledger::apply`] writes, and only a delta that a check
 //! produced. A balance can therefore never go below zero: every debit was checked against
 //! the balance it is applied to.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
@@ -95,13 +100,53 @@ pub enum BlockError {
     Ledger { index: usize, error: LedgerError },
 }
 
-/// Whether a block's signatures still need checking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signatures {
-    /// Check every signature (in parallel): blocks from peers.
-    Verify,
-    /// Every transaction was verified before (our own pool): skip.
-    AlreadyVerified,
+/// A block whose payments' signatures were verified: what the checks that skip signatures
+/// ([`Ledger::check_verified`], [`Ledger::connect_verified`], `chain::validate_branch`)
+/// take, so a block nobody verified cannot reach them. [`verify_block`] (or
+/// `chain::verify_blocks`, many at once) makes one; it wraps the block as it is held
+/// (`Block`, `&Block`, or a holder that also keeps its JSON), without copying it.
+#[derive(Debug, Clone)]
+#[repr(transparent)]
+pub struct VerifiedBlock<B = Block> {
+    block: B,
+}
+
+impl<B: Borrow<Block>> VerifiedBlock<B> {
+    /// Wraps a block whose payments were verified just now; only the verifying functions
+    /// of this crate call it.
+    pub(crate) fn verified(block: B) -> Self {
+        VerifiedBlock { block }
+    }
+
+    /// Wraps a block whose every payment this node verified before: a block it assembles
+    /// from its own pool (each transaction was verified when it entered), or one it reads
+    /// back from its own storage (verified before it was stored). Never for a block from
+    /// elsewhere: that goes through [`verify_block`].
+    pub fn assume_verified(block: B) -> Self {
+        VerifiedBlock { block }
+    }
+
+    /// The block.
+    pub fn block(&self) -> &Block {
+        self.block.borrow()
+    }
+
+    /// The block as it is held.
+    pub fn get(&self) -> &B {
+        &self.block
+    }
+
+    /// Unwraps the block as it is held.
+    pub fn into_inner(self) -> B {
+        self.block
+    }
+
+    /// The same block in another holder (one that also keeps its JSON, say), still verified.
+    pub fn map_into<C: From<B> + Borrow<Block>>(self) -> VerifiedBlock<C> {
+        VerifiedBlock {
+            block: C::from(self.block),
+        }
+    }
 }
 
 /// The tip of a ledger's chain.
@@ -250,7 +295,8 @@ impl Ledger {
         all
     }
 
-    /// Checks that `block` extends this ledger's tip, and computes what it changes.
+    /// Checks that `block` extends this ledger's tip, its signatures included, and computes
+    /// what it changes.
     ///
     /// `now` is the validating node's clock, in Unix seconds.
     ///
@@ -261,15 +307,33 @@ impl Ledger {
         block: &Block,
         params: &NetworkParams,
         now: u64,
-        signatures: Signatures,
     ) -> Result<BlockDelta, BlockError> {
         self.check_header(block, params, now)?;
-        let transactions = block.transactions();
-        let (reward, payments) = check_reward(block, params)?;
-        if signatures == Signatures::Verify {
-            verify_signatures(payments)?;
-        }
+        let (_, payments) = check_reward(block, params)?;
+        verify_signatures(payments)?;
+        self.check_transactions(block)
+    }
 
+    /// As [`Ledger::check_block`] for a block whose signatures were verified already.
+    ///
+    /// # Errors
+    /// The [`BlockError`] of the first broken rule.
+    pub fn check_verified<B: Borrow<Block>>(
+        &self,
+        block: &VerifiedBlock<B>,
+        params: &NetworkParams,
+        now: u64,
+    ) -> Result<BlockDelta, BlockError> {
+        let block = block.block();
+        self.check_header(block, params, now)?;
+        check_reward(block, params)?;
+        self.check_transactions(block)
+    }
+
+    /// The contextual rules of a block's transactions (no replay, no overspend), header and
+    /// reward checked: what the block changes.
+    fn check_transactions(&self, block: &Block) -> Result<BlockDelta, BlockError> {
+        let transactions = block.transactions();
         let mut balances: HashMap<Address, Amount> = HashMap::new();
         let mut seen: HashSet<TxId> = HashSet::with_capacity(transactions.len());
         let balance_of = |balances: &HashMap<Address, Amount>, a: &Address| {
@@ -301,7 +365,7 @@ impl Ledger {
                 .ok_or_else(|| ledger_error(LedgerError::BalanceOverflow))?;
             balances.insert(tx.recipient().clone(), credited);
         }
-        debug_assert!(reward.is_mint());
+        debug_assert!(transactions.last().is_some_and(Transaction::is_mint));
 
         Ok(BlockDelta {
             tip: Tip {
@@ -447,9 +511,23 @@ impl Ledger {
         block: &Block,
         params: &NetworkParams,
         now: u64,
-        signatures: Signatures,
     ) -> Result<(), BlockError> {
-        let delta = self.check_block(block, params, now, signatures)?;
+        let delta = self.check_block(block, params, now)?;
+        self.apply(delta);
+        Ok(())
+    }
+
+    /// As [`Ledger::connect`] for a block whose signatures were verified already.
+    ///
+    /// # Errors
+    /// As [`Ledger::check_verified`]; the ledger is unchanged on error.
+    pub fn connect_verified<B: Borrow<Block>>(
+        &mut self,
+        block: &VerifiedBlock<B>,
+        params: &NetworkParams,
+        now: u64,
+    ) -> Result<(), BlockError> {
+        let delta = self.check_verified(block, params, now)?;
         self.apply(delta);
         Ok(())
     }
@@ -479,6 +557,21 @@ fn check_reward<'b>(
         return Err(BlockError::RewardTag);
     }
     Ok((reward, payments))
+}
+
+/// Verifies the signatures of a block's payments (every transaction but the reward), in
+/// parallel, and says so in its type.
+///
+/// # Errors
+/// The first failing transaction's index and [`TxError`].
+pub fn verify_block<B: Borrow<Block>>(block: B) -> Result<VerifiedBlock<B>, BlockError> {
+    let payments = block
+        .borrow()
+        .transactions()
+        .split_last()
+        .map_or(&[][..], |(_, rest)| rest);
+    verify_signatures(payments)?;
+    Ok(VerifiedBlock::verified(block))
 }
 
 /// Verifies every payment's signature, in parallel.
@@ -564,9 +657,7 @@ mod tests {
         let tx = pay(0, 1, "30", "a");
         assert_eq!(check_contextual(&tx, &ledger, &()), Ok(()));
         let block = mine(&ledger, &params, vec![tx.clone()], NOW);
-        ledger
-            .connect(&block, &params, NOW, Signatures::Verify)
-            .unwrap();
+        ledger.connect(&block, &params, NOW).unwrap();
         assert_eq!(
             ledger.balance(KEYS[0].address()),
             Amount::from_coins(70).unwrap()
@@ -585,7 +676,7 @@ mod tests {
         );
         let replay = mine(&ledger, &params, vec![tx], NOW);
         assert!(matches!(
-            ledger.check_block(&replay, &params, NOW, Signatures::Verify),
+            ledger.check_block(&replay, &params, NOW),
             Err(BlockError::Ledger {
                 index: 0,
                 error: LedgerError::AlreadyConfirmed { .. }
@@ -641,17 +732,9 @@ mod tests {
         let params = params(8);
         let ledger = Ledger::new(&params);
         let good = mine(&ledger, &params, vec![], NOW);
-        assert!(
-            ledger
-                .check_block(&good, &params, NOW, Signatures::Verify)
-                .is_ok()
-        );
+        assert!(ledger.check_block(&good, &params, NOW).is_ok());
 
-        let check = |block: &Block| {
-            ledger
-                .check_block(block, &params, NOW, Signatures::Verify)
-                .unwrap_err()
-        };
+        let check = |block: &Block| ledger.check_block(block, &params, NOW).unwrap_err();
         let tip = ledger.tip();
         let reward = reward_transaction(KEYS[2].address(), &params, 1);
         let rebuild = |number, ts, prev, txs: Vec<Transaction>| {
@@ -761,7 +844,7 @@ mod tests {
             NOW,
         );
         assert!(matches!(
-            ledger.check_block(&block, &params, NOW, Signatures::Verify),
+            ledger.check_block(&block, &params, NOW),
             Err(BlockError::Ledger {
                 index: 1,
                 error: LedgerError::InsufficientFunds { .. }
@@ -770,7 +853,7 @@ mod tests {
         let tx = pay(0, 1, "1", "c");
         let block = mine(&ledger, &params, vec![tx.clone(), tx], NOW);
         assert!(matches!(
-            ledger.check_block(&block, &params, NOW, Signatures::Verify),
+            ledger.check_block(&block, &params, NOW),
             Err(BlockError::Ledger { index: 1, .. })
         ));
     }
@@ -816,7 +899,7 @@ mod tests {
                 if mine_now {
                     let block = mine(&ledger, &params, std::mem::take(&mut pool.txs), NOW);
                     pool.spends.clear();
-                    ledger.connect(&block, &params, NOW, Signatures::Verify)
+                    ledger.connect(&block, &params, NOW)
                         .map_err(|e| TestCaseError::fail(e.to_string()))?;
                     blocks += 1;
                 }

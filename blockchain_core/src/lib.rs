@@ -30,9 +30,9 @@ pub mod wallet;
 
 pub use amount::{Amount, AmountError};
 pub use block::{Block, BlockHash, BlockHeader};
-pub use chain::{ChainError, ChainSummary, validate_branch, validate_chain, validate_chain_with};
+pub use chain::{ChainError, ChainSummary, validate_branch, validate_chain, verify_blocks};
 pub use genesis::{GenesisError, GenesisFile, NetworkParams};
-pub use ledger::{BlockError, Ledger, LedgerError, PendingView};
+pub use ledger::{BlockError, Ledger, LedgerError, PendingView, VerifiedBlock};
 pub use pow::{Difficulty, DifficultyError, Work};
 pub use transaction::{Sender, Transaction, TransactionJson, TxError, TxId, TxParseError};
 pub use wallet::{Address, KeyError, PrivateKey, Wallet};

@@ -63,6 +63,13 @@ impl Serialize for TxId {
         serializer.collect_str(self)
     }
 }
+impl<'de> Deserialize<'de> for TxId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse()
+            .map_err(|_| serde::de::Error::custom("a transaction id is 64 hex digits"))
+    }
+}
 
 /// Who pays: a wallet, or the chain itself when it mints a reward or a genesis allocation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -24,7 +24,7 @@ use crate::storage::{Storage, StorageError};
 /// JSON bytes of recent blocks kept parsed in memory (the tip is always kept).
 const CACHE_BYTES: usize = 24 << 20;
 /// Most blocks kept parsed in memory, however small.
-pub const CACHE_BLOCKS: usize = 256;
+pub(crate) const CACHE_BLOCKS: usize = 256;
 /// Stored JSON read at a time when a plan is streamed (a chunk ends with the block that
 /// reaches it). 512 KiB measured best for a 10.8 MB page against 256 KiB and 1 MiB.
 const STREAM_CHUNK_BYTES: usize = 512 << 10;
@@ -62,6 +62,12 @@ impl StoredBlock {
     }
 }
 
+impl From<Block> for StoredBlock {
+    fn from(block: Block) -> Self {
+        StoredBlock::new(block)
+    }
+}
+
 impl std::borrow::Borrow<Block> for StoredBlock {
     fn borrow(&self) -> &Block {
         &self.block
@@ -80,7 +86,7 @@ struct BlockTail<'a> {
 
 /// Where each transaction's JSON sits in `stored`'s body: as noted when it was serialized,
 /// or worked out again for a block read back from disk.
-pub fn transaction_spans(stored: &StoredBlock) -> std::borrow::Cow<'_, [(u32, u32)]> {
+pub(crate) fn transaction_spans(stored: &StoredBlock) -> std::borrow::Cow<'_, [(u32, u32)]> {
     if stored.spans.len() == stored.block.transactions().len() {
         std::borrow::Cow::Borrowed(&stored.spans)
     } else {

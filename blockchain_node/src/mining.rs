@@ -14,7 +14,7 @@ const CHUNK: u64 = 1 << 16;
 
 /// Why a search ended without a nonce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SearchEnd {
+pub(crate) enum SearchEnd {
     Cancelled,
     Exhausted,
 }
@@ -22,7 +22,7 @@ pub enum SearchEnd {
 /// Searches the whole nonce space with `threads` threads until a nonce meets
 /// `difficulty` or `cancel()` returns true, adding the nonces tried to `tries` as it goes
 /// (a chunk at a time) so a dashboard can show the hash rate.
-pub fn search(
+pub(crate) fn search(
     template: &PowTemplate,
     difficulty: Difficulty,
     threads: usize,

@@ -33,14 +33,14 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use blockchain_bench::api::{self, get_json};
+use blockchain_api::Status;
+use blockchain_bench::api;
 use blockchain_bench::usage::cpu_time;
 use blockchain_bench::{NodeProcess, Process, funded_genesis, node_binary, node_command};
 use blockchain_core::{PrivateKey, Transaction};
 use clap::Parser;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use serde_json::Value;
 
 /// Starts a local network of real nodes and prints how fast it propagates and settles.
 #[derive(Parser)]
@@ -410,14 +410,10 @@ async fn link(
         move |http, url| {
             let want = expected[&url].clone();
             async move {
-                let Ok(listed) = get_json(&http, &format!("{url}/nodes/get")).await else {
+                let Ok(listed) = api::peers(&http, &url).await else {
                     return false;
                 };
-                let listed: Vec<&str> = listed["nodes"]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                want.iter().all(|w| listed.contains(&w.as_str()))
+                want.iter().all(|w| listed.nodes.contains(w))
             }
         },
     )
@@ -476,9 +472,9 @@ impl Tips {
                         else {
                             continue;
                         };
-                        let tip = serde_json::from_str::<Value>(data)
+                        let tip = serde_json::from_str::<Status>(data)
                             .ok()
-                            .and_then(|status| status["tip_hash"].as_str().map(str::to_owned));
+                            .map(|status| status.tip_hash.to_string());
                         if let Some(tip) = tip {
                             let now = Instant::now();
                             seen.lock().expect("tips")[i].entry(tip).or_insert(now);
@@ -565,24 +561,18 @@ impl Rounds<'_> {
         nonce: &str,
     ) -> anyhow::Result<Duration> {
         let tx = Transaction::sign(&wallets[0], wallets[1].address(), "1", Some(nonce))?;
-        let id = tx.id().to_string();
         let node = &self.urls[rng.random_range(0..self.urls.len())];
-        let body = serde_urlencoded::to_string(tx.to_json().form_fields())?;
         let sent = Instant::now();
-        let response = self
-            .http
-            .post(format!("{node}/transactions/new"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await?;
+        let accepted = api::submit(self.http, node, &tx)
+            .await
+            .with_context(|| format!("{node} refused the payment"))?;
         ensure!(
-            response.status().as_u16() == 201,
-            "{node} refused the payment: {} {}",
-            response.status(),
-            response.text().await.unwrap_or_default()
+            accepted.transaction_id == tx.id(),
+            "{node} accepted the payment as {}, not {}",
+            accepted.transaction_id,
+            tx.id()
         );
-        let path = format!("transactions/{id}");
+        let path = format!("transactions/{}", accepted.transaction_id);
         self.until_all(sent, "the payment in every pool", move |http, url| {
             let path = path.clone();
             async move {
@@ -598,9 +588,9 @@ impl Rounds<'_> {
     async fn block(&self, rng: &mut StdRng) -> anyhow::Result<Duration> {
         let node = rng.random_range(0..self.urls.len());
         let sent = Instant::now();
-        let mined = mine(self.http, &self.urls[node]).await?;
+        let mined = api::mine(self.http, &self.urls[node]).await?;
         self.tips
-            .until_all_on(&mined.hash, sent, self.timeout)
+            .until_all_on(&mined.hash.to_string(), sent, self.timeout)
             .await
     }
 
@@ -611,19 +601,20 @@ impl Rounds<'_> {
         let b = (a + rng.random_range(1..self.urls.len())) % self.urls.len();
         let sent = Instant::now();
         let (x, y) = tokio::join!(
-            mine(self.http, &self.urls[a]),
-            mine(self.http, &self.urls[b])
+            api::mine(self.http, &self.urls[a]),
+            api::mine(self.http, &self.urls[b])
         );
         let (x, y) = (x?, y?);
-        let raced = x.number == y.number;
+        let raced = x.block_number == y.block_number;
         let winner = if raced {
-            x.hash.clone().min(y.hash.clone())
-        } else if x.number > y.number {
-            x.hash.clone()
+            x.hash.min(y.hash)
+        } else if x.block_number > y.block_number {
+            x.hash
         } else {
-            y.hash.clone()
-        };
-        let height = x.number.max(y.number);
+            y.hash
+        }
+        .to_string();
+        let height = x.block_number.max(y.block_number);
         let settled = self.tips.until_all_on(&winner, sent, self.timeout).await;
         let settled = match settled {
             Ok(settled) => settled,
@@ -733,32 +724,10 @@ where
     Ok(times)
 }
 
-struct Mined {
-    number: u64,
-    hash: String,
-}
-
-async fn mine(http: &reqwest::Client, node: &str) -> anyhow::Result<Mined> {
-    let response = http.post(format!("{node}/mine")).send().await?;
-    ensure!(
-        response.status().is_success(),
-        "{node}/mine: {}",
-        response.status()
-    );
-    let body: Value = response.json().await?;
-    Ok(Mined {
-        number: body["block_number"].as_u64().context("block_number")?,
-        hash: body["hash"].as_str().context("hash")?.to_owned(),
-    })
-}
-
 /// A node's tip hash and height.
 async fn tip(http: &reqwest::Client, node: &str) -> anyhow::Result<(String, u64)> {
     let status = api::status(http, node).await?;
-    Ok((
-        status["tip_hash"].as_str().context("tip_hash")?.to_owned(),
-        status["height"].as_u64().context("height")?,
-    ))
+    Ok((status.tip_hash.to_string(), status.height))
 }
 
 fn ms(d: Duration) -> String {

@@ -34,6 +34,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
+use blockchain_api::{History, SettingsChange, SettingsView, Status};
 use blockchain_bench::api::{self, status};
 use blockchain_bench::usage::memory;
 use blockchain_bench::{Memory, NodeProcess, Process, funded_genesis, node_binary, node_command};
@@ -598,7 +599,7 @@ async fn start_and_wait(
     http: &reqwest::Client,
     node_bin: &Path,
     dir: &Path,
-) -> anyhow::Result<(NodeProcess, serde_json::Value, f64)> {
+) -> anyhow::Result<(NodeProcess, Status, f64)> {
     let started = Instant::now();
     let node = start_node(
         args,
@@ -666,9 +667,9 @@ async fn measure(
     }
     let (mut node, first, startup) = start_and_wait(args, &http, node_bin, dir).await?;
     ensure!(
-        first["tip_hash"] == manifest.tip_hash.as_str(),
+        first.tip_hash.to_string() == manifest.tip_hash,
         "the node serves tip {}, the build made {}",
-        first["tip_hash"],
+        first.tip_hash,
         manifest.tip_hash
     );
     let after_startup = node.memory()?;
@@ -676,15 +677,13 @@ async fn measure(
     println!(
         "   ready in {startup:.2} s at {}: height {}, resident {}, database {:.0} MB",
         node.url(),
-        first["height"],
+        first.height,
         mb(after_startup.resident_kb),
         database_bytes as f64 / 1e6
     );
 
     let mut rng = StdRng::seed_from_u64(args.query_seed.unwrap_or(args.seed));
-    let length = first["length"]
-        .as_u64()
-        .context("status names its length")?;
+    let length = first.length;
     let pages: Vec<String> = (0..args.samples)
         .map(|_| {
             let from = rng.random_range(0..=length.saturating_sub(PAGE_BLOCKS));
@@ -718,20 +717,19 @@ async fn measure(
         })
         .collect();
     let history = time_gets(&http, &queries).await?;
-    let answer: serde_json::Value = http.get(&queries[0]).send().await?.json().await?;
-    let history_mean_txs = answer["chain"].as_array().map_or(0.0, |blocks| {
-        blocks
-            .iter()
-            .map(|b| b["transactions"].as_array().map_or(0, Vec::len))
-            .sum::<usize>() as f64
-    });
+    let answer: History = api::get(&http, &queries[0]).await?;
+    let history_mean_txs = answer
+        .chain
+        .iter()
+        .map(|b| b.transactions.len())
+        .sum::<usize>() as f64;
     println!(
         "   /history of {HISTORY_LIMIT}: p50 {:.2} ms, p99 {:.2} ms, {:.0} kB, {history_mean_txs} \
          transactions of the address's {}",
         history.p50(),
         history.p99(),
         history.mean_bytes as f64 / 1e3,
-        answer["length"]
+        answer.length
     );
     let after_queries = node.memory()?;
 
@@ -743,16 +741,14 @@ async fn measure(
 
     // A crash: one commit by this build (the settings written back unchanged), kill -9,
     // and a start on what it left.
-    let settings: serde_json::Value = http
-        .get(format!("{}/settings", node.url()))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let threads = settings["mining_threads"].clone();
+    let settings: SettingsView = api::get(&http, &format!("{}/settings", node.url())).await?;
+    let unchanged = SettingsChange {
+        mining_threads: Some(settings.mining_threads as u64),
+        ..SettingsChange::default()
+    };
     let written = http
         .post(format!("{}/settings", node.url()))
-        .json(&serde_json::json!({ "mining_threads": threads }))
+        .json(&unchanged)
         .send()
         .await?;
     ensure!(
@@ -812,25 +808,22 @@ async fn sync_fresh_node(
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.sync_timeout);
     let (mut rounds, mut stalled) = (0, 0);
-    let synced = |status: &serde_json::Value| status["tip_hash"] == tip;
+    let synced = |status: &Status| status.tip_hash.to_string() == tip;
     let mut current = status(http, fresh.url()).await?;
     let reached = loop {
         rounds += 1;
-        let before = current["height"].as_u64();
-        let resolved: serde_json::Value = http
-            .get(format!("{}/nodes/resolve", fresh.url()))
-            .timeout(Duration::from_secs(300))
-            .send()
-            .await?
-            .json()
-            .await?;
+        let before = current.height;
+        let resolved = api::resolve(http, fresh.url(), Some(Duration::from_secs(300))).await?;
         current = status(http, fresh.url()).await?;
         // A validation still running when the round ended finishes on its own: wait for it.
-        let validating = resolved.to_string().contains("still validating");
+        let validating = resolved
+            .peers
+            .iter()
+            .any(|peer| peer.outcome.contains("still validating"));
         while validating && !synced(&current) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(50)).await;
             let next = status(http, fresh.url()).await?;
-            if next["tip_hash"] != current["tip_hash"] {
+            if next.tip_hash != current.tip_hash {
                 current = next;
                 break;
             }
@@ -841,10 +834,10 @@ async fn sync_fresh_node(
         println!(
             "   round {rounds} after {:.0} s: height {}; {}",
             started.elapsed().as_secs_f64(),
-            current["height"],
-            resolved["peers"]
+            current.height,
+            serde_json::to_string(&resolved.peers)?
         );
-        stalled = if current["height"].as_u64() == before {
+        stalled = if current.height == before {
             stalled + 1
         } else {
             0
@@ -868,7 +861,7 @@ async fn sync_fresh_node(
         seconds,
         rounds,
         reached,
-        height: current["height"].as_u64().unwrap_or(0),
+        height: current.height,
         peak,
     })
 }

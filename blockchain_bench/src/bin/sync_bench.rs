@@ -21,10 +21,11 @@ use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
+use blockchain_api::Resolved;
 use blockchain_bench::api::{self, status};
 use blockchain_bench::{NodeProcess, funded_genesis, node_binary, node_command, random_wallets};
 use blockchain_core::ledger::{reward_transaction, verify_signatures};
-use blockchain_core::{Block, NetworkParams, PrivateKey, Transaction};
+use blockchain_core::{Block, BlockHash, NetworkParams, PrivateKey, Transaction};
 use blockchain_node::node::{Node, NodeOptions};
 use blockchain_node::settings::SettingsPatch;
 use clap::Parser;
@@ -94,7 +95,7 @@ fn main() -> anyhow::Result<()> {
 
     let started = Instant::now();
     let blocks = mine_chain(&params, &wallets[0], payments.clone(), args.blocks);
-    let tip = blocks.last().expect("genesis at least").hash().to_string();
+    let tip = blocks.last().expect("genesis at least").hash();
     println!(
         "  mined {} blocks in {:.1} s",
         blocks.len() - 1,
@@ -130,13 +131,13 @@ fn main() -> anyhow::Result<()> {
     );
     let b = start_node(&node_binary, &dir_b, &genesis_file, &miner)?;
     let (seconds, resolve_seconds, resolved) =
-        runtime.block_on(time_sync(a.url(), b.url(), &tip, args.timeout))?;
+        runtime.block_on(time_sync(a.url(), b.url(), tip, args.timeout))?;
     let rate = args.txs as f64 / seconds;
     ceiling_seconds = ceiling_seconds.min(verify_all(&payments)?);
     let ceiling = payments.len() as f64 / ceiling_seconds;
     println!(
         "  resolve answered in {resolve_seconds:.2} s: {}",
-        resolved["peers"]
+        serde_json::to_string(&resolved.peers)?
     );
     println!();
     println!("blocks:        {}", args.blocks);
@@ -167,27 +168,25 @@ fn verify_all(payments: &[Transaction]) -> anyhow::Result<f64> {
 async fn time_sync(
     a: &str,
     b: &str,
-    tip: &str,
+    tip: BlockHash,
     timeout: u64,
-) -> anyhow::Result<(f64, f64, serde_json::Value)> {
+) -> anyhow::Result<(f64, f64, Resolved)> {
     let http = api::client(Some(Duration::from_secs(120)))?;
-    let a_tip = status(&http, a).await?["tip_hash"].clone();
+    let a_tip = status(&http, a).await?.tip_hash;
     if a_tip != tip {
         bail!("node A serves tip {a_tip}, expected {tip}");
     }
     api::register(&http, b, a).await?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(timeout);
-    let resolved: serde_json::Value = http
-        .get(format!("{b}/nodes/resolve"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let resolved = api::resolve(&http, b, None).await?;
     let resolve_seconds = started.elapsed().as_secs_f64();
-    while status(&http, b).await?["tip_hash"] != tip {
+    while status(&http, b).await?.tip_hash != tip {
         if Instant::now() > deadline {
-            bail!("B did not reach A's tip in {timeout} s: {resolved}");
+            bail!(
+                "B did not reach A's tip in {timeout} s: {}",
+                serde_json::to_string(&resolved)?
+            );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

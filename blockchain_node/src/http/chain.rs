@@ -5,11 +5,13 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use blockchain_api::{
+    AddressQuery, Balance, BlockReceived, BlockStats, BlockStatsList, ChainPage, ChainQuery,
+    ErrorBody, History, HistoryQuery, MiningProgress, StatsQuery, Status,
+};
 use blockchain_core::{Amount, Block};
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::{Stream, StreamExt, stream};
-use serde::Deserialize;
-use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
@@ -18,21 +20,22 @@ use crate::blocks::PlanRead;
 use crate::node::ConnectError;
 use crate::storage::StorageError;
 
-#[derive(Deserialize)]
-pub struct Page {
-    from: Option<u64>,
-    limit: Option<u64>,
-}
-
 /// `GET /chain`: `{"chain": [...], "length": N}` where `length` is the whole chain's
 /// length; `?from=K&limit=M` returns a page. Blocks' JSON was serialized when they joined
 /// the chain, so this only concatenates bytes: recent blocks from memory, older ones as
 /// stored, read after the state lock is released. Up to [`WHOLE_BYTES`] the answer is sent
 /// as read, with its length; past that it is streamed (chunked) as it is read, so a whole
 /// chain of a million payments (a gigabyte) costs the node a few megabytes, not its size.
+#[utoipa::path(get, path = "/chain", tag = "chain",
+    params(ChainQuery),
+    responses(
+        (status = 200, description = "A page of the chain", body = ChainPage),
+        (status = 400, description = "A malformed parameter", body = ErrorBody),
+        (status = 500, description = "The disk failed", body = ErrorBody),
+    ))]
 pub async fn chain(
     State(app): State<AppState>,
-    Query(page): Query<Page>,
+    Query(page): Query<ChainQuery>,
 ) -> Result<Response, ApiError> {
     let (plan, length, from, work) = {
         let state = app.node.read();
@@ -140,6 +143,14 @@ fn comma_separated(
 }
 
 /// `GET /blocks/{number}`.
+#[utoipa::path(get, path = "/blocks/{number}", tag = "chain",
+    params(("number" = u64, Path, minimum = 0, description = "A block number")),
+    responses(
+        (status = 200, description = "The block", body = blockchain_api::schemas::Block),
+        (status = 400, description = "Not a whole number", body = ErrorBody),
+        (status = 404, description = "Past the tip", body = ErrorBody),
+        (status = 500, description = "The disk failed", body = ErrorBody),
+    ))]
 pub async fn block(
     State(app): State<AppState>,
     Path(number): Path<String>,
@@ -168,6 +179,17 @@ pub async fn block(
 
 /// `POST /blocks`: a peer announces a block. One that extends our tip is validated and
 /// connected; one that does not starts a resolve with that peer.
+#[utoipa::path(post, path = "/blocks", tag = "chain",
+    params(("X-Peer" = Option<String>, Header, description = "The announcing peer's URL")),
+    request_body(content = blockchain_api::schemas::Block, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Known already", body = BlockReceived),
+        (status = 201, description = "Joined the chain", body = BlockReceived),
+        (status = 202, description = "Does not extend the tip: resolving with the peer", body = BlockReceived),
+        (status = 400, description = "Not a block", body = ErrorBody),
+        (status = 422, description = "The block breaks a rule", body = ErrorBody),
+        (status = 500, description = "The disk failed", body = ErrorBody),
+    ))]
 pub async fn announce(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -184,17 +206,13 @@ pub async fn announce(
         (known, block.previous_hash() == state.tip().block.hash())
     };
     if known {
-        return Ok((
-            StatusCode::OK,
-            Json(json!({ "message": "Block already known" })),
-        )
-            .into_response());
+        return Ok((StatusCode::OK, Json(received("Block already known"))).into_response());
     }
     if !extends {
         app.network.resolve_in_background(sender(&headers));
         return Ok((
             StatusCode::ACCEPTED,
-            Json(json!({ "message": "Block does not extend our tip; resolving" })),
+            Json(received("Block does not extend our tip; resolving")),
         )
             .into_response());
     }
@@ -204,16 +222,36 @@ pub async fn announce(
     match app.node.accept_block(block).await {
         Ok(block) => Ok((
             StatusCode::CREATED,
-            Json(json!({ "message": "Block accepted", "block_number": block.number(), "hash": block.hash().to_string() })),
+            Json(BlockReceived {
+                block_number: Some(block.number()),
+                hash: Some(block.hash()),
+                message: "Block accepted".to_owned(),
+            }),
         )
             .into_response()),
-        Err(ConnectError::Block(blockchain_core::BlockError::WrongPreviousHash { .. } | blockchain_core::BlockError::WrongNumber { .. })) => {
+        Err(ConnectError::Block(
+            blockchain_core::BlockError::WrongPreviousHash { .. }
+            | blockchain_core::BlockError::WrongNumber { .. },
+        )) => {
             // Another block took the tip meanwhile (two blocks at the same height arrived
             // together): this one may still win the tie, so compare chains with its sender.
             app.network.resolve_in_background(sender(&headers));
-            Ok((StatusCode::ACCEPTED, Json(json!({ "message": "Tip moved meanwhile; resolving" }))).into_response())
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(received("Tip moved meanwhile; resolving")),
+            )
+                .into_response())
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// An answer to a block that says only `message`.
+fn received(message: &str) -> BlockReceived {
+    BlockReceived {
+        block_number: None,
+        hash: None,
+        message: message.to_owned(),
     }
 }
 
@@ -225,16 +263,17 @@ pub fn sender(headers: &HeaderMap) -> Option<String> {
         .and_then(|p| crate::network::parse_peer_url(p).ok())
 }
 
-#[derive(Deserialize)]
-pub struct BalanceQuery {
-    address: Option<String>,
-}
-
 /// `GET /balance?address=HEX`: confirmed balance and what the pool would change.
+#[utoipa::path(get, path = "/balance", tag = "chain",
+    params(AddressQuery),
+    responses(
+        (status = 200, description = "The address's coins", body = Balance),
+        (status = 400, description = "No address, or not a public key", body = ErrorBody),
+    ))]
 pub async fn balance(
     State(app): State<AppState>,
-    Query(query): Query<BalanceQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    Query(query): Query<AddressQuery>,
+) -> Result<Json<Balance>, ApiError> {
     let hex = query.address.ok_or(ApiError::MissingField("address"))?;
     let address = app.address(&hex, "address")?;
     let state = app.node.read();
@@ -248,60 +287,68 @@ pub async fn balance(
     } else {
         format!("-{}", outgoing.checked_sub(incoming).unwrap_or_default())
     };
-    Ok(Json(json!({
-        "address": address.as_hex(),
-        "balance": confirmed,
-        "pending": pending,
-        "pending_incoming": incoming,
-        "pending_outgoing": outgoing,
-        "available": confirmed.checked_sub(outgoing).unwrap_or(Amount::ZERO),
-        "height": state.height(),
-    })))
+    Ok(Json(Balance {
+        address: address.as_hex().to_owned(),
+        available: confirmed.checked_sub(outgoing).unwrap_or(Amount::ZERO),
+        balance: confirmed,
+        height: state.height(),
+        pending,
+        pending_incoming: incoming,
+        pending_outgoing: outgoing,
+    }))
 }
 
 /// `GET /status`: what a dashboard or a peer wants to know first.
-pub async fn status(State(app): State<AppState>) -> Json<serde_json::Value> {
-    Json(status_json(&app))
+#[utoipa::path(get, path = "/status", tag = "chain",
+    responses((status = 200, description = "The node at a glance", body = Status)))]
+pub async fn status(State(app): State<AppState>) -> Json<Status> {
+    Json(status_of(&app))
 }
 
 /// The node at a glance: chain, pool, peers, mining and the settings that shape it. Also
 /// the dashboards' `status` event.
-pub fn status_json(app: &AppState) -> serde_json::Value {
+pub fn status_of(app: &AppState) -> Status {
     let peers = app.network.peers();
     let settings = app.node.settings();
     let reward_address = app.node.reward_address();
     let state = app.node.read();
     let tip = state.ledger.tip();
-    json!({
-        "network": app.node.params.network,
-        "height": tip.number,
-        "length": state.blocks.len(),
-        "tip_hash": tip.hash.to_string(),
-        "tip_timestamp": state.tip().block.timestamp(),
-        "genesis_hash": state.ledger.genesis_hash().to_string(),
-        "work": tip.work.to_string(),
-        "difficulty": app.node.params.difficulty.bits(),
-        "reward": app.node.params.reward,
-        "pool_size": state.pool.len(),
-        "peers": peers,
-        "miner_address": reward_address.as_hex(),
-        "miner_balance": state.ledger.balance(&reward_address),
-        "wallet_address": app.node.wallet.as_hex(),
-        "mining": app.node.is_mining(),
-        "mining_progress": app.node.mining_progress(),
-        "last_search": app.node.last_search(),
-        "background_mining": settings.background_mining,
-        "block_interval": settings.block_interval,
-        "mining_threads": settings.mining_threads,
-        "mining_difficulty": settings.mining_difficulty.bits(),
-        "at_ms": crate::node::now_ms(),
-    })
+    Status {
+        at_ms: crate::node::now_ms(),
+        background_mining: settings.background_mining,
+        block_interval: settings.block_interval,
+        difficulty: app.node.params.difficulty.bits(),
+        genesis_hash: state.ledger.genesis_hash(),
+        height: tip.number,
+        last_search: app.node.last_search().map(progress),
+        length: state.blocks.len() as u64,
+        miner_address: reward_address.as_hex().to_owned(),
+        miner_balance: state.ledger.balance(&reward_address),
+        mining: app.node.is_mining(),
+        mining_difficulty: settings.mining_difficulty.bits(),
+        mining_progress: app.node.mining_progress().map(progress),
+        mining_threads: settings.mining_threads,
+        network: app.node.params.network.clone(),
+        peers,
+        pool_size: state.pool.len(),
+        reward: app.node.params.reward,
+        tip_hash: tip.hash,
+        tip_timestamp: state.tip().block.timestamp(),
+        wallet_address: app.node.wallet.as_hex().to_owned(),
+        work: tip.work.to_string(),
+    }
 }
 
-#[derive(Deserialize)]
-pub struct HistoryQuery {
-    address: Option<String>,
-    limit: Option<usize>,
+/// A proof-of-work search in the contract's shape.
+pub fn progress(search: crate::node::MiningProgress) -> MiningProgress {
+    MiningProgress {
+        block_number: search.block_number,
+        difficulty: search.difficulty,
+        elapsed_ms: search.elapsed_ms,
+        expected_tries: search.expected_tries,
+        hash_rate: search.hash_rate,
+        tries: search.tries,
+    }
 }
 
 /// Most transactions `/history` returns at once.
@@ -311,6 +358,13 @@ const MAX_HISTORY: usize = 5000;
 /// that involve an address, in `/chain`'s shape (blocks oldest first, each holding only those
 /// transactions), from the address index: the cost of that address's history, not of the
 /// chain. `length` counts all of its transactions.
+#[utoipa::path(get, path = "/history", tag = "chain",
+    params(HistoryQuery),
+    responses(
+        (status = 200, description = "The address's transactions", body = History),
+        (status = 400, description = "No address, not a public key, or a bad limit", body = ErrorBody),
+        (status = 500, description = "The disk failed", body = ErrorBody),
+    ))]
 pub async fn history(
     State(app): State<AppState>,
     Query(query): Query<HistoryQuery>,
@@ -359,38 +413,37 @@ pub async fn history(
         .into_response())
 }
 
-#[derive(Deserialize)]
-pub struct RecentQuery {
-    limit: Option<usize>,
-}
-
 /// Most blocks `/stats/blocks` describes at once.
 const MAX_STATS_BLOCKS: usize = 1000;
 
 /// `GET /stats/blocks?limit=N`: the newest N blocks (default 60), oldest first, as the
 /// dashboard's charts need them: number, time, difficulty, transaction counts.
+#[utoipa::path(get, path = "/stats/blocks", tag = "chain",
+    params(StatsQuery),
+    responses(
+        (status = 200, description = "The newest blocks, oldest first", body = BlockStatsList),
+        (status = 400, description = "A bad limit", body = ErrorBody),
+    ))]
 pub async fn recent(
     State(app): State<AppState>,
-    Query(query): Query<RecentQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    Query(query): Query<StatsQuery>,
+) -> Result<Json<BlockStatsList>, ApiError> {
     let limit = super::limit(query.limit, 60, MAX_STATS_BLOCKS)?;
     let state = app.node.read();
     let from = state.blocks.len().saturating_sub(limit);
-    let blocks: Vec<serde_json::Value> = state
+    let blocks = state
         .blocks
         .infos(from, usize::MAX)
         .iter()
-        .map(|info| {
-            json!({
-                "block_number": info.number(),
-                "timestamp": info.header.timestamp,
-                "difficulty": info.header.difficulty.bits(),
-                "transactions": info.transactions,
-                "payments": info.payments,
-            })
+        .map(|info| BlockStats {
+            block_number: info.number(),
+            difficulty: info.header.difficulty.bits(),
+            payments: info.payments,
+            timestamp: info.header.timestamp,
+            transactions: info.transactions,
         })
         .collect();
-    Ok(Json(json!({ "blocks": blocks })))
+    Ok(Json(BlockStatsList { blocks }))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use blockchain_api::ErrorBody;
 
 use crate::node::{ConnectError, SubmitError};
 
@@ -41,16 +41,17 @@ pub enum ApiError {
 
 impl ApiError {
     /// The status and JSON body this error answers with; also one item's answer in a batch.
-    pub fn parts(self) -> (StatusCode, serde_json::Value) {
+    pub fn parts(self) -> (StatusCode, ErrorBody) {
         let field = match &self {
-            ApiError::Setting { field, .. } => Some(*field),
+            ApiError::Setting { field, .. } => Some((*field).to_owned()),
             _ => None,
         };
         let (status, message, error) = self.described();
-        let mut body = json!({ "message": message, "error": error });
-        if let Some(field) = field {
-            body["field"] = field.into();
-        }
+        let body = ErrorBody {
+            error,
+            field,
+            message: message.to_owned(),
+        };
         (status, body)
     }
 

@@ -28,9 +28,11 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use blockchain_api::{
+    BlockEvent, BlockOrigin, ChainEvent, PeersEvent, PendingEvent, ReorgEvent, TxRow,
+};
 use blockchain_core::{Block, Transaction};
 use futures_util::Stream;
-use serde_json::{Value, json};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -54,7 +56,14 @@ const BLOCKS_PER_FLUSH: usize = 20;
 /// Blocks in a `chain` message.
 pub const RECENT_BLOCKS: usize = 20;
 
-/// `GET /events`.
+/// `GET /events`: server-sent events named `status`, `pending`, `block`, `chain`, `reorg`,
+/// `mining` and `peers` (see the module's doc); the stream lasts until the client leaves.
+#[utoipa::path(get, path = "/events", tag = "chain",
+    responses((status = 200, content_type = "text/event-stream",
+        description = "Events `status` (Status), `pending` (PendingEvent), `block` (BlockEvent), \
+            `chain` (ChainEvent), `reorg` (ReorgEvent), `mining` (MiningProgress), `peers` (PeersEvent), \
+            each with its JSON as data",
+        body = String)))]
 pub async fn events(
     State(app): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
@@ -70,7 +79,7 @@ pub async fn events(
 #[derive(Default)]
 struct Batch {
     blocks: Vec<(Arc<Block>, Origin, u64)>,
-    reorg: Option<Value>,
+    reorg: Option<ReorgEvent>,
     pending: bool,
     peers: bool,
     lagged: bool,
@@ -94,8 +103,11 @@ impl Batch {
                 reinjected,
                 ..
             } => {
-                self.reorg =
-                    Some(json!({ "fork": fork, "height": height, "reinjected": reinjected }));
+                self.reorg = Some(ReorgEvent {
+                    fork,
+                    height,
+                    reinjected,
+                });
                 self.pending = true;
             }
             Event::Peers => self.peers = true,
@@ -114,19 +126,17 @@ impl Batch {
             for (block, origin, at_ms) in &self.blocks {
                 out.push(message(
                     "block",
-                    &block_json(block, Some((*origin, *at_ms))),
+                    &block_event(block, Some((*origin, *at_ms))),
                 ));
             }
         }
         if self.pending || self.lagged {
-            out.push(message("pending", &pending_json(app)));
+            out.push(message("pending", &pending_event(app)));
         }
-        out.push(message("status", &super::chain::status_json(app)));
+        out.push(message("status", &super::chain::status_of(app)));
         if self.peers || self.lagged {
-            out.push(message(
-                "peers",
-                &json!({ "peers": app.network.peer_health() }),
-            ));
+            let peers = super::nodes::peer_health(app);
+            out.push(message("peers", &PeersEvent { peers }));
         }
         out
     }
@@ -161,7 +171,10 @@ async fn feed(app: AppState, out: mpsc::Sender<SseEvent>) {
             },
             _ = progress.tick(), if app.node.is_mining() => {
                 if let Some(progress) = app.node.mining_progress()
-                    && out.send(message("mining", &progress)).await.is_err()
+                    && out
+                        .send(message("mining", &super::chain::progress(progress)))
+                        .await
+                        .is_err()
                 {
                     return;
                 }
@@ -200,53 +213,57 @@ fn message(name: &str, data: &impl serde::Serialize) -> SseEvent {
 }
 
 /// A transaction as the dashboards list it, in the original's field names.
-pub fn tx_json(tx: &Transaction) -> Value {
-    json!({
-        "id": tx.id().to_string(),
-        "sender_address": tx.sender().as_str(),
-        "recipient_address": tx.recipient().as_hex(),
-        "value": tx.amount().to_string(),
-        "mint": tx.is_mint(),
-    })
+pub fn tx_row(tx: &Transaction) -> TxRow {
+    TxRow {
+        id: tx.id().to_string(),
+        mint: tx.is_mint(),
+        recipient_address: tx.recipient().as_hex().to_owned(),
+        sender_address: tx.sender().as_str().to_owned(),
+        value: tx.amount().to_string(),
+    }
 }
 
 /// A block as the dashboards show it: header fields and its first rows.
-pub fn block_json(block: &Block, connected: Option<(Origin, u64)>) -> Value {
+pub fn block_event(block: &Block, connected: Option<(Origin, u64)>) -> BlockEvent {
     let transactions = block.transactions();
-    json!({
-        "block_number": block.number(),
-        "hash": block.hash().to_string(),
-        "timestamp": block.timestamp(),
-        "difficulty": block.difficulty().bits(),
-        "transactions": transactions.len(),
-        "payments": transactions.iter().filter(|tx| !tx.is_mint()).count(),
-        "rows": transactions.iter().take(BLOCK_ROWS).map(tx_json).collect::<Vec<_>>(),
-        "origin": connected.map(|(origin, _)| origin),
-        "committed_at_ms": connected.map(|(_, at)| at),
-    })
+    BlockEvent {
+        block_number: block.number(),
+        committed_at_ms: connected.map(|(_, at)| at),
+        difficulty: block.difficulty().bits(),
+        hash: block.hash().to_string(),
+        origin: connected.map(|(origin, _)| match origin {
+            Origin::Mined => BlockOrigin::Mined,
+            Origin::Peer => BlockOrigin::Peer,
+            Origin::Sync => BlockOrigin::Sync,
+        }),
+        payments: transactions.iter().filter(|tx| !tx.is_mint()).count(),
+        rows: transactions.iter().take(BLOCK_ROWS).map(tx_row).collect(),
+        timestamp: block.timestamp(),
+        transactions: transactions.len(),
+    }
 }
 
 /// The newest `count` blocks, oldest first.
-pub fn recent_blocks(app: &AppState, count: usize) -> Value {
+pub fn recent_blocks(app: &AppState, count: usize) -> ChainEvent {
     let state = app.node.read();
     let from = state.blocks.len().saturating_sub(count) as u64;
-    let blocks: Vec<Value> = match state.blocks.range(from, u64::MAX) {
+    let blocks = match state.blocks.range(from, u64::MAX) {
         Ok(blocks) => blocks
             .iter()
-            .map(|stored| block_json(&stored.block, None))
+            .map(|stored| block_event(&stored.block, None))
             .collect(),
         Err(error) => {
             tracing::error!(%error, "recent blocks not readable");
             Vec::new()
         }
     };
-    json!({ "blocks": blocks })
+    ChainEvent { blocks }
 }
 
-fn pending_json(app: &AppState) -> Value {
+fn pending_event(app: &AppState) -> PendingEvent {
     let state = app.node.read();
-    json!({
-        "count": state.pool.len(),
-        "transactions": state.pool.iter().take(PENDING_ROWS).map(tx_json).collect::<Vec<_>>(),
-    })
+    PendingEvent {
+        count: state.pool.len(),
+        transactions: state.pool.iter().take(PENDING_ROWS).map(tx_row).collect(),
+    }
 }

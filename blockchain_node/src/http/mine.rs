@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::header::CONTENT_TYPE;
+use blockchain_api::{ErrorBody, MineRequest, Mined, Reward, SortedKeys};
 use blockchain_core::Address;
-use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
@@ -16,27 +16,43 @@ use super::fields::Fields;
 /// block's reward to that address instead of the node's, as Bitcoin Core's regtest
 /// `generatetoaddress` does: how a newcomer gets coins from the pages alone. A malformed
 /// address is refused before anything is mined.
-pub async fn mine(
-    State(app): State<AppState>,
-    request: Request,
-) -> Result<Json<serde_json::Value>, ApiError> {
+#[utoipa::path(method(get, post), path = "/mine", tag = "mining",
+    params(MineRequest),
+    request_body(content(
+        (Option<MineRequest> = "application/x-www-form-urlencoded"),
+        (Option<MineRequest> = "multipart/form-data"),
+        (Option<MineRequest> = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "The block forged, durable", body = Mined),
+        (status = 400, description = "A malformed reward address or body", body = ErrorBody),
+        (status = 415, description = "A body neither a form nor JSON", body = ErrorBody),
+        (status = 422, description = "The block broke a rule (a bug)", body = ErrorBody),
+        (status = 500, description = "The disk failed", body = ErrorBody),
+    ))]
+pub async fn mine(State(app): State<AppState>, request: Request) -> Result<Json<Mined>, ApiError> {
     let reward_to = reward_address(&app, request).await?;
     let block = app.node.mine(reward_to).await?;
-    let reward = block
-        .transactions()
-        .last()
-        .map(|tx| json!({ "address": tx.recipient().as_hex(), "value": tx.amount() }));
-    Ok(Json(json!({
-        "message": "New Block Forged",
-        "block_number": block.number(),
-        "transactions": block.transactions(),
-        "nonce": block.nonce(),
-        "previous_hash": block.previous_hash().to_string(),
-        "hash": block.hash().to_string(),
-        "difficulty": block.difficulty(),
-        "timestamp": block.timestamp(),
-        "reward": reward,
-    })))
+    let reward = block.transactions().last().map(|tx| Reward {
+        address: tx.recipient().as_hex().to_owned(),
+        value: tx.amount(),
+    });
+    Ok(Json(Mined {
+        block_number: block.number(),
+        difficulty: block.difficulty().bits(),
+        hash: block.hash(),
+        message: "New Block Forged".to_owned(),
+        nonce: block.nonce(),
+        previous_hash: block.previous_hash(),
+        reward,
+        timestamp: block.timestamp(),
+        transactions: block
+            .transactions()
+            .iter()
+            .cloned()
+            .map(SortedKeys)
+            .collect(),
+    }))
 }
 
 async fn reward_address(app: &AppState, request: Request) -> Result<Option<Address>, ApiError> {

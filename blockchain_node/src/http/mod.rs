@@ -9,6 +9,7 @@ mod fields;
 mod front_door;
 mod mine;
 mod nodes;
+mod openapi;
 mod pages;
 mod settings;
 mod transactions;
@@ -19,10 +20,13 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderName, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use rust_embed::RustEmbed;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 pub use error::ApiError;
 
@@ -103,39 +107,52 @@ pub fn block_number(given: &str) -> Result<u64, ApiError> {
 struct Assets;
 
 /// Builds the application: the original API, our additions, pages and assets. A request
-/// body must arrive within `body_time` of its head (`--client-timeout`).
+/// body must arrive within `body_time` of its head (`--client-timeout`). The API's routes
+/// and their OpenAPI document (`GET /openapi.json`) are built together, see `openapi`.
 pub fn router(state: AppState, body_time: Duration) -> Router {
+    let (app, document) = routes(&state, body_time);
+    let document = bytes::Bytes::from(document.to_json().expect("the API document serializes"));
+    let front_door = front_door::FrontDoorLayer::new(Arc::clone(&state.guard));
+    app.route(
+        "/openapi.json",
+        get(move || std::future::ready(openapi::document_response(&document))),
+    )
+    .fallback(not_found)
+    .method_not_allowed_fallback(method_not_allowed)
+    .with_state(state)
+    .layer(cors())
+    .layer(front_door)
+}
+
+/// The routes, and the document of those that make the API.
+fn routes(state: &AppState, body_time: Duration) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     // The operator's routes (they mine, change peers or settings) refuse other sites' pages.
-    let operator = GuardLayer::cross_site(Arc::clone(&state.guard));
-    let api = Router::new()
-        .route("/transactions/new", post(transactions::submit))
-        .route("/transactions/get", get(transactions::pending))
-        .route("/transactions/{id}", get(transactions::lookup))
-        .route("/chain", get(chain::chain))
-        .route("/blocks/{number}", get(chain::block))
-        .route("/balance", get(chain::balance))
-        .route("/history", get(chain::history))
-        .route("/status", get(chain::status))
-        .route("/stats/blocks", get(chain::recent))
-        .route(
-            "/settings",
-            get(settings::get).merge(post(settings::update).route_layer(operator.clone())),
-        )
-        .route(
-            "/nodes/register",
-            post(nodes::register).route_layer(operator.clone()),
-        )
-        .route(
-            "/nodes/remove",
-            post(nodes::remove).route_layer(operator.clone()),
-        )
-        .route("/nodes/get", get(nodes::list))
-        .route(
-            "/nodes/resolve",
-            get(nodes::resolve)
-                .post(nodes::resolve)
-                .route_layer(operator.clone()),
-        )
+    let guard = Arc::clone(&state.guard);
+    let operator = |routes: UtoipaMethodRouter<AppState>| -> UtoipaMethodRouter<AppState> {
+        let (schemas, paths, method_router) = routes;
+        let layer = GuardLayer::cross_site(Arc::clone(&guard));
+        (schemas, paths, method_router.route_layer(layer))
+    };
+    let body_limit = |limit| BodyLimitLayer::new(limit, body_time, REFUSALS);
+    let mut api = OpenApiRouter::new()
+        .routes(routes!(transactions::submit))
+        .routes(routes!(transactions::pending))
+        .routes(routes!(transactions::lookup))
+        .routes(routes!(chain::chain))
+        .routes(routes!(chain::block))
+        .routes(routes!(chain::balance))
+        .routes(routes!(chain::history))
+        .routes(routes!(chain::status))
+        .routes(routes!(chain::recent))
+        .routes(routes!(settings::get))
+        .routes(operator(routes!(settings::update)))
+        .routes(operator(routes!(nodes::register)))
+        .routes(operator(routes!(nodes::remove)))
+        .routes(routes!(nodes::list))
+        .routes(operator(routes!(nodes::resolve)));
+    openapi::refusing(&mut api.get_openapi_mut().paths, openapi::BODY_LIMITS);
+    openapi::refusing(&mut api.get_openapi_mut().paths, openapi::TIMEOUT);
+    let api = api
         .route("/", get(pages::mine))
         .route("/configure", get(pages::configure))
         .route("/explorer/block/{number}", get(pages::block))
@@ -143,36 +160,34 @@ pub fn router(state: AppState, body_time: Duration) -> Router {
         .route("/explorer/address/{address}", get(pages::address))
         .route("/static/{*path}", get(asset))
         .route("/favicon.ico", get(favicon))
-        .layer(BodyLimitLayer::new(BODY_LIMIT, body_time, REFUSALS))
+        .layer(body_limit(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             handler_time(body_time),
         ));
     // Mining may take long at a high difficulty, and the event stream lasts as long as
     // its page: no request timeout there.
-    let mining = Router::new()
-        .route(
-            "/mine",
-            get(mine::mine).post(mine::mine).route_layer(operator),
-        )
-        .route("/events", get(events::events))
-        .layer(BodyLimitLayer::new(BODY_LIMIT, body_time, REFUSALS));
-    let batch = Router::new()
-        .route("/transactions/batch", post(transactions::submit_batch))
-        .layer(BodyLimitLayer::new(BATCH_BODY_LIMIT, body_time, REFUSALS));
-    let blocks = Router::new()
-        .route("/blocks", post(chain::announce))
-        .layer(BodyLimitLayer::new(BLOCK_BODY_LIMIT, body_time, REFUSALS));
+    let mut mining = OpenApiRouter::new()
+        .routes(operator(routes!(mine::mine)))
+        .routes(routes!(events::events));
+    openapi::refusing(&mut mining.get_openapi_mut().paths, openapi::BODY_LIMITS);
+    let mining = mining.layer(body_limit(BODY_LIMIT));
+    let mut batch = OpenApiRouter::new().routes(routes!(transactions::submit_batch));
+    openapi::refusing(&mut batch.get_openapi_mut().paths, openapi::BODY_LIMITS);
+    let batch = batch.layer(body_limit(BATCH_BODY_LIMIT));
+    let mut blocks = OpenApiRouter::new().routes(routes!(chain::announce));
+    openapi::refusing(&mut blocks.get_openapi_mut().paths, openapi::BODY_LIMITS);
+    let blocks = blocks.layer(body_limit(BLOCK_BODY_LIMIT));
 
-    let front_door = front_door::FrontDoorLayer::new(Arc::clone(&state.guard));
-    api.merge(mining)
+    let (router, mut document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(api)
+        .merge(mining)
         .merge(batch)
         .merge(blocks)
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
-        .layer(cors())
-        .layer(front_door)
+        .split_for_parts();
+    openapi::refusing(&mut document.paths, openapi::EVERY_ROUTE);
+    openapi::distinct_operation_ids(&mut document.paths);
+    (router, document)
 }
 
 /// The node's words for a body too large or too late.
@@ -248,9 +263,10 @@ async fn not_found(method: Method, uri: Uri, headers: axum::http::HeaderMap) -> 
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> Response {
-    let body = axum::Json(serde_json::json!({
-        "message": "Method not allowed",
-        "error": format!("{method} is not allowed on {}", uri.path()),
-    }));
+    let body = axum::Json(blockchain_api::ErrorBody {
+        error: format!("{method} is not allowed on {}", uri.path()),
+        field: None,
+        message: "Method not allowed".to_owned(),
+    });
     (StatusCode::METHOD_NOT_ALLOWED, body).into_response()
 }

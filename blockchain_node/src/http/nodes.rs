@@ -4,7 +4,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use blockchain_api::{
+    ErrorBody, PeerHealth, PeerOutcome, Peers, PeersChanged, RegisterForm, RegisterRequest,
+    RemoveRequest, Resolved,
+};
 
 use super::AppState;
 use super::error::ApiError;
@@ -13,6 +16,18 @@ use crate::network::RegisterError;
 
 /// `POST /nodes/register`: form field `nodes`, comma-separated (or JSON `{"nodes": [...]}`).
 /// A list with any bad entry registers nothing.
+#[utoipa::path(post, path = "/nodes/register", tag = "peers",
+    request_body(content(
+        (RegisterForm = "application/x-www-form-urlencoded"),
+        (RegisterForm = "multipart/form-data"),
+        (RegisterRequest = "application/json"),
+    )),
+    responses(
+        (status = 201, description = "Registered", body = PeersChanged),
+        (status = 400, description = "Missing or a bad URL", body = ErrorBody),
+        (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
+        (status = 500, description = "The disk failed", body = ErrorBody),
+    ))]
 pub async fn register(State(app): State<AppState>, fields: Fields) -> Result<Response, ApiError> {
     let list = fields.require("nodes")?;
     if list.trim().is_empty() {
@@ -27,16 +42,56 @@ pub async fn register(State(app): State<AppState>, fields: Fields) -> Result<Res
         }
         other => ApiError::BadRequest(other.to_string()),
     })?;
-    let body = json!({ "message": "New nodes have been added", "total_nodes": peers });
+    let body = PeersChanged {
+        message: "New nodes have been added".to_owned(),
+        total_nodes: peers,
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// `GET /nodes/get`: the original's `nodes` (URLs), and each peer's health.
-pub async fn list(State(app): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({ "nodes": app.network.peers(), "peers": app.network.peer_health() }))
+#[utoipa::path(get, path = "/nodes/get", tag = "peers",
+    responses((status = 200, description = "The peers", body = Peers)))]
+pub async fn list(State(app): State<AppState>) -> Json<Peers> {
+    Json(Peers {
+        nodes: app.network.peers(),
+        peers: peer_health(&app),
+    })
+}
+
+/// Each peer's health, in the contract's shape.
+pub fn peer_health(app: &AppState) -> Vec<PeerHealth> {
+    app.network
+        .peer_health()
+        .into_iter()
+        .map(|peer| PeerHealth {
+            failures: peer.failures,
+            height: peer.height,
+            last_contact: peer.last_contact,
+            last_error: peer.last_error,
+            last_sync: peer.last_sync,
+            reachable: peer.reachable,
+            retry_in_s: peer.retry_in_s,
+            rtt_ms: peer.rtt_ms,
+            url: peer.url,
+        })
+        .collect()
 }
 
 /// `POST /nodes/remove`: form or JSON field `node`, a registered peer's URL.
+#[utoipa::path(post, path = "/nodes/remove", tag = "peers",
+    request_body(content(
+        (RemoveRequest = "application/x-www-form-urlencoded"),
+        (RemoveRequest = "multipart/form-data"),
+        (RemoveRequest = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Removed", body = PeersChanged),
+        (status = 400, description = "Missing or not a URL", body = ErrorBody),
+        (status = 404, description = "Not a peer", body = ErrorBody),
+        (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
+        (status = 500, description = "The disk failed", body = ErrorBody),
+    ))]
 pub async fn remove(State(app): State<AppState>, fields: Fields) -> Result<Response, ApiError> {
     let node = fields.require("node")?;
     let removed = app.network.remove(node).await.map_err(|e| match e {
@@ -52,19 +107,36 @@ pub async fn remove(State(app): State<AppState>, fields: Fields) -> Result<Respo
             node.trim()
         )));
     }
-    let body = json!({ "message": "Node removed", "total_nodes": app.network.peers() });
+    let body = PeersChanged {
+        message: "Node removed".to_owned(),
+        total_nodes: app.network.peers(),
+    };
     Ok((StatusCode::OK, Json(body)).into_response())
 }
 
-/// `GET /nodes/resolve`: consensus with every peer now, within a bounded time.
-pub async fn resolve(State(app): State<AppState>) -> Json<serde_json::Value> {
+/// `GET|POST /nodes/resolve`: consensus with every peer now, within a bounded time.
+#[utoipa::path(method(get, post), path = "/nodes/resolve", tag = "peers",
+    responses((status = 200, description = "The round's outcome", body = Resolved)))]
+pub async fn resolve(State(app): State<AppState>) -> Json<Resolved> {
     let outcomes = app.network.resolve().await;
     let replaced = outcomes.iter().any(|o| o.adopted);
     let state = app.node.read();
-    Json(json!({
-        "message": if replaced { "Our chain was replaced" } else { "Our chain is authoritative" },
-        "length": state.blocks.len(),
-        "tip_hash": state.ledger.tip().hash.to_string(),
-        "peers": outcomes,
-    }))
+    Json(Resolved {
+        length: state.blocks.len() as u64,
+        message: if replaced {
+            "Our chain was replaced"
+        } else {
+            "Our chain is authoritative"
+        }
+        .to_owned(),
+        peers: outcomes
+            .into_iter()
+            .map(|o| PeerOutcome {
+                adopted: o.adopted,
+                outcome: o.outcome,
+                peer: o.peer,
+            })
+            .collect(),
+        tip_hash: state.ledger.tip().hash,
+    })
 }

@@ -1,16 +1,17 @@
 //! `/transactions/*`: submit, list the pool, look one up.
 
 use std::convert::Infallible;
-use std::fmt;
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use blockchain_api::{
+    Accepted, BatchAccepted, BatchAnswer, BatchItem, BatchRefused, ErrorBody, Pool, SortedKeys,
+    TransactionForm, TransactionRequest, TransactionStatus, TxState, WillBeAdded,
+};
 use blockchain_core::{Sender, THE_BLOCKCHAIN, Transaction, TxId, TxParseError};
-use serde::Serialize;
-use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
@@ -29,30 +30,22 @@ impl<S: Send + Sync> FromRequestParts<S> for RelayedBy {
     }
 }
 
-/// The answer to an accepted transaction. Fields in the order `json!` printed them.
-#[derive(Serialize)]
-struct Accepted {
-    block_number: u64,
-    message: WillBeAdded,
-    transaction_id: TxId,
-}
-
-/// "Transaction will be added to Block N", written straight into the answer.
-struct WillBeAdded(u64);
-
-impl fmt::Display for WillBeAdded {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Transaction will be added to Block {}", self.0)
-    }
-}
-
-impl Serialize for WillBeAdded {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
 /// `POST /transactions/new`: the original's form fields (`amount`, not `value`), or JSON.
+#[utoipa::path(post, path = "/transactions/new", tag = "transactions",
+    request_body(content(
+        (TransactionForm = "application/x-www-form-urlencoded"),
+        (TransactionForm = "multipart/form-data"),
+        (TransactionRequest = "application/json"),
+    )),
+    responses(
+        (status = 201, description = "In the pool, durable", body = Accepted),
+        (status = 400, description = "A field is missing or malformed", body = ErrorBody),
+        (status = 406, description = "The transaction breaks a rule", body = ErrorBody),
+        (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
+        (status = 429, description = "The sender holds its whole share of the pool", body = ErrorBody),
+        (status = 500, description = "The disk failed", body = ErrorBody),
+        (status = 503, description = "The pool is full (Retry-After)", body = ErrorBody),
+    ))]
 pub async fn submit(
     State(app): State<AppState>,
     RelayedBy(peer): RelayedBy,
@@ -80,6 +73,12 @@ pub const MAX_BATCH: usize = 1000;
 /// takes it in JSON), for scripts and load tools. Each is judged exactly as a single
 /// submission, in order; all accepted ones are durable before the answer, which has one
 /// result per item, in order, with the status a single submission would have had.
+#[utoipa::path(post, path = "/transactions/batch", tag = "transactions",
+    request_body(content = Vec<TransactionRequest>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "One result per item", body = BatchAnswer),
+        (status = 400, description = "Not a JSON array of 1 to 1000 items", body = ErrorBody),
+    ))]
 pub async fn submit_batch(
     State(app): State<AppState>,
     body: axum::body::Bytes,
@@ -97,7 +96,7 @@ pub async fn submit_batch(
             items.len()
         )));
     }
-    let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
+    let mut results: Vec<Option<BatchItem>> = Vec::with_capacity(items.len());
     let mut valid = Vec::with_capacity(items.len());
     let mut positions = Vec::with_capacity(items.len());
     for (position, item) in items.into_iter().enumerate() {
@@ -107,7 +106,7 @@ pub async fn submit_batch(
                 positions.push(position);
                 results.push(None);
             }
-            Err(error) => results.push(Some(ItemResult::Refused(item_error(error)))),
+            Err(error) => results.push(Some(item_error(error))),
         }
     }
     let ids: Vec<TxId> = valid.iter().map(Transaction::id).collect();
@@ -117,17 +116,17 @@ pub async fn submit_batch(
         results[position] = Some(match outcome {
             Ok(block) => {
                 accepted += 1;
-                ItemResult::Accepted {
+                BatchItem::Accepted(BatchAccepted {
                     block_number: block,
                     message: WillBeAdded(block),
                     status: 201,
                     transaction_id,
-                }
+                })
             }
-            Err(error) => ItemResult::Refused(item_error(error.into())),
+            Err(error) => item_error(error.into()),
         });
     }
-    let results: Vec<ItemResult> = results.into_iter().flatten().collect();
+    let results: Vec<BatchItem> = results.into_iter().flatten().collect();
     Ok(Json(BatchAnswer {
         accepted,
         refused: results.len() - accepted,
@@ -135,31 +134,21 @@ pub async fn submit_batch(
     }))
 }
 
-/// The answer to a batch. Fields in the order `json!` printed them.
-#[derive(Serialize)]
-pub struct BatchAnswer {
-    accepted: usize,
-    refused: usize,
-    results: Vec<ItemResult>,
-}
-
-/// One item's result: what a single submission would have answered, with its status.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum ItemResult {
-    Accepted {
-        block_number: u64,
-        message: WillBeAdded,
-        status: u16,
-        transaction_id: TxId,
-    },
-    Refused(serde_json::Value),
-}
-
-fn item_error(error: ApiError) -> serde_json::Value {
-    let (status, mut body) = error.parts();
-    body["status"] = json!(status.as_u16());
-    body
+fn item_error(error: ApiError) -> BatchItem {
+    let (
+        status,
+        ErrorBody {
+            error,
+            field,
+            message,
+        },
+    ) = error.parts();
+    BatchItem::Refused(BatchRefused {
+        error,
+        field,
+        message,
+        status: status.as_u16(),
+    })
 }
 
 fn parse_transaction(app: &AppState, fields: &Fields) -> Result<Transaction, ApiError> {
@@ -188,24 +177,45 @@ fn parse_transaction(app: &AppState, fields: &Fields) -> Result<Transaction, Api
 }
 
 /// `GET /transactions/get`: the pending pool, oldest first.
-pub async fn pending(State(app): State<AppState>) -> Json<serde_json::Value> {
-    let transactions: Vec<Transaction> = app.node.read().pool.iter().cloned().collect();
-    Json(json!({ "transactions": transactions }))
+#[utoipa::path(get, path = "/transactions/get", tag = "transactions",
+    responses((status = 200, description = "The pool", body = Pool)))]
+pub async fn pending(State(app): State<AppState>) -> Json<Pool> {
+    let transactions = app
+        .node
+        .read()
+        .pool
+        .iter()
+        .cloned()
+        .map(SortedKeys)
+        .collect();
+    Json(Pool { transactions })
 }
 
 /// `GET /transactions/{id}`: pending, confirmed (with its block) or 404.
+#[utoipa::path(get, path = "/transactions/{id}", tag = "transactions",
+    params(("id" = String, Path, description = "A transaction id: 64 hex digits")),
+    responses(
+        (status = 200, description = "Pending or confirmed", body = TransactionStatus),
+        (status = 400, description = "Not 64 hex digits", body = ErrorBody),
+        (status = 404, description = "Not on this node", body = ErrorBody),
+    ))]
 pub async fn lookup(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<TransactionStatus>, ApiError> {
     let id: TxId = id
         .parse()
         .map_err(|_| ApiError::BadRequest("a transaction id is 64 hex digits".into()))?;
     match app.node.locate(&id) {
-        Some((tx, None)) => Ok(Json(json!({ "status": "pending", "transaction": tx }))),
-        Some((tx, Some(block))) => Ok(Json(
-            json!({ "status": "confirmed", "block_number": block, "transaction": tx }),
-        )),
+        Some((tx, block)) => Ok(Json(TransactionStatus {
+            block_number: block,
+            status: if block.is_some() {
+                TxState::Confirmed
+            } else {
+                TxState::Pending
+            },
+            transaction: SortedKeys(tx),
+        })),
         None => Err(ApiError::NotFound(format!(
             "no transaction {id} on this node"
         ))),

@@ -21,16 +21,27 @@
 //! Why redb: pure Rust (no C toolchain, ~20 s to build against ~66 s for bundled SQLite),
 //! crash-safe copy-on-write B-trees with a simple typed API, and durable commits at
 //! about 0.13 ms each here.
+//!
+//! `error` holds [`StorageError`]; `writer` the writer thread and how a group of writes
+//! lands in redb and the journal.
+
+mod error;
+mod writer;
+
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use crate::journal::{Change, Journal};
+use crate::journal::Journal;
 use bytes::Bytes;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
-use thiserror::Error;
 use tokio::sync::oneshot;
+
+pub use error::StorageError;
+use writer::{begin_write, commit_group, journal_error, lock, move_legacy_pool, write_loop};
 
 /// Block bodies (their JSON) by number and hash: `number (8, big-endian) ‖ hash (32)`. The
 /// hash in the key lets a reorg write the new branch while readers still find the bodies
@@ -65,48 +76,8 @@ const CACHE_BYTES: usize = 64 << 20;
 /// Most batches folded into one commit.
 const MAX_BATCHES_PER_COMMIT: usize = 4096;
 
-/// A storage failure. The node treats it as fatal for the request at hand and reports it
-/// without detail to clients.
-#[derive(Debug, Clone, Error)]
-#[error("storage: {0}")]
-pub struct StorageError(String);
-
-impl StorageError {
-    /// A block of the main chain whose body is not stored.
-    pub fn missing(number: u64) -> Self {
-        StorageError(format!("block {number}'s body is missing"))
-    }
-
-    /// A reading task that did not finish (it panicked).
-    pub fn reader_failed(reason: &str) -> Self {
-        StorageError(format!("reading stored blocks failed: {reason}"))
-    }
-
-    /// A stored block that does not parse.
-    pub fn corrupt(number: u64, reason: &str) -> Self {
-        StorageError(format!("stored block {number} is unreadable: {reason}"))
-    }
-}
-
-macro_rules! from_redb {
-    ($($error:ty),*) => {$(
-        impl From<$error> for StorageError {
-            fn from(e: $error) -> Self {
-                StorageError(e.to_string())
-            }
-        }
-    )*};
-}
-from_redb!(
-    redb::DatabaseError,
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);
-
 /// A body's key: number, then hash.
-pub fn body_key(number: u64, hash: &[u8; 32]) -> [u8; 40] {
+fn body_key(number: u64, hash: &[u8; 32]) -> [u8; 40] {
     let mut key = [0u8; 40];
     key[..8].copy_from_slice(&number.to_be_bytes());
     key[8..].copy_from_slice(hash);
@@ -290,8 +261,10 @@ impl Storage {
     /// # Errors
     /// When the directory or database cannot be opened.
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StorageError(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| StorageError::CreateDir {
+            path: dir.to_owned(),
+            source: Arc::new(e),
+        })?;
         let path = dir.join("chain.redb");
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
@@ -310,8 +283,7 @@ impl Storage {
             txn.open_table(META)?;
             txn.commit()?;
         }
-        let journal = Journal::open(dir)
-            .map_err(|e| StorageError(format!("cannot open the pool journal: {e}")))?;
+        let journal = Journal::open(dir).map_err(|e| StorageError::OpenJournal(Arc::new(e)))?;
         let journal = Arc::new(Mutex::new(journal));
         move_legacy_pool(&db, &journal)?;
         let (writer, batches) = mpsc::channel();
@@ -319,7 +291,7 @@ impl Storage {
         let thread = std::thread::Builder::new()
             .name("storage-writer".into())
             .spawn(move || write_loop(&thread_db, &thread_journal, &batches))
-            .map_err(|e| StorageError(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|e| StorageError::StartWriter(Arc::new(e)))?;
         Ok(Storage {
             inner: Arc::new(Inner {
                 db,
@@ -341,7 +313,7 @@ impl Storage {
     }
 
     fn stopped() -> StorageError {
-        StorageError("writer thread stopped".into())
+        StorageError::WriterStopped
     }
 
     /// Hands `writes` to the writer thread; the answer comes when they are on disk.
@@ -522,375 +494,5 @@ impl Storage {
         let txn = self.inner.db.begin_read()?;
         let table = txn.open_table(META)?;
         Ok(table.get(key)?.map(|v| v.value().to_vec()))
-    }
-}
-
-fn write_loop(db: &Database, journal: &Mutex<Journal>, batches: &mpsc::Receiver<Batch>) {
-    while let Ok(first) = batches.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_BATCHES_PER_COMMIT {
-            match batches.try_recv() {
-                Ok(batch) => group.push(batch),
-                Err(_) => break,
-            }
-        }
-        let mut writes = Vec::new();
-        let mut answers = Vec::with_capacity(group.len());
-        for batch in group {
-            writes.extend(batch.writes);
-            answers.push(batch.done);
-        }
-        let started = std::time::Instant::now();
-        let batches = answers.len();
-        let result = commit_group(db, journal, writes);
-        if let Err(error) = &result {
-            tracing::error!(%error, "commit failed");
-        }
-        tracing::debug!(
-            batches,
-            elapsed_us = started.elapsed().as_micros() as u64,
-            "group commit"
-        );
-        for answer in answers {
-            let _ = answer.send(result.clone());
-        }
-    }
-}
-
-/// Makes `writes` durable: the pool's new entries, then the chain's changes, then the
-/// pool's removals (see the module's doc for why in this order).
-fn commit_group(
-    db: &Database,
-    journal: &Mutex<Journal>,
-    writes: Vec<Write>,
-) -> Result<(), StorageError> {
-    let mut puts = Vec::new();
-    let mut removals = Vec::new();
-    let mut chain = Vec::new();
-    for write in writes {
-        match write {
-            Write::PutPoolTx { seq, json } => puts.push((seq, json)),
-            Write::RemovePoolTx { seq } => removals.push(seq),
-            other => chain.push(other),
-        }
-    }
-    let mut journal = lock(journal)?;
-    if !puts.is_empty() {
-        put_durably(&mut journal, &puts)?;
-    }
-    if !chain.is_empty() {
-        let txn = begin_write(db)?;
-        apply(&txn, chain)?;
-        txn.commit()?;
-    }
-    if !removals.is_empty() {
-        // Not synced here: a removal lost in a crash is redone at start-up, where the
-        // chain shows the transaction confirmed. The next group's sync covers it.
-        journal
-            .append(removals.into_iter().map(|seq| Change::Remove { seq }))
-            .map_err(journal_error)?;
-    }
-    // Starts a compaction when one is due, or puts a finished one in place; the copying
-    // itself happens on another thread.
-    if let Err(error) = journal.compact_if_due() {
-        tracing::warn!(%error, "pool journal not compacted; it keeps growing until this works");
-    }
-    Ok(())
-}
-
-/// A write transaction that saves redb's allocator state with its commit ("quick
-/// repair"), so that opening the database after a crash does not walk the whole file
-/// to rebuild it: 12 s at a million payments. It costs a second fsync and a few pages a
-/// commit, which since the pool has its journal means a block's commit, not a
-/// submission's.
-fn begin_write(db: &Database) -> Result<redb::WriteTransaction, StorageError> {
-    let mut txn = db.begin_write()?;
-    txn.set_quick_repair(true);
-    Ok(txn)
-}
-
-/// Appends pool entries (sequence number and JSON) to the journal and syncs it.
-fn put_durably(journal: &mut Journal, entries: &[(u64, Vec<u8>)]) -> Result<(), StorageError> {
-    journal
-        .append(
-            entries
-                .iter()
-                .map(|(seq, json)| Change::Put { seq: *seq, json }),
-        )
-        .and_then(|()| journal.sync())
-        .map_err(journal_error)
-}
-
-fn lock(journal: &Mutex<Journal>) -> Result<std::sync::MutexGuard<'_, Journal>, StorageError> {
-    journal
-        .lock()
-        .map_err(|_| StorageError("the pool journal's lock was poisoned".into()))
-}
-
-fn journal_error(error: std::io::Error) -> StorageError {
-    StorageError(format!("pool journal: {error}"))
-}
-
-/// Moves a pool kept in redb (before the journal) into the journal, once.
-fn move_legacy_pool(db: &Database, journal: &Mutex<Journal>) -> Result<(), StorageError> {
-    let pool: Vec<(u64, Vec<u8>)> = {
-        let txn = db.begin_read()?;
-        let table = txn.open_table(LEGACY_POOL)?;
-        table
-            .iter()?
-            .map(|row| {
-                let (seq, json) = row?;
-                Ok((seq.value(), json.value().to_vec()))
-            })
-            .collect::<Result<_, StorageError>>()?
-    };
-    if pool.is_empty() {
-        return Ok(());
-    }
-    put_durably(&mut *lock(journal)?, &pool)?;
-    // A crash before this commit moves them again next time: the same entries, the same
-    // sequence numbers.
-    let txn = begin_write(db)?;
-    txn.open_table(LEGACY_POOL)?.retain(|_, _| false)?;
-    txn.commit()?;
-    tracing::info!(transactions = pool.len(), "pool moved to its journal");
-    Ok(())
-}
-
-fn apply(txn: &redb::WriteTransaction, writes: Vec<Write>) -> Result<(), StorageError> {
-    if writes.iter().any(|w| matches!(w, Write::DropLegacyBlocks)) {
-        txn.delete_table(LEGACY_BLOCKS)?;
-    }
-    let mut bodies = txn.open_table(BODIES)?;
-    let mut headers = txn.open_table(HEADERS)?;
-    let mut balances = txn.open_table(BALANCES)?;
-    let mut block_ids = txn.open_table(BLOCK_IDS)?;
-    let mut history = txn.open_table(HISTORY)?;
-    let mut counts = txn.open_table(HISTORY_COUNTS)?;
-    let mut peers = txn.open_table(PEERS)?;
-    let mut meta = txn.open_table(META)?;
-    // Index counts change once per address per commit, not once per entry.
-    let mut counted: std::collections::HashMap<[u8; HISTORY_PREFIX], i64> =
-        std::collections::HashMap::new();
-    let mut count = |key: &[u8], delta: i64| {
-        let prefix: [u8; HISTORY_PREFIX] = key[..HISTORY_PREFIX]
-            .try_into()
-            .expect("history keys start with the address key");
-        *counted.entry(prefix).or_default() += delta;
-    };
-    for write in writes {
-        match write {
-            Write::PutBody { number, hash, json } => {
-                bodies.insert(&body_key(number, &hash)[..], &*json)?;
-            }
-            Write::RemoveBody { number, hash } => {
-                bodies.remove(&body_key(number, &hash)[..])?;
-            }
-            Write::PutHeader { number, record } => {
-                headers.insert(number, record.as_slice())?;
-            }
-            Write::TruncateHeaders { from } => {
-                headers.retain_in(from.., |_, _| false)?;
-            }
-            Write::SetBalance { address, units } => {
-                if units == 0 {
-                    balances.remove(&*address)?;
-                } else {
-                    balances.insert(&*address, units)?;
-                }
-            }
-            Write::PutBlockIds { block, ids } => {
-                block_ids.insert(block, ids.as_slice())?;
-            }
-            Write::TruncateBlockIds { from } => {
-                block_ids.retain_in(from.., |_, _| false)?;
-            }
-            Write::PutHistory { key, value } => {
-                if let Some(old) = history.insert(key.as_slice(), value.as_slice())? {
-                    count(&key, -history_items(old.value()));
-                }
-                count(&key, history_items(&value));
-            }
-            Write::RemoveHistory { key } => {
-                if let Some(old) = history.remove(key.as_slice())? {
-                    count(&key, -history_items(old.value()));
-                }
-            }
-            Write::PutPoolTx { .. } | Write::RemovePoolTx { .. } => {
-                unreachable!("pool writes go to the journal")
-            }
-            Write::PutPeer(url) => {
-                peers.insert(url.as_str(), ())?;
-            }
-            Write::RemovePeer(url) => {
-                peers.remove(url.as_str())?;
-            }
-            Write::PutMeta { key, value } => {
-                meta.insert(key, value.as_slice())?;
-            }
-            Write::DropLegacyBlocks => {}
-        }
-    }
-    for (prefix, delta) in counted {
-        let now = counts.get(&prefix[..])?.map_or(0, |v| v.value());
-        match now.saturating_add_signed(delta) {
-            0 => counts.remove(&prefix[..])?,
-            next => counts.insert(&prefix[..], next)?,
-        };
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn writes_survive_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let prefix = [7u8; HISTORY_PREFIX];
-        let entry = |block: u8| {
-            let mut key = prefix.to_vec();
-            key.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, block]);
-            key
-        };
-        let row = |tag: u8, items: usize| {
-            let mut value = vec![tag; HISTORY_HEADER];
-            value.extend(std::iter::repeat_n(7u8, HISTORY_ITEM * items));
-            value
-        };
-        {
-            let storage = Storage::open(dir.path()).unwrap();
-            let a = storage.commit(vec![Write::PutBody {
-                number: 0,
-                hash: [0; 32],
-                json: "g".into(),
-            }]);
-            let b = storage.commit(vec![
-                Write::PutBody {
-                    number: 1,
-                    hash: [1; 32],
-                    json: "b1".into(),
-                },
-                Write::PutHeader {
-                    number: 1,
-                    record: b"h1".to_vec(),
-                },
-                Write::PutHistory {
-                    key: entry(1),
-                    value: row(1, 2),
-                },
-                Write::PutPoolTx {
-                    seq: 7,
-                    json: b"tx".to_vec(),
-                },
-                Write::PutPeer("http://127.0.0.1:1".into()),
-            ]);
-            let (a, b) = tokio::join!(a, b);
-            a.unwrap();
-            b.unwrap();
-            storage
-                .commit(vec![
-                    Write::PutHeader {
-                        number: 2,
-                        record: b"h2".to_vec(),
-                    },
-                    Write::PutHistory {
-                        key: entry(2),
-                        value: row(2, 1),
-                    },
-                    Write::TruncateHeaders { from: 1 },
-                    Write::RemoveHistory { key: entry(2) },
-                    Write::RemoveHistory { key: entry(1) },
-                    Write::PutHeader {
-                        number: 1,
-                        record: b"h1'".to_vec(),
-                    },
-                    Write::PutHistory {
-                        key: entry(1),
-                        value: row(3, 3),
-                    },
-                    Write::SetBalance {
-                        address: "aa".into(),
-                        units: 5,
-                    },
-                    Write::SetBalance {
-                        address: "bb".into(),
-                        units: 0,
-                    },
-                    Write::PutBlockIds {
-                        block: 1,
-                        ids: [[3; 32], [4; 32]].concat(),
-                    },
-                    Write::PutMeta {
-                        key: "k",
-                        value: b"v".to_vec(),
-                    },
-                ])
-                .await
-                .unwrap();
-        }
-        let storage = Storage::open(dir.path()).unwrap();
-        let snapshot = storage.snapshot().unwrap();
-        assert_eq!(snapshot.pool, vec![(7, b"tx".to_vec())]);
-        assert_eq!(snapshot.peers, vec!["http://127.0.0.1:1".to_owned()]);
-        assert_eq!(storage.meta("k").unwrap(), Some(b"v".to_vec()));
-        let mut headers = Vec::new();
-        storage
-            .for_each_header(|n, r| headers.push((n, r.to_vec())))
-            .unwrap();
-        assert_eq!(headers, vec![(1, b"h1'".to_vec())]);
-        let mut balances = Vec::new();
-        storage
-            .for_each_balance(|a, v| balances.push((a.to_owned(), v)))
-            .unwrap();
-        assert_eq!(balances, vec![("aa".to_owned(), 5)]);
-        let mut confirmed = Vec::new();
-        storage
-            .for_each_confirmed(|id, n| confirmed.push((id.to_vec(), n)))
-            .unwrap();
-        assert_eq!(confirmed, vec![(vec![3; 32], 1), (vec![4; 32], 1)]);
-        assert_eq!(
-            storage.bodies(&[(1, [1; 32]), (1, [2; 32])]).unwrap(),
-            vec![Some(Bytes::from_static(b"b1")), None]
-        );
-        let (entries, count) = storage.history(&prefix, 10).unwrap();
-        assert_eq!(count, 3, "removed rows are not counted");
-        assert_eq!(
-            entries,
-            vec![HistoryEntry {
-                key: entry(1),
-                value: row(3, 3)
-            }]
-        );
-    }
-
-    #[tokio::test]
-    async fn a_pool_kept_in_the_database_moves_to_the_journal_once() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let db = Database::create(dir.path().join("chain.redb")).unwrap();
-            let txn = db.begin_write().unwrap();
-            {
-                let mut pool = txn.open_table(LEGACY_POOL).unwrap();
-                pool.insert(3, &b"three"[..]).unwrap();
-                pool.insert(9, &b"nine"[..]).unwrap();
-            }
-            txn.commit().unwrap();
-        }
-        let expected = vec![(3, b"three".to_vec()), (9, b"nine".to_vec())];
-        {
-            let storage = Storage::open(dir.path()).unwrap();
-            assert_eq!(storage.snapshot().unwrap().pool, expected);
-            storage
-                .commit(vec![Write::RemovePoolTx { seq: 3 }])
-                .await
-                .unwrap();
-        }
-        let storage = Storage::open(dir.path()).unwrap();
-        assert_eq!(storage.snapshot().unwrap().pool, expected[1..]);
-        use redb::ReadableTableMetadata as _;
-        let txn = storage.inner.db.begin_read().unwrap();
-        assert!(txn.open_table(LEGACY_POOL).unwrap().is_empty().unwrap());
     }
 }

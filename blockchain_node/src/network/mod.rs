@@ -1,0 +1,110 @@
+//! Peers: registration, propagation and most-work consensus.
+//!
+//! ```text
+//!  node event (tx / block) ──► announce to every peer (bounded, best effort)
+//!  POST /blocks from a peer ──► extends our tip? accept : resolve with that peer
+//!  timer, /nodes/resolve    ──► fetch every peer's chain at once: find the last block
+//!                               it shares with us, then download what follows (paged,
+//!                               size-capped, timed out; each page's signatures checked
+//!                               on the blocking pool while the next page downloads)
+//!                               ──► blocks right after our tip: adopted a page at a
+//!                                   time as they arrive (Node::adopt_branch), so a long
+//!                                   sync holds a few pages, not the chain
+//!                               ──► a branch from an earlier block: most summed work
+//!                                   first, Node::adopt_branch (our blocks walked back,
+//!                                   theirs connected with every rule; better tip wins)
+//! ```
+//!
+//! A peer is never trusted: what it claims (length, work) only decides whether to
+//! download; what it serves is validated with every rule before anything changes.
+//!
+//! One concern per module, each with its own `impl Network` block:
+//!
+//! ```text
+//!  peer_url  what a peer's URL may be, parsed and normalised once
+//!  register  adding and removing peers, durably
+//!  health    what we have seen of each peer; backoff and retries
+//!  announce  node events sent on to peers
+//!  sync      resolve rounds: download, verify and adopt the best chain
+//!  client    the HTTP client and its bounded JSON GET
+//! ```
+
+mod announce;
+mod client;
+mod health;
+mod peer_url;
+mod register;
+mod sync;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
+
+use tokio::sync::Semaphore;
+
+use crate::node::Node;
+
+pub use health::PeerHealth;
+pub use peer_url::{PeerUrl, PeerUrlError, parse_peer_url};
+pub use register::RegisterError;
+pub use sync::PeerOutcome;
+
+/// The node's peers and its client for talking to them.
+pub struct Network {
+    node: Arc<Node>,
+    peers: RwLock<BTreeSet<PeerUrl>>,
+    /// Which peer announced a transaction or block to us (by id or hash), so it is not sent
+    /// back: it has it already. Bounded; an entry is used once.
+    heard_from: std::sync::Mutex<HashMap<[u8; 32], String>>,
+    health: RwLock<HashMap<String, PeerHealth>>,
+    client: reqwest::Client,
+    /// This node's own URL, sent to peers so they register us back.
+    self_url: RwLock<Option<String>>,
+    in_flight: Arc<Semaphore>,
+    resolving: tokio::sync::Mutex<()>,
+}
+
+impl Network {
+    pub fn new(node: Arc<Node>, stored_peers: Vec<String>) -> Arc<Self> {
+        Arc::new(Network {
+            node,
+            // Stored once parsed, so each parses again as itself.
+            peers: RwLock::new(
+                stored_peers
+                    .iter()
+                    .filter_map(|peer| PeerUrl::parse(peer).ok())
+                    .collect(),
+            ),
+            health: RwLock::new(HashMap::new()),
+            heard_from: std::sync::Mutex::new(HashMap::new()),
+            client: client::build(),
+            self_url: RwLock::new(None),
+            in_flight: Arc::new(Semaphore::new(announce::MAX_ANNOUNCEMENTS_IN_FLIGHT)),
+            resolving: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Sets the URL peers reach us at, once the listener is bound.
+    pub fn set_self_url(&self, url: String) {
+        *self
+            .self_url
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(url);
+    }
+
+    fn self_url(&self) -> Option<String> {
+        self.self_url
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Every peer's URL, in URL order.
+    pub fn peers(&self) -> Vec<String> {
+        self.peers
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|peer| peer.as_str().to_owned())
+            .collect()
+    }
+}
