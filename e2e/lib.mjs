@@ -224,10 +224,14 @@ export async function waitForText(page, selector, text, { reload = false, timeou
 
 // ---- the browser ------------------------------------------------------------------
 
-/** Headless Debian Chromium with a fresh profile, kept off the network but loopback. */
-export async function launch(profile, { stepTimeout = 15_000, args = [] } = {}) {
+/**
+ * Headless Debian Chromium with a fresh profile, kept off the network but loopback; `locale`
+ * is the language it asks pages for (Accept-Language, navigator.language).
+ */
+export async function launch(profile, { stepTimeout = 15_000, args = [], locale } = {}) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
+    ...(locale ? { locale } : {}),
     headless: true,
     args: [
       "--headless",

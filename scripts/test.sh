@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: the workspace's unit and integration tests (real node processes on
 # ephemeral loopback ports), then the browser journey, the interop journey (the original
-# tutorial's apps with ours) and the keys test (keys stay in the browser) in headless Debian
-# Chromium, then the API fuzz (scripts/fuzz.sh: schemathesis against a live node).
+# tutorial's apps with ours), the keys test (keys stay in the browser) and the journey in
+# Simplified Chinese in headless Debian Chromium, then the API fuzz (scripts/fuzz.sh:
+# schemathesis against a live node).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
@@ -16,6 +17,14 @@ if ! command -v chromium >/dev/null 2>&1; then
   else
     echo "chromium is missing: apt-get install chromium" >&2
     exit 1
+  fi
+fi
+# The Chinese journey's screenshots need a CJK font (without one Chromium draws boxes).
+if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-noto-cjk
+  else
+    echo "fonts-noto-cjk is missing: the Chinese screenshots will show boxes" >&2
   fi
 fi
 if [ ! -d e2e/node_modules/playwright-core ]; then
@@ -42,8 +51,10 @@ node e2e/interop.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_c
 interop_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 node e2e/keys.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
 keys_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
+node e2e/zh.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
+zh_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 # The API fuzzed by schemathesis in a loopback-only network namespace (root; else skipped).
 bash scripts/fuzz.sh "$target/debug/blockchain_node" 2>&1 | tee "$log"
 fuzz_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 
-echo "tests: $((rust_passed + browser_passed + interop_passed + keys_passed + fuzz_passed)) passed, 0 failed"
+echo "tests: $((rust_passed + browser_passed + interop_passed + keys_passed + zh_passed + fuzz_passed)) passed, 0 failed"

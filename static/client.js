@@ -2,13 +2,17 @@
 //
 // Each page has its own form; the matching init function below wires it up when the
 // form is present. Text from a node or a user is always inserted with textContent, never
-// as HTML.
+// as HTML. Words on screen come from the page's catalogue (static/i18n.js); the answers of
+// the wallet app and the node, in English, go through I18n.explain.
 (function () {
   "use strict";
 
   const { $, el, setBusy, clearInvalid, markInvalid } = window.Dom;
+  const { t, plural, utc, explain, sentence } = window.I18n;
 
   const HEX = /^[0-9a-fA-F]+$/;
+  // The sender of a block's reward, as the original tutorial's chain names it.
+  const MINT_SENDER = "THE BLOCKCHAIN";
   // Keys and signatures are made here with Web Crypto (static/wallet-crypto.js) wherever the
   // browser offers it; elsewhere (a page that is not a secure context) by the wallet app.
   const walletCrypto = window.WalletCrypto;
@@ -19,13 +23,6 @@
   function shortHex(text) {
     if (!text || !HEX.test(text)) return text;
     return walletCrypto ? walletCrypto.shortKey(text) : text;
-  }
-
-  // An error sentence from the server ("cannot reach …") with a capital first letter,
-  // unless it starts with a field name ("sender_address is empty").
-  function sentence(text) {
-    if (!text || /^[a-z]+_[a-z_]+\b/.test(text)) return text;
-    return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
   async function copyText(text, button) {
@@ -53,15 +50,15 @@
     if (button) {
       const label = button.dataset.label || button.textContent;
       button.dataset.label = label;
-      button.textContent = done ? "Copied" : "Copy failed";
+      button.textContent = done ? t("js-copied") : t("js-copy-failed");
       setTimeout(() => {
         button.textContent = label;
       }, 1500);
     }
   }
 
-  // A shortened key with its full value in the title and a copy button.
-  function hexCell(text, what) {
+  // A shortened key with its full value in the title and a copy button labelled `label`.
+  function hexCell(text, label) {
     const wrap = el("span", { class: "hex-cell" });
     if (!text || !HEX.test(text) || text.length <= 24) {
       wrap.append(el("span", { text: text || "" }));
@@ -71,18 +68,24 @@
     const button = el("button", {
       type: "button",
       class: "copy",
-      "aria-label": "Copy full " + what,
-      text: "Copy",
+      "aria-label": label,
+      text: t("js-copy"),
     });
     button.addEventListener("click", () => copyText(text, button));
     wrap.append(button);
     return wrap;
   }
 
+  // An address as hexCell shows it, or the chain itself as the sender of a reward.
+  function addressCell(text, label) {
+    if (text === MINT_SENDER) return el("span", { class: "badge mint", text: t("js-the-blockchain") });
+    return hexCell(text, label);
+  }
+
   function timeCell(seconds) {
     if (seconds === null || seconds === undefined) return el("span", { class: "muted", text: "\u2014" });
     const iso = new Date(Number(seconds) * 1000).toISOString();
-    return el("time", { datetime: iso, title: iso, text: iso.slice(0, 10) + " " + iso.slice(11, 19) + " UTC" });
+    return el("time", { datetime: iso, title: iso, text: utc(seconds) });
   }
 
   function showBox(box, kind, ...content) {
@@ -106,24 +109,21 @@
     try {
       response = await fetch(url, { headers: { Accept: "application/json" } });
     } catch (err) {
-      return { ok: false, body: { error: "Cannot reach the wallet app: " + err.message } };
+      return { ok: false, body: { error: t("js-cannot-reach-app", { error: err.message }) } };
     }
     return { ok: response.ok, body: await readJson(response) };
   }
 
   // Where the browser cannot make keys or sign (no Web Crypto outside a secure context),
-  // says so on the page: the wallet app's server does it, and the private key travels there.
+  // says so on the page: the wallet app's server does it (`what`: the message saying what),
+  // and the private key travels there.
   function showCryptoNotice(what) {
     const notice = $("crypto-notice");
     if (!notice || inBrowser) return;
     const port = location.port ? ":" + location.port : "";
     notice.replaceChildren(
-      el("p", {}, el("strong", { text: "On this page your private key leaves the browser. " }),
-        "Your browser offers Web Crypto only in a secure context (HTTPS, or this machine's own address: " +
-        "127.0.0.1 or localhost), and this page, at " + location.origin + ", is not one. So the wallet app's server " +
-        what + ", and your private key travels to it over the network."),
-      el("p", {}, "To keep keys in your browser, open the wallet app on the machine it runs on, at http://127.0.0.1" +
-        port + " or http://localhost" + port + ", or over HTTPS."),
+      el("p", {}, el("strong", { text: t("js-crypto-notice-lead") }), t(what, { origin: location.origin })),
+      el("p", {}, t("js-crypto-notice-fix", { first: "http://127.0.0.1" + port, second: "http://localhost" + port })),
     );
     notice.hidden = false;
   }
@@ -140,7 +140,7 @@
   // balance in `box`. Returns whether it worked.
   async function mineTo(address, node, button, box) {
     setBusy(button, true);
-    showBox(box, "notice result", "Mining a block at " + node + "\u2026");
+    showBox(box, "notice result", t("js-mine-to-busy", { node }));
     let response;
     try {
       response = await fetch("/api/mine", {
@@ -149,20 +149,20 @@
       });
     } catch (err) {
       setBusy(button, false);
-      showBox(box, "error result", "Cannot reach the wallet app: " + err.message);
+      showBox(box, "error result", t("js-cannot-reach-app", { error: err.message }));
       return false;
     }
     const body = await readJson(response);
     setBusy(button, false);
     if (!response.ok) {
-      showBox(box, "error result", body.error || "The node could not mine.");
+      showBox(box, "error result", body.error ? explain(body.error, body.field) : t("js-mine-to-failed"));
       return false;
     }
     showBox(
       box,
       "success result",
-      el("p", {}, el("strong", { text: "Block " + body.block_number + " mined. " }), "Its reward of " + body.reward.value + " went to this wallet."),
-      el("p", {}, "Balance now ", el("strong", { id: "mined-balance", text: body.balance.balance }), body.balance.pending && body.balance.pending !== "0" ? " (pending " + body.balance.pending + ")" : ""),
+      el("p", {}, el("strong", { text: t("js-mine-to-mined", { block: body.block_number }) }), t("js-mine-to-reward", { reward: body.reward.value })),
+      el("p", {}, t("js-balance-now"), el("strong", { id: "mined-balance", text: body.balance.balance }), body.balance.pending && body.balance.pending !== "0" ? t("js-balance-pending", { pending: body.balance.pending }) : ""),
     );
     return true;
   }
@@ -176,13 +176,13 @@
     const status = $("wallet-status");
     const result = $("wallet-result");
 
-    showCryptoNotice("generates your keys");
+    showCryptoNotice("js-crypto-notice-generate");
 
     // A new key pair: in this browser, or from the wallet app where the browser cannot.
     async function newWallet(bits) {
       if (!inBrowser) {
         const { ok, body } = await getJson("/wallet/new?bits=" + encodeURIComponent(bits));
-        if (!ok) throw new Error(sentence(body.error) || "The wallet could not be generated.");
+        if (!ok) throw new Error(body.error ? sentence(explain(body.error, body.field)) : t("js-wallet-failed"));
         return body;
       }
       return walletCrypto.generate(bits);
@@ -192,14 +192,14 @@
       event.preventDefault();
       setBusy(button, true);
       status.className = "muted result";
-      status.textContent = "Generating a " + $("key-bits").value + "-bit key" + (inBrowser ? " in your browser" : "") + "\u2026";
+      status.textContent = t(inBrowser ? "js-generating-browser" : "js-generating-server", { bits: $("key-bits").value });
       let wallet;
       try {
         wallet = await newWallet($("key-bits").value);
       } catch (err) {
         setBusy(button, false);
         status.className = "error result";
-        status.textContent = err.message || "The wallet could not be generated.";
+        status.textContent = err.message ? explain(err.message, err.field) : t("js-wallet-failed");
         return;
       }
       setBusy(button, false);
@@ -210,9 +210,7 @@
       $("get-coins").hidden = false;
       $("mine-to-result").hidden = true;
       status.className = "success result";
-      status.textContent = inBrowser
-        ? "Wallet generated in your browser; the private key has not left it. Save both keys below."
-        : "Wallet generated by the wallet app's server (see the notice above). Save both keys below.";
+      status.textContent = t(inBrowser ? "js-wallet-generated-browser" : "js-wallet-generated-server");
       $("keys-heading").focus();
     });
 
@@ -253,8 +251,8 @@
     // The node URL the signature was made for: the server signs for the kind of node there.
     let signedFor = null;
 
-    showCryptoNotice("signs your payments");
-    if (!inBrowser) $("sender_private_key-help").textContent = "Sent to the wallet app to sign (see the notice above), then forgotten. It is never sent to the node.";
+    showCryptoNotice("js-crypto-notice-sign");
+    if (!inBrowser) $("sender_private_key-help").textContent = t("js-private-key-help-server");
 
     // The form's fields. The private key field has no name, so no form submission ever
     // carries it.
@@ -273,7 +271,7 @@
     async function signInBrowser(node) {
       const prepared = await walletCrypto.prepareTransaction(formFields());
       const { ok, body } = await getJson("/api/node-kind?node=" + encodeURIComponent(node));
-      if (!ok) throw { field: body.field, message: body.error || "The node URL could not be checked." };
+      if (!ok) throw { field: body.field, message: body.error || t("js-node-url-unchecked") };
       // An original tutorial node verifies only the three-field message, printed the way
       // its Python prints it; every other node gets our message with a random nonce.
       const original = body.kind === "original";
@@ -292,10 +290,10 @@
       try {
         response = await fetch("/generate/transaction", { method: "POST", body: fields });
       } catch (err) {
-        throw { message: "Cannot reach the wallet app: " + err.message };
+        throw { message: t("js-cannot-reach-app", { error: err.message }) };
       }
       const body = await readJson(response);
-      if (!response.ok) throw { field: body.field, message: body.error || "The transaction could not be signed." };
+      if (!response.ok) throw { field: body.field, message: body.error || t("js-sign-failed") };
       return body;
     }
 
@@ -305,7 +303,7 @@
       try {
         body = inBrowser ? await signInBrowser(node) : await signOnServer(node);
       } catch (err) {
-        showBox(errorBox, "error", err.message || "The transaction could not be signed.");
+        showBox(errorBox, "error", err.message ? explain(err.message, err.field) : t("js-sign-failed"));
         markInvalid(err.field === "node" ? "node-url" : err.field);
         return false;
       }
@@ -315,10 +313,10 @@
       $("confirm-sender").textContent = tx.sender_address;
       $("confirm-recipient").textContent = tx.recipient_address;
       $("confirm-amount").textContent = tx.value;
-      $("confirm-nonce").textContent = tx.nonce || "(none)";
+      $("confirm-nonce").textContent = tx.nonce || t("js-none");
       $("confirm-signature").value = body.signature;
       const warning = body.node && body.node.warning;
-      nodeWarning.textContent = warning || "";
+      nodeWarning.textContent = warning ? explain(warning) : "";
       nodeWarning.hidden = !warning;
       return true;
     }
@@ -358,7 +356,7 @@
         const ok = await signFor(node, confirmError);
         setBusy(confirmButton, false);
         if (ok) {
-          showBox(confirmError, "notice", "Signed again for " + node + ". Check the details and confirm.");
+          showBox(confirmError, "notice", t("js-signed-again", { node }));
         }
         return;
       }
@@ -377,11 +375,7 @@
         response = await fetch(node + "/transactions/new", { method: "POST", body: fields });
       } catch (_) {
         setBusy(confirmButton, false);
-        showBox(
-          confirmError,
-          "error",
-          "Cannot reach the node at " + node + ". Check the URL and that the node is running.",
-        );
+        showBox(confirmError, "error", t("js-cannot-reach-node", { node }));
         markInvalid("node-url");
         return;
       }
@@ -391,23 +385,23 @@
       if (response.ok) {
         signed = null;
         form.reset();
-        const items = [el("p", {}, el("strong", { text: "Transaction submitted. " }), body.message || "")];
+        const items = [el("p", {}, el("strong", { text: t("js-tx-submitted") }), explain(body.message))];
         if (body.transaction_id) {
-          items.push(el("p", {}, "Transaction ID: ", el("span", { class: "hex-full", text: body.transaction_id })));
+          items.push(el("p", {}, t("js-tx-id"), el("span", { class: "hex-full", text: body.transaction_id })));
         }
-        items.push(el("p", {}, el("a", { href: "/view/transactions", text: "View transactions" })));
+        items.push(el("p", {}, el("a", { href: "/view/transactions", text: t("js-view-transactions-link") })));
         showBox(result, "success result", ...items);
       } else {
         const words = body.error || body.message || "HTTP " + response.status;
         const items = [
-          el("p", {}, el("strong", { text: "The node refused the transaction." })),
-          el("p", { class: "refusal", text: sentence(words) }),
+          el("p", {}, el("strong", { text: t("js-tx-refused") })),
+          el("p", { class: "refusal", text: sentence(explain(words)) }),
         ];
         if (/insufficient funds/i.test(words)) {
-          items.push(el("p", {}, "Need coins? ", el("a", {
+          items.push(el("p", {}, t("js-need-coins"), el("a", {
             href: "/wallet?address=" + encodeURIComponent(tx.sender_address),
-            text: "Open this wallet's balance and mine a block to it",
-          }), "."));
+            text: t("js-need-coins-link"),
+          }), t("js-need-coins-end")));
         }
         showBox(result, "error result", ...items);
       }
@@ -440,9 +434,9 @@
       const { ok, body } = await getJson("/api/chain?node=" + encodeURIComponent(node));
       setBusy(button, false);
       if (!ok) {
-        showBox(status, "error result", body.error || "The chain could not be fetched.");
+        showBox(status, "error result", body.error ? explain(body.error, body.field) : t("js-chain-failed"));
         if (body.field === "node") markInvalid("view-node-url");
-        tbody.replaceChildren(emptyRow(6, "No transactions to show."));
+        tbody.replaceChildren(emptyRow(6, t("js-no-transactions-to-show")));
         summary.textContent = "";
         return;
       }
@@ -456,8 +450,8 @@
               "tr",
               {},
               el("td", { class: "num", text: String(count) }),
-              el("td", {}, hexCell(tx.recipient_address, "recipient address")),
-              el("td", {}, hexCell(tx.sender_address, "sender address")),
+              el("td", {}, hexCell(tx.recipient_address, t("js-copy-full-recipient"))),
+              el("td", {}, addressCell(tx.sender_address, t("js-copy-full-sender"))),
               el("td", { class: "num", text: String(tx.value) }),
               el("td", {}, timeCell(block.timestamp)),
               el("td", { class: "num", text: String(block.block_number) }),
@@ -465,10 +459,13 @@
           );
         }
       }
-      tbody.replaceChildren(...(rows.length ? rows : [emptyRow(6, "This chain holds no transactions yet.")]));
-      summary.textContent = count + " transaction" + (count === 1 ? "" : "s") + " in " + body.chain.length + " block" + (body.chain.length === 1 ? "" : "s");
+      tbody.replaceChildren(...(rows.length ? rows : [emptyRow(6, t("js-chain-empty"))]));
+      summary.textContent = t("js-chain-summary", {
+        transactions: plural("js-n-transactions", count),
+        blocks: plural("js-in-n-blocks", body.chain.length),
+      });
       status.className = "visually-hidden";
-      status.textContent = "Loaded " + summary.textContent + ".";
+      status.textContent = t("js-loaded", { summary: summary.textContent });
     });
   }
 
@@ -495,29 +492,29 @@
       setBusy(button, false);
       if (!ok) {
         result.hidden = true;
-        showBox(status, "error result", body.error || "The balance could not be fetched.");
+        showBox(status, "error result", body.error ? explain(body.error, body.field) : t("js-balance-failed"));
         markInvalid({ address: "balance-address", node: "balance-node-url" }[body.field]);
         return;
       }
       $("balance-confirmed").textContent = body.balance;
       $("balance-pending").textContent = body.pending;
-      $("balance-for").replaceChildren(hexCell(body.address, "address"));
+      $("balance-for").replaceChildren(hexCell(body.address, t("js-copy-full-address")));
       const rows = body.history.map((entry) =>
         el(
           "tr",
           {},
-          el("td", {}, el("span", { class: "badge " + entry.status, text: entry.status === "pending" ? "Pending" : "Confirmed" })),
+          el("td", {}, el("span", { class: "badge " + entry.status, text: t(entry.status === "pending" ? "js-status-pending" : "js-status-confirmed") })),
           el("td", { class: "num", text: entry.block === null || entry.block === undefined ? "\u2014" : String(entry.block) }),
           el("td", {}, timeCell(entry.timestamp)),
-          el("td", {}, el("span", { class: "badge " + entry.direction, text: entry.direction === "in" ? "Received" : "Sent" })),
-          el("td", {}, hexCell(entry.counterparty, "counterparty address")),
+          el("td", {}, el("span", { class: "badge " + entry.direction, text: t(entry.direction === "in" ? "js-received" : "js-sent") })),
+          el("td", {}, addressCell(entry.counterparty, t("js-copy-full-counterparty"))),
           el("td", { class: "num", text: (entry.direction === "in" ? "+" : "\u2212") + entry.value }),
         ),
       );
-      tbody.replaceChildren(...(rows.length ? rows : [emptyRow(6, "No transactions involve this wallet yet.")]));
+      tbody.replaceChildren(...(rows.length ? rows : [emptyRow(6, t("js-wallet-no-history"))]));
       result.hidden = false;
       status.className = "visually-hidden";
-      status.textContent = "Balance " + body.balance + ", pending " + body.pending + ".";
+      status.textContent = t("js-balance-status", { balance: body.balance, pending: body.pending });
     }
 
     form.addEventListener("submit", (event) => {

@@ -3,11 +3,13 @@
 // node's event stream (/events, server-sent events): status, pending pool, new blocks,
 // reorganisations, mining progress, peers. EventSource reconnects by itself, and every
 // (re)connection starts with the whole picture. Text from the node is always inserted
-// with textContent, never as HTML.
+// with textContent, never as HTML. Words on screen come from the page's catalogue
+// (static/i18n.js); the node's answers, in English, go through I18n.explain.
 "use strict";
 
 (function () {
   const { $, el, setBusy, clearInvalid, markInvalid } = window.Dom;
+  const { t, plural, number, compact, utc, explain, syncWords } = window.I18n;
 
   function show(target, kind, text) {
     if (!target) return;
@@ -29,7 +31,7 @@
     try {
       data = await response.json();
     } catch (_) {
-      data = { error: "the node answered " + response.status };
+      data = { error: t("js-node-answered", { status: response.status }) };
     }
     return { ok: response.ok, status: response.status, data };
   }
@@ -55,33 +57,21 @@
       "span",
       { class: "hex-cell" },
       el("span", { class: "hex", title: text, text: shortHex(text) }),
-      el("button", { type: "button", class: "copy", "data-copy-text": text, "aria-label": "Copy full value", text: "Copy" }),
+      el("button", { type: "button", class: "copy", "data-copy-text": text, "aria-label": t("js-copy-full-value"), text: t("js-copy") }),
     );
-  }
-
-  function utc(seconds) {
-    const iso = new Date(Number(seconds) * 1000).toISOString();
-    return iso.slice(0, 10) + " " + iso.slice(11, 19) + " UTC";
   }
 
   function ago(seconds) {
     const s = Math.max(0, Math.round(Date.now() / 1000 - seconds));
-    if (s < 60) return s + " s ago";
-    if (s < 3600) return Math.floor(s / 60) + " min ago";
-    if (s < 86400) return Math.floor(s / 3600) + " h ago";
-    return Math.floor(s / 86400) + " d ago";
+    if (s < 60) return t("js-ago-seconds", { n: s });
+    if (s < 3600) return t("js-ago-minutes", { n: Math.floor(s / 60) });
+    if (s < 86400) return t("js-ago-hours", { n: Math.floor(s / 3600) });
+    return t("js-ago-days", { n: Math.floor(s / 86400) });
   }
 
-  // 1234567 → "1.23 M".
-  function si(n) {
-    if (!Number.isFinite(n)) return "—";
-    const units = ["", " k", " M", " G", " T", " P"];
-    let i = 0;
-    while (Math.abs(n) >= 1000 && i < units.length - 1) {
-      n /= 1000;
-      i += 1;
-    }
-    return (i === 0 ? String(Math.round(n)) : n.toFixed(n < 10 ? 2 : n < 100 ? 1 : 0)) + units[i];
+  // Seconds with `digits` decimals, in the page's language.
+  function fixed(value, digits) {
+    return number(value, { minimumFractionDigits: digits, maximumFractionDigits: digits });
   }
 
   function setText(id, text) {
@@ -95,7 +85,7 @@
     const cells = [
       el("td", { text: String(index) }),
       el("td", {}, hexCell(tx.recipient_address)),
-      el("td", {}, tx.mint ? el("span", { class: "badge mint", text: "THE BLOCKCHAIN" }) : hexCell(tx.sender_address)),
+      el("td", {}, tx.mint ? el("span", { class: "badge mint", text: t("js-the-blockchain") }) : hexCell(tx.sender_address)),
       el("td", { class: "num", text: tx.value }),
     ];
     if (block) {
@@ -131,10 +121,10 @@
       for (const tx of block.rows) rows.push(txRow(++index, tx, block));
       if (block.transactions > block.rows.length) {
         rows.push(el("tr", {}, el("td", { colspan: "7", class: "empty" },
-          el("a", { href: "/explorer/block/" + block.block_number, text: `and ${block.transactions - block.rows.length} more in block ${block.block_number}` }))));
+          el("a", { href: "/explorer/block/" + block.block_number, text: t("js-more-in-block", { n: block.transactions - block.rows.length, block: block.block_number }) }))));
       }
     }
-    fillTable("chain-transactions", rows, "No transactions on the chain yet.", 7);
+    fillTable("chain-transactions", rows, t("js-no-chain-transactions"), 7);
   }
 
   function onStatus(status) {
@@ -144,8 +134,8 @@
     setText("node-difficulty", status.mining_difficulty);
     const mining = $("node-mining");
     if (mining) {
-      const [kind, text] = status.mining ? ["badge in", "mining"] : status.background_mining ? ["badge in", "background"] : ["badge", "on demand"];
-      mining.replaceChildren(el("span", { class: kind, text }));
+      const [kind, key] = status.mining ? ["badge in", "js-mining-now"] : status.background_mining ? ["badge in", "js-mining-background"] : ["badge", "js-mining-on-demand"];
+      mining.replaceChildren(el("span", { class: kind, text: t(key) }));
     }
     const miner = $("node-miner");
     if (miner && miner.dataset.address !== status.miner_address) {
@@ -157,7 +147,7 @@
     if (field && !field.dataset.edited) field.value = status.miner_address;
     const balance = $("node-miner-balance");
     if (balance) {
-      balance.textContent = "balance " + status.miner_balance;
+      balance.textContent = t("js-miner-balance", { balance: status.miner_balance });
       balance.href = "/explorer/address/" + status.miner_address;
     }
     const tip = $("node-tip");
@@ -167,11 +157,11 @@
     }
     lastBlockTime = status.height > 0 ? status.tip_timestamp : null;
     tickLastBlock();
-    setText("expected-tries", Math.pow(2, status.mining_difficulty).toLocaleString("en-US"));
+    setText("expected-tries", number(Math.pow(2, status.mining_difficulty)));
     showProgress(status.mining ? status.mining_progress : null);
     if (status.last_search) {
       const s = status.last_search;
-      setText("last-search", `Last block mined here: ${s.block_number}, found after ${si(s.tries)} tries in ${(s.elapsed_ms / 1000).toFixed(2)} s (${si(s.hash_rate)} tries/s).`);
+      setText("last-search", t("js-last-search", { block: s.block_number, tries: compact(s.tries), seconds: fixed(s.elapsed_ms / 1000, 2), rate: compact(s.hash_rate) }));
     }
   }
 
@@ -191,15 +181,21 @@
     $("progress-bar").style.width = (share * 100).toFixed(1) + "%";
     setText(
       "progress-text",
-      `Mining block ${progress.block_number} at ${progress.difficulty} bits: ${(progress.elapsed_ms / 1000).toFixed(1)} s, ` +
-        `${si(progress.tries)} tries of ${si(progress.expected_tries)} needed on average, ${si(progress.hash_rate)} tries/s.`,
+      t("js-progress", {
+        block: progress.block_number,
+        bits: progress.difficulty,
+        seconds: fixed(progress.elapsed_ms / 1000, 1),
+        tries: compact(progress.tries),
+        expected: compact(progress.expected_tries),
+        rate: compact(progress.hash_rate),
+      }),
     );
   }
 
   function onPending(pending) {
     const rows = pending.transactions.map((tx, i) => txRow(i + 1, tx, null));
-    fillTable("pending-transactions", rows, "No pending transactions.", 5);
-    setText("pending-count", pending.count > pending.transactions.length ? `first ${pending.transactions.length} of ${pending.count}` : "");
+    fillTable("pending-transactions", rows, t("js-no-pending"), 5);
+    setText("pending-count", pending.count > pending.transactions.length ? t("js-first-of", { shown: number(pending.transactions.length), count: number(pending.count) }) : "");
   }
 
   function onBlock(block) {
@@ -237,8 +233,10 @@
     return node;
   }
 
-  // Draws `points` ({x, y}, y may be null) as bars or a line with a max label.
+  // Draws `points` ({x, y}, y may be null) as bars or a line with a max label; `unit` is
+  // the message that writes a value with its unit.
   function drawChart(id, points, kind, unit) {
+    const valued = (v) => t(unit, { value: compact(v) });
     const target = $(id);
     if (!target) return;
     const [W, H, left, top, bottom] = [300, 120, 4, 14, 16];
@@ -246,7 +244,7 @@
     target.replaceChildren();
     if (values.length === 0) {
       const text = svg("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "chart-empty" });
-      text.textContent = points.length ? "Not enough blocks yet" : "No blocks mined yet";
+      text.textContent = t(points.length ? "js-chart-not-enough" : "js-chart-no-blocks");
       target.append(text);
       return;
     }
@@ -260,7 +258,7 @@
         if (p.y === null) return;
         const rect = svg("rect", { x: left + i * step + step * 0.15, y: y(p.y), width: Math.max(step * 0.7, 1), height: H - bottom - y(p.y), class: "chart-bar" });
         const title = svg("title", {});
-        title.textContent = `block ${p.x}: ${p.y}${unit}`;
+        title.textContent = t("js-chart-point", { block: p.x, value: valued(p.y) });
         rect.append(title);
         target.append(rect);
       });
@@ -275,16 +273,16 @@
         if (p.y === null) return;
         const dot = svg("circle", { cx: (left + i * step + step / 2).toFixed(1), cy: y(p.y).toFixed(1), r: 2.5, class: "chart-dot" });
         const title = svg("title", {});
-        title.textContent = `block ${p.x}: ${si(p.y)}${unit}`;
+        title.textContent = t("js-chart-point", { block: p.x, value: valued(p.y) });
         dot.append(title);
         target.append(dot);
       });
     }
     const label = svg("text", { x: W - left, y: 10, "text-anchor": "end", class: "chart-label" });
-    label.textContent = "max " + si(max) + unit;
+    label.textContent = t("js-chart-max", { value: valued(max) });
     target.append(label);
     const range = svg("text", { x: left, y: H - 3, class: "chart-label" });
-    range.textContent = `blocks ${points[0].x}–${points[n - 1].x}`;
+    range.textContent = t("js-chart-range", { from: points[0].x, to: points[n - 1].x });
     target.append(range);
   }
 
@@ -303,10 +301,10 @@
       for (let j = from + 1; j <= i; j += 1) work += Math.pow(2, blocks[j].difficulty);
       return { x: b.block_number, y: work / seconds };
     });
-    drawChart("chart-interval", interval, "line", " s");
-    drawChart("chart-transactions", payments, "bars", "");
-    drawChart("chart-hashrate", hashrate, "line", "/s");
-    setText("charts-range", blocks.length ? `last ${blocks.length} blocks` : "");
+    drawChart("chart-interval", interval, "line", "js-chart-seconds");
+    drawChart("chart-transactions", payments, "bars", "js-chart-count");
+    drawChart("chart-hashrate", hashrate, "line", "js-chart-rate");
+    setText("charts-range", blocks.length ? t("js-last-blocks", { n: blocks.length }) : "");
   }
 
   // ---- peers (Configure) -----------------------------------------------------------
@@ -323,17 +321,17 @@
         el(
           "td",
           {},
-          el("span", { class: peer.reachable ? "badge in" : "badge out", title: peer.last_error || "", text: peer.reachable ? "reachable" : "unreachable" }),
-          peer.reachable || peer.retry_in_s === null ? null : el("span", { class: "muted", text: ` retry in ${peer.retry_in_s} s` }),
+          el("span", { class: peer.reachable ? "badge in" : "badge out", title: peer.last_error || "", text: t(peer.reachable ? "js-peer-reachable" : "js-peer-unreachable") }),
+          peer.reachable || peer.retry_in_s === null ? null : el("span", { class: "muted", text: " " + t("js-peer-retry", { seconds: peer.retry_in_s }) }),
         ),
         el("td", { class: "num", text: peer.height === null ? "\u2014" : String(peer.height) }),
-        el("td", { text: peer.last_contact === null ? "never" : utc(peer.last_contact) }),
-        el("td", { class: "num", text: peer.rtt_ms === null ? "\u2014" : peer.rtt_ms.toFixed(1) + " ms" }),
-        el("td", { text: peer.last_sync || "\u2014" }),
-        el("td", {}, el("button", { type: "button", class: "btn btn-small btn-danger", "data-remove-peer": peer.url, text: "Remove" })),
+        el("td", { text: peer.last_contact === null ? t("js-never") : utc(peer.last_contact) }),
+        el("td", { class: "num", text: peer.rtt_ms === null ? "\u2014" : t("js-ms", { ms: fixed(peer.rtt_ms, 1) }) }),
+        el("td", { text: syncWords(peer.last_sync) || "\u2014" }),
+        el("td", {}, el("button", { type: "button", class: "btn btn-small btn-danger", "data-remove-peer": peer.url, text: t("js-remove") })),
       ),
     );
-    fillTable("peer-table", rows, "No nodes yet.", 7);
+    fillTable("peer-table", rows, t("js-no-peers"), 7);
   }
 
   // ---- the live stream -------------------------------------------------------------
@@ -355,8 +353,8 @@
           console.warn("dashboard: bad " + name + " message", error);
         }
       });
-    stream.addEventListener("open", () => live("open", "Live"));
-    stream.addEventListener("error", () => live("closed", "Reconnecting\u2026"));
+    stream.addEventListener("open", () => live("open", t("js-live-open")));
+    stream.addEventListener("error", () => live("closed", t("js-live-reconnecting")));
     on("status", onStatus);
     on("pending", onPending);
     on("block", onBlock);
@@ -366,7 +364,7 @@
       loadCharts();
     });
     on("reorg", (reorg) =>
-      show($("resolve-result"), "notice", `The node switched to a chain with more work: blocks from ${reorg.fork} were replaced (height ${reorg.height}), ${reorg.reinjected} transactions back to the pool.`),
+      show($("resolve-result"), "notice", t("js-reorg", { fork: reorg.fork, height: reorg.height, reinjected: number(reorg.reinjected) })),
     );
     on("mining", showProgress);
     on("peers", (data) => onPeers(data.peers));
@@ -387,19 +385,19 @@
       const address = $("reward-address");
       setBusy(button, true);
       address.removeAttribute("aria-invalid");
-      show($("mine-result"), "notice", "Mining\u2026");
+      show($("mine-result"), "notice", t("js-mining-busy"));
       try {
         const reward = address.value.trim();
         const { ok, data } = await call("POST", "/mine", reward ? { reward_address: reward } : {});
         if (!ok) {
           if (/reward_address/.test(data.error || "")) address.setAttribute("aria-invalid", "true");
-          throw new Error(data.error || data.message);
+          throw new Error(explain(data.error || data.message, "reward_address"));
         }
         const payments = data.transactions.length - 1;
         show($("mine-result"), "success",
-          `Block ${data.block_number} forged with ${payments} payment${payments === 1 ? "" : "s"} (nonce ${data.nonce}); its reward went to ${shortHex(data.reward.address)}.`);
+          plural("js-forged", payments, { block: data.block_number, nonce: data.nonce, address: shortHex(data.reward.address) }));
       } catch (error) {
-        show($("mine-result"), "error", "Mining failed: " + error.message);
+        show($("mine-result"), "error", t("js-mining-failed", { error: error.message }));
       } finally {
         setBusy(button, false);
       }
@@ -410,13 +408,13 @@
   if (resolve) {
     resolve.addEventListener("click", async () => {
       setBusy(resolve, true);
-      show($("resolve-result"), "notice", "Asking peers for their chains\u2026");
+      show($("resolve-result"), "notice", t("js-resolve-busy"));
       try {
         const { data } = await call("GET", "/nodes/resolve");
-        const details = (data.peers || []).map((p) => `${p.peer}: ${p.outcome}`).join("; ");
-        show($("resolve-result"), "success", data.message + (details ? ` (${details})` : " (no peers)"));
+        const details = (data.peers || []).map((p) => `${p.peer}: ${syncWords(p.outcome)}`).join("; ");
+        show($("resolve-result"), "success", explain(data.message) + (details ? ` (${details})` : t("js-resolve-no-peers")));
       } catch (error) {
-        show($("resolve-result"), "error", "Resolve failed: " + error.message);
+        show($("resolve-result"), "error", t("js-resolve-failed", { error: error.message }));
       } finally {
         setBusy(resolve, false);
       }
@@ -433,14 +431,14 @@
         const { ok, data } = await call("POST", "/nodes/register", { nodes: $("nodes").value });
         if (!ok) {
           $("nodes").setAttribute("aria-invalid", "true");
-          show($("register-result"), "error", data.error || data.message);
+          show($("register-result"), "error", explain(data.error || data.message, "node"));
           return;
         }
         $("nodes").removeAttribute("aria-invalid");
         $("nodes").value = "";
-        show($("register-result"), "success", `${data.message}: ${data.total_nodes.join(", ")}`);
+        show($("register-result"), "success", `${explain(data.message)}: ${data.total_nodes.join(", ")}`);
       } catch (error) {
-        show($("register-result"), "error", "Could not reach this node: " + error.message);
+        show($("register-result"), "error", t("js-cannot-reach-this-node", { error: error.message }));
       } finally {
         setBusy(button, false);
       }
@@ -465,15 +463,18 @@
         const { ok, data } = await call("POST", "/settings", body, true);
         if (!ok) {
           markInvalid(data.field);
-          show($("settings-result"), "error", data.error || data.message);
+          show($("settings-result"), "error", explain(data.error || data.message, data.field));
           return;
         }
-        show($("settings-result"), "success",
-          `Saved. Background mining ${data.background_mining ? "on" : "off"}, every ${data.block_interval} s at most; ` +
-            `${data.mining_threads} thread${data.mining_threads === 1 ? "" : "s"}; difficulty ${data.mining_difficulty} bits; ` +
-            `rewards to ${data.reward_address ? shortHex(data.reward_address) : "this node's wallet"}.`);
+        show($("settings-result"), "success", t("js-saved", {
+          background: t(data.background_mining ? "js-on" : "js-off"),
+          interval: data.block_interval,
+          threads: plural("js-n-threads", data.mining_threads),
+          difficulty: data.mining_difficulty,
+          rewards: data.reward_address ? shortHex(data.reward_address) : t("js-this-node-wallet"),
+        }));
       } catch (error) {
-        show($("settings-result"), "error", "Could not reach this node: " + error.message);
+        show($("settings-result"), "error", t("js-cannot-reach-this-node", { error: error.message }));
       } finally {
         setBusy(button, false);
       }
@@ -487,10 +488,10 @@
       const peer = remove.dataset.removePeer;
       try {
         const { ok, data } = await call("POST", "/nodes/remove", { node: peer });
-        show($("peers-result"), ok ? "success" : "error", ok ? `${peer} removed.` : data.error || data.message);
+        show($("peers-result"), ok ? "success" : "error", ok ? t("js-peer-removed", { peer }) : explain(data.error || data.message, "node"));
         if (ok && !("EventSource" in window)) remove.closest("tr").remove();
       } catch (error) {
-        show($("peers-result"), "error", "Could not reach this node: " + error.message);
+        show($("peers-result"), "error", t("js-cannot-reach-this-node", { error: error.message }));
       } finally {
         setBusy(remove, false);
       }
@@ -500,14 +501,17 @@
     if (!button) return;
     try {
       await navigator.clipboard.writeText(button.dataset.copyText);
-      button.textContent = "Copied";
+      button.textContent = t("js-copied");
     } catch (_) {
-      button.textContent = "Select it";
+      button.textContent = t("js-select-it");
     }
     setTimeout(() => {
-      button.textContent = "Copy";
+      button.textContent = t("js-copy");
     }, 1200);
   });
+
+  // The peers' last syncs as the server wrote them (the node's words), in the page's words.
+  for (const cell of document.querySelectorAll("[data-sync]")) cell.textContent = syncWords(cell.textContent);
 
   if (dashboard && !("EventSource" in window)) loadCharts();
 })();

@@ -256,8 +256,7 @@ async fn not_found(method: Method, uri: Uri, headers: axum::http::HeaderMap) -> 
         .and_then(|accept| accept.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
     if browser {
-        let error = ApiError::NotFound(format!("there is no page at {}", uri.path()));
-        pages::PageError::from(error).into_response()
+        pages::no_page(&uri, &headers)
     } else {
         ApiError::NotFound(format!("no route {method} {}", uri.path())).into_response()
     }

@@ -1,12 +1,15 @@
 //! Server-rendered dashboards: Mine, Configure, and explorer pages for a block, a
 //! transaction and an address. JavaScript (`static/node.js`) only performs actions
-//! (mine, resolve, register) and reloads.
+//! (mine, resolve, register) and follows the node's events. Each page, its refusals
+//! included, speaks the language the request chose (`blockchain_i18n`).
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use blockchain_core::{Address, Transaction, TxId};
+use blockchain_i18n::{Lang, LangChoice, Localized};
 use serde::Deserialize;
 
 use super::AppState;
@@ -19,36 +22,109 @@ const BLOCKS_PER_PAGE: usize = 20;
 /// Rows of an address's history on its page (pending first, then newest confirmed).
 const HISTORY_ROWS: usize = 500;
 
-/// A page's refusal is a page: its status, and what is wrong, in the node's layout. A
-/// stale explorer link would otherwise show a browser the API's JSON.
-pub struct PageError(ApiError);
+/// A page's refusal is a page: its status, and what is wrong, in the node's layout and the
+/// page's language. A stale explorer link would otherwise show a browser the API's JSON.
+/// The refusals pages make themselves are named here; any other is the API's, whose
+/// English words a Chinese page shows after a lead-in.
+pub enum PageError {
+    NoBlock { number: u64, tip: u64 },
+    NoTransaction(TxId),
+    BadBlockNumber(String),
+    BadTransactionId,
+    BadAddress(ApiError),
+    NoPage(String),
+    Api(ApiError),
+}
 
 impl<E: Into<ApiError>> From<E> for PageError {
     fn from(error: E) -> Self {
-        PageError(error.into())
+        PageError::Api(error.into())
     }
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "node/error.html")]
 struct ErrorPage {
-    title: &'static str,
+    lang: Lang,
+    title: String,
     message: String,
 }
 
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let (status, title, message) = self.0.described();
-        let mut message = message.chars();
-        let page = ErrorPage {
-            title,
-            // A sentence on the page: the API's messages start in lower case.
-            message: message.next().map_or_else(String::new, |first| {
-                first.to_uppercase().chain(message).collect()
-            }),
+/// The API's words as a sentence on a page: they start in lower case.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+impl PageError {
+    fn page(self, lang: Lang) -> (StatusCode, ErrorPage) {
+        let (status, message) = match self {
+            PageError::NoBlock { number, tip } => (
+                StatusCode::NOT_FOUND,
+                lang.t2("error-no-block", "number", number, "tip", tip),
+            ),
+            PageError::NoTransaction(id) => (
+                StatusCode::NOT_FOUND,
+                lang.t1("error-no-transaction", "id", id),
+            ),
+            PageError::BadBlockNumber(given) => (
+                StatusCode::BAD_REQUEST,
+                lang.t1("error-bad-block-number", "given", format!("{given:?}")),
+            ),
+            PageError::BadTransactionId => {
+                (StatusCode::BAD_REQUEST, lang.t("error-bad-transaction-id"))
+            }
+            PageError::NoPage(path) => (
+                StatusCode::NOT_FOUND,
+                lang.t1("error-no-page", "path", path),
+            ),
+            PageError::BadAddress(error) => {
+                let (status, _, detail) = error.described();
+                (
+                    status,
+                    lang.t1("error-bad-address", "detail", capitalized(&detail)),
+                )
+            }
+            PageError::Api(ApiError::Storage) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, lang.t("error-storage"))
+            }
+            PageError::Api(error) => {
+                let (status, _, detail) = error.described();
+                (
+                    status,
+                    lang.t1("error-other", "detail", capitalized(&detail)),
+                )
+            }
         };
-        (status, page).into_response()
+        let title = match status {
+            StatusCode::BAD_REQUEST => "error-title-bad-request",
+            StatusCode::NOT_FOUND => "error-title-not-found",
+            StatusCode::INTERNAL_SERVER_ERROR => "error-title-storage",
+            _ => "error-title-other",
+        };
+        let page = ErrorPage {
+            lang,
+            title: lang.t(title),
+            message,
+        };
+        (status, page)
     }
+}
+
+/// A page, or its refusal, in the chosen language.
+fn answer<P: IntoResponse>(choice: LangChoice, page: Result<P, PageError>) -> Response {
+    match page {
+        Ok(page) => Localized(choice, page).into_response(),
+        Err(error) => Localized(choice, error.page(choice.lang)).into_response(),
+    }
+}
+
+/// A browser's request for a path with no page.
+pub fn no_page(uri: &Uri, headers: &HeaderMap) -> Response {
+    let choice = LangChoice::of(uri.query(), headers);
+    answer::<()>(choice, Err(PageError::NoPage(uri.path().to_owned())))
 }
 
 /// A long hex value shown short, with the whole value at hand.
@@ -77,14 +153,16 @@ pub struct TxRow {
 }
 
 impl TxRow {
-    fn new(tx: &Transaction, block: Option<(u64, u64)>) -> Self {
+    fn new(lang: Lang, tx: &Transaction, block: Option<(u64, u64)>) -> Self {
         TxRow {
             id: tx.id().to_string(),
             sender: Hex::of(tx.sender().as_str()),
             sender_is_chain: tx.is_mint(),
             recipient: Hex::of(tx.recipient().as_hex()),
             value: tx.amount().to_string(),
-            timestamp: block.map(|(_, ts)| format_time(ts)).unwrap_or_default(),
+            timestamp: block
+                .map(|(_, ts)| format_time(lang, ts))
+                .unwrap_or_default(),
             block: block.map(|(n, _)| n),
         }
     }
@@ -103,17 +181,20 @@ fn with_thousands(n: u64) -> String {
     out
 }
 
-/// Unix seconds as "2026-11-21 19:30:00 UTC", or "never".
-pub fn format_optional_time(unix: Option<u64>) -> String {
-    unix.map_or_else(|| "never".to_owned(), format_time)
-}
-
-fn format_time(unix: u64) -> String {
+/// Unix seconds as "2026-11-21 19:30:00 UTC" (in Chinese "2026-11-21 19:30:00（UTC）":
+/// the form Chinese block explorers show too).
+pub fn format_time(lang: Lang, unix: u64) -> String {
     let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix);
-    humantime::format_rfc3339_seconds(time)
+    let text = humantime::format_rfc3339_seconds(time)
         .to_string()
         .replace('T', " ")
-        .replace('Z', " UTC")
+        .replace('Z', "");
+    lang.t1("js-utc", "time", text)
+}
+
+/// [`format_time`] as templates call it (with references).
+fn time_in(lang: &Lang, unix: &u64) -> String {
+    format_time(*lang, *unix)
 }
 
 pub struct NodePanel {
@@ -168,6 +249,7 @@ fn panel(app: &AppState) -> NodePanel {
 #[derive(Template, WebTemplate)]
 #[template(path = "node/mine.html")]
 pub struct MinePage {
+    pub lang: Lang,
     pub panel: NodePanel,
     pub pending: Vec<TxRow>,
     pub confirmed: Vec<TxRow>,
@@ -183,16 +265,25 @@ pub struct PageQuery {
 /// `/`: the Mine dashboard. The chain table shows newest blocks first, a page at a time.
 pub async fn mine(
     State(app): State<AppState>,
+    choice: LangChoice,
+    query: Result<Query<PageQuery>, ApiError>,
+) -> Response {
+    answer(choice, mine_page(&app, choice.lang, query))
+}
+
+fn mine_page(
+    app: &AppState,
+    lang: Lang,
     query: Result<Query<PageQuery>, ApiError>,
 ) -> Result<MinePage, PageError> {
     let Query(query) = query?;
-    let panel = panel(&app);
+    let panel = panel(app);
     let state = app.node.read();
     let pending = state
         .pool
         .iter()
         .take(500)
-        .map(|tx| TxRow::new(tx, None))
+        .map(|tx| TxRow::new(lang, tx, None))
         .collect();
     let blocks = state.blocks.len();
     let pages = blocks.div_ceil(BLOCKS_PER_PAGE).max(1);
@@ -209,10 +300,11 @@ pub async fn mine(
             block
                 .transactions()
                 .iter()
-                .map(|tx| TxRow::new(tx, Some((block.number(), block.timestamp()))))
+                .map(move |tx| TxRow::new(lang, tx, Some((block.number(), block.timestamp()))))
         })
         .collect();
     Ok(MinePage {
+        lang,
         panel,
         pending,
         confirmed,
@@ -224,17 +316,23 @@ pub async fn mine(
 #[derive(Template, WebTemplate)]
 #[template(path = "node/configure.html")]
 pub struct ConfigurePage {
+    pub lang: Lang,
     pub panel: NodePanel,
 }
 
 /// `/configure`: add peers, list them.
-pub async fn configure(State(app): State<AppState>) -> ConfigurePage {
-    ConfigurePage { panel: panel(&app) }
+pub async fn configure(State(app): State<AppState>, choice: LangChoice) -> Response {
+    let page = ConfigurePage {
+        lang: choice.lang,
+        panel: panel(&app),
+    };
+    answer(choice, Ok(page))
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "node/block.html")]
 pub struct BlockPage {
+    pub lang: Lang,
     pub number: u64,
     pub hash: String,
     pub previous_hash: String,
@@ -249,27 +347,43 @@ pub struct BlockPage {
 /// `/explorer/block/{number}`.
 pub async fn block(
     State(app): State<AppState>,
+    choice: LangChoice,
+    number: Result<Path<String>, ApiError>,
+) -> Response {
+    answer(choice, block_page(&app, choice.lang, number))
+}
+
+fn block_page(
+    app: &AppState,
+    lang: Lang,
     number: Result<Path<String>, ApiError>,
 ) -> Result<BlockPage, PageError> {
-    let Path(number) = number?;
-    let number = super::block_number(&number)?;
+    let Path(given) = number?;
+    let number: u64 = given
+        .parse()
+        .map_err(|_| PageError::BadBlockNumber(given))?;
     let state = app.node.read();
-    let stored = state.blocks.get(number)?.ok_or_else(|| {
-        ApiError::NotFound(format!("no block {number}; the tip is {}", state.height()))
-    })?;
+    let stored = state
+        .blocks
+        .get(number)?
+        .ok_or_else(|| PageError::NoBlock {
+            number,
+            tip: state.height(),
+        })?;
     let block = &stored.block;
     Ok(BlockPage {
+        lang,
         number: block.number(),
         hash: block.hash().to_string(),
         previous_hash: block.previous_hash().to_string(),
         merkle_root: hex::encode(block.header().merkle_root),
-        timestamp: format_time(block.timestamp()),
+        timestamp: format_time(lang, block.timestamp()),
         difficulty: block.difficulty().bits(),
         nonce: block.nonce(),
         transactions: block
             .transactions()
             .iter()
-            .map(|tx| TxRow::new(tx, Some((block.number(), block.timestamp()))))
+            .map(|tx| TxRow::new(lang, tx, Some((block.number(), block.timestamp()))))
             .collect(),
         has_next: (number as usize) + 1 < state.blocks.len(),
     })
@@ -278,8 +392,8 @@ pub async fn block(
 #[derive(Template, WebTemplate)]
 #[template(path = "node/transaction.html")]
 pub struct TransactionPage {
+    pub lang: Lang,
     pub row: TxRow,
-    pub status: String,
     pub nonce: String,
     pub signature: String,
 }
@@ -287,16 +401,20 @@ pub struct TransactionPage {
 /// `/explorer/tx/{id}`.
 pub async fn transaction(
     State(app): State<AppState>,
+    choice: LangChoice,
+    id: Result<Path<String>, ApiError>,
+) -> Response {
+    answer(choice, transaction_page(&app, choice.lang, id))
+}
+
+fn transaction_page(
+    app: &AppState,
+    lang: Lang,
     id: Result<Path<String>, ApiError>,
 ) -> Result<TransactionPage, PageError> {
     let Path(id) = id?;
-    let id: TxId = id
-        .parse()
-        .map_err(|_| ApiError::BadRequest("a transaction id is 64 hex digits".into()))?;
-    let (tx, block) = app
-        .node
-        .locate(&id)
-        .ok_or_else(|| ApiError::NotFound(format!("no transaction {id}")))?;
+    let id: TxId = id.parse().map_err(|_| PageError::BadTransactionId)?;
+    let (tx, block) = app.node.locate(&id).ok_or(PageError::NoTransaction(id))?;
     let stamp = block.and_then(|n| {
         app.node
             .read()
@@ -305,19 +423,17 @@ pub async fn transaction(
             .map(|info| (n, info.header.timestamp))
     });
     Ok(TransactionPage {
-        status: match block {
-            Some(n) => format!("confirmed in block {n}"),
-            None => "pending".into(),
-        },
+        lang,
         nonce: tx.nonce().unwrap_or("").to_owned(),
         signature: hex::encode(tx.signature()),
-        row: TxRow::new(&tx, stamp),
+        row: TxRow::new(lang, &tx, stamp),
     })
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "node/address.html")]
 pub struct AddressPage {
+    pub lang: Lang,
     pub address: Hex,
     pub balance: String,
     pub pending_in: String,
@@ -329,10 +445,21 @@ pub struct AddressPage {
 /// `/explorer/address/{hex}`: balance and history (newest first, at most 500 rows).
 pub async fn address(
     State(app): State<AppState>,
+    choice: LangChoice,
+    hex: Result<Path<String>, ApiError>,
+) -> Response {
+    answer(choice, address_page(&app, choice.lang, hex))
+}
+
+fn address_page(
+    app: &AppState,
+    lang: Lang,
     hex: Result<Path<String>, ApiError>,
 ) -> Result<AddressPage, PageError> {
     let Path(hex) = hex?;
-    let address: Address = app.address(&hex, "address")?;
+    let address: Address = app
+        .address(&hex, "address")
+        .map_err(PageError::BadAddress)?;
     let state = app.node.read();
     let (pending_in, pending_out) = state.pool.flows(&address);
     let involves =
@@ -341,7 +468,7 @@ pub async fn address(
         .pool
         .iter()
         .filter(|tx| involves(tx))
-        .map(|tx| TxRow::new(tx, None))
+        .map(|tx| TxRow::new(lang, tx, None))
         .collect();
     // Confirmed history from the address index: the cost of this address's history, not
     // of the chain.
@@ -351,9 +478,10 @@ pub async fn address(
     for item in app.node.history(&address, room)?.items {
         let tx = crate::wire::parse_transaction(&item.json, &app.node.keys)
             .map_err(|e| crate::storage::StorageError::corrupt(item.block, &e))?;
-        history.push(TxRow::new(&tx, Some((item.block, item.timestamp))));
+        history.push(TxRow::new(lang, &tx, Some((item.block, item.timestamp))));
     }
     Ok(AddressPage {
+        lang,
         balance,
         pending_in: pending_in.to_string(),
         pending_out: pending_out.to_string(),
