@@ -245,9 +245,7 @@ pub fn block_event(block: &Block, connected: Option<(Origin, u64)>) -> BlockEven
 
 /// The newest `count` blocks, oldest first.
 pub fn recent_blocks(app: &AppState, count: usize) -> ChainEvent {
-    let state = app.node.read();
-    let from = state.blocks.len().saturating_sub(count) as u64;
-    let blocks = match state.blocks.range(from, u64::MAX) {
+    let blocks = match app.node.recent_blocks(count) {
         Ok(blocks) => blocks
             .iter()
             .map(|stored| block_event(&stored.block, None))
@@ -261,9 +259,8 @@ pub fn recent_blocks(app: &AppState, count: usize) -> ChainEvent {
 }
 
 fn pending_event(app: &AppState) -> PendingEvent {
-    let state = app.node.read();
     PendingEvent {
-        count: state.pool.len(),
-        transactions: state.pool.iter().take(PENDING_ROWS).map(tx_row).collect(),
+        count: app.node.pending_count(),
+        transactions: app.node.pending(PENDING_ROWS).iter().map(tx_row).collect(),
     }
 }

@@ -120,9 +120,9 @@ pub async fn remove(State(app): State<AppState>, fields: Fields) -> Result<Respo
 pub async fn resolve(State(app): State<AppState>) -> Json<Resolved> {
     let outcomes = app.network.resolve().await;
     let replaced = outcomes.iter().any(|o| o.adopted);
-    let state = app.node.read();
+    let chain = app.node.status(&app.node.wallet);
     Json(Resolved {
-        length: state.blocks.len() as u64,
+        length: chain.length as u64,
         message: if replaced {
             "Our chain was replaced"
         } else {
@@ -137,6 +137,6 @@ pub async fn resolve(State(app): State<AppState>) -> Json<Resolved> {
                 peer: o.peer,
             })
             .collect(),
-        tip_hash: state.ledger.tip().hash,
+        tip_hash: chain.tip_hash,
     })
 }

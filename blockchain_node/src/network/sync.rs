@@ -16,6 +16,7 @@ use thiserror::Error;
 
 use super::client::MAX_RESPONSE_BYTES;
 use crate::node::{AdoptError, Adoption, Event, StoredBlock};
+use crate::wire::WireBlock;
 
 /// Blocks asked for per `/chain` page.
 const PAGE_BLOCKS: u64 = 200;
@@ -113,7 +114,7 @@ impl PeerOutcome {
 
 #[derive(Deserialize)]
 struct ChainPage {
-    chain: Vec<crate::wire::WireBlock>,
+    chain: Vec<WireBlock>,
     length: u64,
 }
 
@@ -160,6 +161,22 @@ fn rank_of(work_before: Work, blocks: &[VerifiedBlock<StoredBlock>]) -> TipRank 
             work.saturating_add(b.block().difficulty().work())
         }),
         hash: blocks.last().map(|b| b.block().hash()).unwrap_or_default(),
+    }
+}
+
+/// Checks that a page's blocks are numbered on from `from`.
+fn in_order(from: u64, chain: &[WireBlock]) -> Result<(), SyncError> {
+    match chain
+        .iter()
+        .enumerate()
+        .find(|(i, b)| b.block_number != from + *i as u64)
+    {
+        Some((position, block)) => Err(SyncError::OutOfOrder {
+            from,
+            got: block.block_number,
+            position,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -332,7 +349,7 @@ impl Network {
         let fork = shared + 1;
         // Blocks that follow our tip are adopted as they arrive; a branch is kept whole
         // until it can be ranked against our chain.
-        let extension = shared == self.node.read().height();
+        let extension = shared == self.node.height();
         let (pages_in, mut pages) = tokio::sync::mpsc::channel::<
             tokio::task::JoinHandle<Result<Vec<VerifiedBlock<StoredBlock>>, SyncError>>,
         >(PAGES_AHEAD);
@@ -393,18 +410,7 @@ impl Network {
             }
             // Pages must continue where the last one ended, or a peer could feed the same
             // page forever.
-            if let Some((i, block)) = page
-                .chain
-                .iter()
-                .enumerate()
-                .find(|(i, b)| b.block_number != from + *i as u64)
-            {
-                return Err(SyncError::OutOfOrder {
-                    from,
-                    got: block.block_number,
-                    position: i,
-                });
-            }
+            in_order(from, &page.chain)?;
             next += page.chain.len() as u64;
             let node = Arc::clone(&self.node);
             let verified = tokio::task::spawn_blocking(move || {
@@ -445,7 +451,7 @@ impl Network {
     /// peer a few blocks ahead costs one small request rather than its whole chain. A hash
     /// a peer claims is only a hint: the chain it leads to is validated from genesis.
     async fn common_ancestor(&self, peer: &str, peer_height: u64) -> Result<u64, SyncError> {
-        let our_height = self.node.read().height();
+        let our_height = self.node.height();
         let mut end = our_height.min(peer_height);
         let mut step = SEARCH_BLOCKS;
         loop {
@@ -456,23 +462,9 @@ impl Network {
                     end - start + 1
                 ))
                 .await?;
-            let state = self.node.read();
-            let mut shared = None;
-            for (i, wire) in page.chain.iter().enumerate() {
-                let number = start + i as u64;
-                if wire.block_number != number {
-                    return Err(SyncError::OutOfOrder {
-                        from: start,
-                        got: wire.block_number,
-                        position: i,
-                    });
-                }
-                let ours = state.blocks.info(number);
-                if ours.is_some_and(|b| Some(b.hash) == wire.hash) {
-                    shared = Some(number);
-                }
-            }
-            if let Some(number) = shared {
+            in_order(start, &page.chain)?;
+            let hashes: Vec<Option<BlockHash>> = page.chain.iter().map(|wire| wire.hash).collect();
+            if let Some(number) = self.node.last_shared(start, &hashes) {
                 return Ok(number);
             }
             if start == 0 {

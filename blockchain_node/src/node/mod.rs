@@ -240,6 +240,26 @@ impl Node {
         self.publish(Event::Settings);
         Ok(next)
     }
+
+    /// Keeps `peers` in the data dir, durably (see [`Node::stored_peers`]).
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn store_peers(&self, peers: &[String]) -> Result<(), StorageError> {
+        self.storage
+            .commit(peers.iter().cloned().map(Write::PutPeer).collect())
+            .await
+    }
+
+    /// Forgets a stored peer, durably.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn forget_peer(&self, peer: &str) -> Result<(), StorageError> {
+        self.storage
+            .commit(vec![Write::RemovePeer(peer.to_owned())])
+            .await
+    }
 }
 
 fn rank(ledger: &Ledger) -> TipRank {
