@@ -6,6 +6,10 @@
 //! together and in order. Transactions enter the pool under the `RwLock` alone and are
 //! acknowledged once the group committer has them on disk.
 //!
+//! The state, its lock and the storage are private to this module: handlers and the
+//! network layer ask `query`'s methods, each of which takes the lock briefly and returns
+//! owned data, so no caller can hold the lock across an `.await`.
+//!
 //! One concern per module, each with its own `impl Node` block:
 //!
 //! ```text
@@ -72,17 +76,17 @@ pub use crate::blocks::StoredBlock;
 
 /// The chain, its ledger and the pool, always consistent with each other. Block bodies
 /// and the address index live on disk (see `crate::blocks`, `crate::addresses`).
-pub struct ChainState {
-    pub blocks: ChainBlocks,
-    pub ledger: Ledger,
-    pub pool: PendingPool,
+struct ChainState {
+    blocks: ChainBlocks,
+    ledger: Ledger,
+    pool: PendingPool,
 }
 
 impl ChainState {
-    pub fn tip(&self) -> &StoredBlock {
+    fn tip(&self) -> &StoredBlock {
         self.blocks.tip()
     }
-    pub fn height(&self) -> u64 {
+    fn height(&self) -> u64 {
         self.ledger.tip().number
     }
 }
@@ -176,7 +180,7 @@ const META_STATE: &str = "state_tables";
 
 impl Node {
     /// Read access to chain, ledger and pool. Keep the guard briefly; never across `.await`.
-    pub fn read(&self) -> RwLockReadGuard<'_, ChainState> {
+    fn read(&self) -> RwLockReadGuard<'_, ChainState> {
         self.state
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -186,10 +190,6 @@ impl Node {
         self.state
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    pub fn storage(&self) -> &Storage {
-        &self.storage
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
