@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use blockchain_api::{
     AddressQuery, Balance, BlockReceived, BlockStats, BlockStatsList, ChainPage, ChainQuery,
-    ErrorBody, History, HistoryQuery, MiningProgress, StatsQuery, Status,
+    ErrorBody, History, HistoryQuery, StatsQuery, Status,
 };
 use blockchain_core::{Amount, Block};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -297,13 +297,13 @@ pub fn status_of(app: &AppState) -> Status {
         difficulty: app.node.params.difficulty.bits(),
         genesis_hash: chain.genesis_hash,
         height: chain.height,
-        last_search: app.node.last_search().map(progress),
+        last_search: app.node.last_search(),
         length: chain.length as u64,
         miner_address: reward_address.as_hex().to_owned(),
         miner_balance: chain.balance,
         mining: app.node.is_mining(),
         mining_difficulty: settings.mining_difficulty.bits(),
-        mining_progress: app.node.mining_progress().map(progress),
+        mining_progress: app.node.mining_progress(),
         mining_threads: settings.mining_threads,
         network: app.node.params.network.clone(),
         peers,
@@ -313,18 +313,6 @@ pub fn status_of(app: &AppState) -> Status {
         tip_timestamp: chain.tip_timestamp,
         wallet_address: app.node.wallet.as_hex().to_owned(),
         work: chain.work.to_string(),
-    }
-}
-
-/// A proof-of-work search in the contract's shape.
-pub fn progress(search: crate::node::MiningProgress) -> MiningProgress {
-    MiningProgress {
-        block_number: search.block_number,
-        difficulty: search.difficulty,
-        elapsed_ms: search.elapsed_ms,
-        expected_tries: search.expected_tries,
-        hash_rate: search.hash_rate,
-        tries: search.tries,
     }
 }
 

@@ -38,7 +38,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::AppState;
-use crate::node::{Event, Origin};
+use crate::node::Event;
 
 /// Messages waiting for one page before its feed stops reading node events.
 const STREAM_BUFFER: usize = 16;
@@ -78,7 +78,7 @@ pub async fn events(
 /// What one flush has to say.
 #[derive(Default)]
 struct Batch {
-    blocks: Vec<(Arc<Block>, Origin, u64)>,
+    blocks: Vec<(Arc<Block>, BlockOrigin, u64)>,
     reorg: Option<ReorgEvent>,
     pending: bool,
     peers: bool,
@@ -135,7 +135,7 @@ impl Batch {
         }
         out.push(message("status", &super::chain::status_of(app)));
         if self.peers || self.lagged {
-            let peers = super::nodes::peer_health(app);
+            let peers = app.network.peer_health();
             out.push(message("peers", &PeersEvent { peers }));
         }
         out
@@ -172,7 +172,7 @@ async fn feed(app: AppState, out: mpsc::Sender<SseEvent>) {
             _ = progress.tick(), if app.node.is_mining() => {
                 if let Some(progress) = app.node.mining_progress()
                     && out
-                        .send(message("mining", &super::chain::progress(progress)))
+                        .send(message("mining", &progress))
                         .await
                         .is_err()
                 {
@@ -224,18 +224,14 @@ pub fn tx_row(tx: &Transaction) -> TxRow {
 }
 
 /// A block as the dashboards show it: header fields and its first rows.
-pub fn block_event(block: &Block, connected: Option<(Origin, u64)>) -> BlockEvent {
+pub fn block_event(block: &Block, connected: Option<(BlockOrigin, u64)>) -> BlockEvent {
     let transactions = block.transactions();
     BlockEvent {
         block_number: block.number(),
         committed_at_ms: connected.map(|(_, at)| at),
         difficulty: block.difficulty().bits(),
         hash: block.hash().to_string(),
-        origin: connected.map(|(origin, _)| match origin {
-            Origin::Mined => BlockOrigin::Mined,
-            Origin::Peer => BlockOrigin::Peer,
-            Origin::Sync => BlockOrigin::Sync,
-        }),
+        origin: connected.map(|(origin, _)| origin),
         payments: transactions.iter().filter(|tx| !tx.is_mint()).count(),
         rows: transactions.iter().take(BLOCK_ROWS).map(tx_row).collect(),
         timestamp: block.timestamp(),

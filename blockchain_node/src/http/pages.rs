@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{Path, Query};
-use crate::network::PeerHealth;
+use blockchain_api::PeerHealth;
 
 /// Blocks per page of the chain table.
 const BLOCKS_PER_PAGE: usize = 20;

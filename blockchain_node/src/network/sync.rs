@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use blockchain_api::PeerOutcome;
 use blockchain_core::chain::{TipRank, is_better_tip};
 use blockchain_core::ledger::{BlockError, VerifiedBlock, verify_block};
 use blockchain_core::pow::Work;
 use blockchain_core::{Block, BlockHash};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::Semaphore;
 
 use super::Network;
@@ -87,28 +88,20 @@ pub(super) enum SyncError {
     TimedOut,
 }
 
-/// What one peer's resolve round did.
-#[derive(Debug, Clone, Serialize)]
-pub struct PeerOutcome {
-    pub peer: String,
-    pub outcome: String,
-    pub adopted: bool,
+/// A round that left our chain as it was: the peer's has no more work.
+fn not_better(peer: String) -> PeerOutcome {
+    refused(
+        peer,
+        "no more work than ours (or an equal-work tip that loses the tie)".into(),
+    )
 }
 
-impl PeerOutcome {
-    fn not_better(peer: String) -> Self {
-        PeerOutcome {
-            peer,
-            outcome: "no more work than ours (or an equal-work tip that loses the tie)".into(),
-            adopted: false,
-        }
-    }
-    fn refused(peer: String, reason: String) -> Self {
-        PeerOutcome {
-            peer,
-            outcome: reason,
-            adopted: false,
-        }
+/// A round that adopted nothing from `peer`, for `reason`.
+fn refused(peer: String, reason: String) -> PeerOutcome {
+    PeerOutcome {
+        adopted: false,
+        outcome: reason,
+        peer,
     }
 }
 
@@ -253,9 +246,9 @@ impl Network {
                     peer,
                 }),
                 Ok(Some(Fetched::Extended { height: None, .. }) | None) => {
-                    outcomes.push(PeerOutcome::not_better(peer));
+                    outcomes.push(not_better(peer));
                 }
-                Err(error) => outcomes.push(PeerOutcome::refused(peer, error.to_string())),
+                Err(error) => outcomes.push(refused(peer, error.to_string())),
             }
         }
         // Best first: each adoption raises the bar for the next.
@@ -272,7 +265,7 @@ impl Network {
             // What a chain claims in work costs nothing to sum; only a chain that would
             // win is worth validating.
             if !is_better_tip(rank, self.node.tip_rank()) {
-                outcomes.push(PeerOutcome::not_better(peer));
+                outcomes.push(not_better(peer));
                 continue;
             }
             // Adoption runs to its end on its own task even if the round's time is up:
@@ -293,10 +286,10 @@ impl Network {
                     adopted: true,
                     peer,
                 },
-                Ok(Ok(Ok(Adoption::NotBetter | Adoption::Known))) => PeerOutcome::not_better(peer),
-                Ok(Ok(Err(error))) => PeerOutcome::refused(peer, format!("invalid chain: {error}")),
-                Ok(Err(join)) => PeerOutcome::refused(peer, format!("validation failed: {join}")),
-                Err(_) => PeerOutcome::refused(
+                Ok(Ok(Ok(Adoption::NotBetter | Adoption::Known))) => not_better(peer),
+                Ok(Ok(Err(error))) => refused(peer, format!("invalid chain: {error}")),
+                Ok(Err(join)) => refused(peer, format!("validation failed: {join}")),
+                Err(_) => refused(
                     peer,
                     "still validating its chain when the round ended".into(),
                 ),

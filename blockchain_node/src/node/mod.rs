@@ -37,6 +37,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use blockchain_api::{BlockOrigin, MiningProgress};
 use blockchain_core::chain::TipRank;
 use blockchain_core::{Address, Block, Ledger, NetworkParams, Transaction};
 use thiserror::Error;
@@ -48,7 +49,6 @@ use crate::settings::{Limits, SettingError, Settings, SettingsPatch};
 use crate::storage::{Storage, StorageError, Write};
 
 pub use connect::ConnectError;
-pub use mine::MiningProgress;
 use mine::Search;
 pub use open::OpenError;
 pub use query::{
@@ -99,7 +99,7 @@ pub enum Event {
     /// A block joined the chain (mined here or received), durably at `at_ms`.
     Block {
         block: Arc<Block>,
-        origin: Origin,
+        origin: BlockOrigin,
         at_ms: u64,
     },
     /// Another chain with more work replaced ours from block `fork` on.
@@ -115,15 +115,6 @@ pub enum Event {
     Peers,
     /// The operator changed a setting.
     Settings,
-}
-
-/// Where a block came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Origin {
-    Mined,
-    Peer,
-    Sync,
 }
 
 /// Settings that could not be changed.
