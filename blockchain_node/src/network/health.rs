@@ -4,10 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::Network;
-use blockchain_api::PeerHealth;
+use blockchain_api::{PeerHealth, PeerStatus};
 
-use super::sync::PeerStatus;
+use super::Network;
 use crate::node::Event;
 
 /// What this node has seen of a peer lately (as `/nodes/get` and the Configure page show

@@ -4,12 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use blockchain_api::PeerOutcome;
+use blockchain_api::{ChainPage, PeerOutcome, PeerStatus};
 use blockchain_core::chain::{TipRank, is_better_tip};
 use blockchain_core::ledger::{BlockError, VerifiedBlock, verify_block};
 use blockchain_core::pow::Work;
 use blockchain_core::{Block, BlockHash};
-use serde::Deserialize;
 use tokio::sync::Semaphore;
 
 use super::Network;
@@ -105,12 +104,6 @@ fn refused(peer: String, reason: String) -> PeerOutcome {
     }
 }
 
-#[derive(Deserialize)]
-struct ChainPage {
-    chain: Vec<WireBlock>,
-    length: u64,
-}
-
 /// What a peer's chain gave, every signature verified.
 enum Fetched {
     /// Its blocks followed our tip: adopted page by page as they arrived, up to `height`
@@ -133,15 +126,6 @@ enum Fetched {
 /// verification and adoption overlapping, few enough that a sync holds little (a page of
 /// 200 full blocks is tens of megabytes).
 const PAGES_AHEAD: usize = 2;
-
-#[derive(Deserialize)]
-pub(super) struct PeerStatus {
-    pub(super) height: u64,
-    #[serde(default)]
-    work: Option<String>,
-    #[serde(default)]
-    tip_hash: Option<String>,
-}
 
 /// A peer's branch waiting to be ranked: the peer, the fork, the blocks, their rank and
 /// how many blocks were downloaded.
@@ -314,17 +298,7 @@ impl Network {
         self.record_health(peer, |h| h.height = Some(status.height));
         // What the peer claims only decides whether to download; a peer that names no
         // work or tip is downloaded and judged on what it serves.
-        if let (Some(work), Some(hash)) = (
-            status.work.as_deref().and_then(|w| w.parse::<u128>().ok()),
-            status
-                .tip_hash
-                .as_deref()
-                .and_then(|h| h.parse::<BlockHash>().ok()),
-        ) {
-            let theirs = TipRank {
-                work: Work(work),
-                hash,
-            };
+        if let Some(theirs) = status.claimed_tip() {
             let ours = self.node.tip_rank();
             if !is_better_tip(theirs, ours) {
                 if is_better_tip(ours, theirs) {
@@ -392,7 +366,7 @@ impl Network {
         let mut next: u64 = fork;
         loop {
             let from = next;
-            let page: ChainPage = self
+            let page: ChainPage<WireBlock> = self
                 .get_json(&format!("{peer}/chain?from={from}&limit={PAGE_BLOCKS}"))
                 .await?;
             if page.chain.is_empty() {
@@ -449,7 +423,7 @@ impl Network {
         let mut step = SEARCH_BLOCKS;
         loop {
             let start = end.saturating_sub(SEARCH_BLOCKS - 1);
-            let page: ChainPage = self
+            let page: ChainPage<WireBlock> = self
                 .get_json(&format!(
                     "{peer}/chain?from={start}&limit={}",
                     end - start + 1
