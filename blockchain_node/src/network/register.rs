@@ -78,8 +78,9 @@ impl Network {
             new
         };
         if !new.is_empty() {
-            let urls: Vec<String> = new.iter().map(|u| u.as_str().to_owned()).collect();
-            self.node.store_peers(&urls).await?;
+            self.node
+                .store_peers(new.iter().map(|u| u.as_str().to_owned()))
+                .await?;
             self.peers
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)

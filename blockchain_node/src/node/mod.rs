@@ -236,9 +236,12 @@ impl Node {
     ///
     /// # Errors
     /// A storage failure.
-    pub async fn store_peers(&self, peers: &[String]) -> Result<(), StorageError> {
+    pub(crate) async fn store_peers(
+        &self,
+        peers: impl IntoIterator<Item = String>,
+    ) -> Result<(), StorageError> {
         self.storage
-            .commit(peers.iter().cloned().map(Write::PutPeer).collect())
+            .commit(peers.into_iter().map(Write::PutPeer).collect())
             .await
     }
 
@@ -246,7 +249,7 @@ impl Node {
     ///
     /// # Errors
     /// A storage failure.
-    pub async fn forget_peer(&self, peer: &str) -> Result<(), StorageError> {
+    pub(crate) async fn forget_peer(&self, peer: &str) -> Result<(), StorageError> {
         self.storage
             .commit(vec![Write::RemovePeer(peer.to_owned())])
             .await
