@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use blockchain_core::{Amount, BlockHash, Transaction, TxId};
+use blockchain_core::chain::TipRank;
+use blockchain_core::{Amount, BlockHash, Transaction, TxId, Work};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::ToSchema;
 
@@ -308,6 +309,34 @@ pub struct Status {
     pub work: String,
 }
 
+/// `GET /status` as a node reads its peers': only what decides whether to download a
+/// peer's chain.
+///
+/// Lenient on purpose, unlike [`Status`]: a peer may be another implementation of the
+/// protocol or another version of this node, and what it claims is only a hint (the chain
+/// it serves is validated whatever it claims). So only `height` is required; a peer that
+/// names no tip, or one that does not parse, is downloaded and judged on what it serves.
+/// (The original tutorial's nodes have no `/status` at all, and cannot be peers.)
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PeerStatus {
+    pub height: u64,
+    /// Its chain's work, decimal.
+    #[serde(default)]
+    pub work: Option<String>,
+    #[serde(default)]
+    pub tip_hash: Option<String>,
+}
+
+impl PeerStatus {
+    /// The tip the peer claims, when it names both its work and its tip's hash.
+    pub fn claimed_tip(&self) -> Option<TipRank> {
+        Some(TipRank {
+            work: Work(self.work.as_deref()?.parse().ok()?),
+            hash: self.tip_hash.as_deref()?.parse().ok()?,
+        })
+    }
+}
+
 /// A proof-of-work search: the one in progress, or the last one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct MiningProgress {
@@ -468,6 +497,35 @@ mod tests {
         assert_eq!(json, r#"{"a":2,"b":1}"#);
         let read: SortedKeys<Unsorted> = serde_json::from_str(&json).unwrap();
         assert_eq!(read.0, Unsorted { b: 1, a: 2 });
+    }
+
+    #[test]
+    fn a_chain_page_from_the_original_node_reads_with_no_start_or_work() {
+        let page: ChainPage<serde_json::Value> =
+            serde_json::from_str(r#"{"chain":[{"block_number":0}],"length":1}"#).unwrap();
+        assert_eq!((page.length, page.from, page.work.as_str()), (1, 0, ""));
+    }
+
+    #[test]
+    fn a_peer_status_claims_a_tip_only_when_it_names_one_that_parses() {
+        let hash = "ab".repeat(32);
+        let full: PeerStatus = serde_json::from_str(&format!(
+            r#"{{"height":3,"work":"24","tip_hash":"{hash}","mining":true}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            full.claimed_tip(),
+            Some(TipRank {
+                work: Work(24),
+                hash: hash.parse().unwrap()
+            })
+        );
+        let bare: PeerStatus = serde_json::from_str(r#"{"height":3,"work":"24"}"#).unwrap();
+        assert_eq!((bare.height, bare.claimed_tip()), (3, None));
+        let garbled: PeerStatus =
+            serde_json::from_str(r#"{"height":3,"work":"lots","tip_hash":"00"}"#).unwrap();
+        assert_eq!(garbled.claimed_tip(), None);
+        assert!(serde_json::from_str::<PeerStatus>(r#"{"work":"24"}"#).is_err());
     }
 
     #[test]

@@ -84,7 +84,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tokio::task::spawn_blocking(move || Node::open(&dir, params, &options)).await??
     };
     let node = Arc::new(node);
-    let stored_peers = node.storage().snapshot()?.peers;
+    let stored_peers = node.stored_peers()?;
     let network = Network::new(Arc::clone(&node), stored_peers);
 
     let listener = tokio::net::TcpListener::bind((config.host, config.port))
@@ -99,7 +99,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(
         url = %format!("http://{local}"),
         data_dir = %dir.display(),
-        genesis = %node.read().ledger.genesis_hash(),
+        genesis = %node.genesis_hash(),
         difficulty = node.params.difficulty.bits(),
         reward_address = %node.reward_address().short(),
         "node listening"
@@ -176,7 +176,7 @@ async fn mine_in_background(node: Arc<Node>) {
             }
             continue;
         }
-        if node.read().pool.is_empty() {
+        if node.pending_count() == 0 {
             tokio::select! {
                 () = pool_changed => {}
                 () = settings_changed => {}

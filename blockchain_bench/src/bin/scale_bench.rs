@@ -433,7 +433,7 @@ async fn build(args: &Args, dir: &Path, cache_dir: &Path) -> anyhow::Result<Mani
                 mined.transactions().len()
             );
         }
-        let height = node.read().height();
+        let height = node.height();
         if height as usize * 10 >= blocks * next_report {
             let elapsed = started.elapsed().as_secs_f64();
             let done = end;
@@ -449,10 +449,8 @@ async fn build(args: &Args, dir: &Path, cache_dir: &Path) -> anyhow::Result<Mani
         }
     }
     let seconds = started.elapsed().as_secs_f64();
-    let (height, tip_hash) = {
-        let state = node.read();
-        (state.height(), state.tip().block.hash().to_string())
-    };
+    let tip = node.tip();
+    let (height, tip_hash) = (tip.number(), tip.hash().to_string());
     drop(node);
     println!(
         "   built {height} blocks, {} payments in {seconds:.1} s: {:.0} payments/s \

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use blockchain_api::{
     AddressQuery, Balance, BlockReceived, BlockStats, BlockStatsList, ChainPage, ChainQuery,
-    ErrorBody, History, HistoryQuery, MiningProgress, StatsQuery, Status,
+    ErrorBody, History, HistoryQuery, StatsQuery, Status,
 };
 use blockchain_core::{Amount, Block};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -17,7 +17,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::extract::{Path, Query};
 use crate::blocks::PlanRead;
-use crate::node::ConnectError;
+use crate::node::{BalanceView, BlockPlace, ConnectError};
 use crate::storage::StorageError;
 
 /// `GET /chain`: `{"chain": [...], "length": N}` where `length` is the whole chain's
@@ -37,29 +37,18 @@ pub async fn chain(
     State(app): State<AppState>,
     Query(page): Query<ChainQuery>,
 ) -> Result<Response, ApiError> {
-    let (plan, length, from, work) = {
-        let state = app.node.read();
-        let length = state.blocks.len() as u64;
-        let from = page.from.unwrap_or(0).min(length);
-        let to = page
-            .limit
-            .map_or(length, |limit| from.saturating_add(limit).min(length));
-        (
-            state.blocks.json_plan(from, to),
-            length,
-            from,
-            state.ledger.tip().work,
-        )
-    };
+    let crate::node::ChainPage {
+        plan,
+        length,
+        from,
+        work,
+    } = app.node.chain_page(page.from, page.limit);
     let head = Bytes::from_static(b"{\"chain\":[");
     let tail = Bytes::from(format!(
         "],\"length\":{length},\"from\":{from},\"work\":\"{work}\"}}"
     ));
     Ok(
-        match plan
-            .read_or_stream(app.node.storage().clone(), WHOLE_BYTES)
-            .await?
-        {
+        match app.node.read_json_or_stream(plan, WHOLE_BYTES).await? {
             PlanRead::Whole(blocks) => concatenated(head, blocks, tail),
             PlanRead::Streamed(blocks) => (
                 [(header::CONTENT_TYPE, "application/json")],
@@ -156,20 +145,11 @@ pub async fn block(
     Path(number): Path<String>,
 ) -> Result<Response, ApiError> {
     let number = super::block_number(&number)?;
-    let plan = {
-        let state = app.node.read();
-        if number > state.height() {
-            return Err(ApiError::NotFound(format!(
-                "no block {number}; the tip is {}",
-                state.height()
-            )));
-        }
-        state.blocks.json_plan(number, number + 1)
-    };
-    let json = plan
-        .read(app.node.storage())?
-        .pop()
-        .ok_or(ApiError::Storage)?;
+    let plan = app
+        .node
+        .block_json(number)
+        .map_err(|e| ApiError::NotFound(e.to_string()))?;
+    let json = app.node.read_json(plan)?.pop().ok_or(ApiError::Storage)?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
         Body::from(json),
@@ -197,24 +177,19 @@ pub async fn announce(
 ) -> Result<Response, ApiError> {
     let block: Block = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("block is not valid JSON: {e}")))?;
-    let (known, extends) = {
-        let state = app.node.read();
-        let known = state
-            .blocks
-            .info(block.number())
-            .is_some_and(|b| b.hash == block.hash());
-        (known, block.previous_hash() == state.tip().block.hash())
-    };
-    if known {
-        return Ok((StatusCode::OK, Json(received("Block already known"))).into_response());
-    }
-    if !extends {
-        app.network.resolve_in_background(sender(&headers));
-        return Ok((
-            StatusCode::ACCEPTED,
-            Json(received("Block does not extend our tip; resolving")),
-        )
-            .into_response());
+    match app.node.place_of(&block) {
+        BlockPlace::Known => {
+            return Ok((StatusCode::OK, Json(received("Block already known"))).into_response());
+        }
+        BlockPlace::Elsewhere => {
+            app.network.resolve_in_background(sender(&headers));
+            return Ok((
+                StatusCode::ACCEPTED,
+                Json(received("Block does not extend our tip; resolving")),
+            )
+                .into_response());
+        }
+        BlockPlace::ExtendsTip => {}
     }
     if let Some(peer) = sender(&headers) {
         app.network.heard(block.hash().0, peer);
@@ -276,9 +251,12 @@ pub async fn balance(
 ) -> Result<Json<Balance>, ApiError> {
     let hex = query.address.ok_or(ApiError::MissingField("address"))?;
     let address = app.address(&hex, "address")?;
-    let state = app.node.read();
-    let confirmed = state.ledger.balance(&address);
-    let (incoming, outgoing) = state.pool.flows(&address);
+    let BalanceView {
+        confirmed,
+        pending_incoming: incoming,
+        pending_outgoing: outgoing,
+        height,
+    } = app.node.balance(&address);
     let pending = if incoming >= outgoing {
         incoming
             .checked_sub(outgoing)
@@ -291,7 +269,7 @@ pub async fn balance(
         address: address.as_hex().to_owned(),
         available: confirmed.checked_sub(outgoing).unwrap_or(Amount::ZERO),
         balance: confirmed,
-        height: state.height(),
+        height,
         pending,
         pending_incoming: incoming,
         pending_outgoing: outgoing,
@@ -311,43 +289,30 @@ pub fn status_of(app: &AppState) -> Status {
     let peers = app.network.peers();
     let settings = app.node.settings();
     let reward_address = app.node.reward_address();
-    let state = app.node.read();
-    let tip = state.ledger.tip();
+    let chain = app.node.status(&reward_address);
     Status {
         at_ms: crate::node::now_ms(),
         background_mining: settings.background_mining,
         block_interval: settings.block_interval,
         difficulty: app.node.params.difficulty.bits(),
-        genesis_hash: state.ledger.genesis_hash(),
-        height: tip.number,
-        last_search: app.node.last_search().map(progress),
-        length: state.blocks.len() as u64,
+        genesis_hash: chain.genesis_hash,
+        height: chain.height,
+        last_search: app.node.last_search(),
+        length: chain.length as u64,
         miner_address: reward_address.as_hex().to_owned(),
-        miner_balance: state.ledger.balance(&reward_address),
+        miner_balance: chain.balance,
         mining: app.node.is_mining(),
         mining_difficulty: settings.mining_difficulty.bits(),
-        mining_progress: app.node.mining_progress().map(progress),
+        mining_progress: app.node.mining_progress(),
         mining_threads: settings.mining_threads,
         network: app.node.params.network.clone(),
         peers,
-        pool_size: state.pool.len(),
+        pool_size: chain.pool_size,
         reward: app.node.params.reward,
-        tip_hash: tip.hash,
-        tip_timestamp: state.tip().block.timestamp(),
+        tip_hash: chain.tip_hash,
+        tip_timestamp: chain.tip_timestamp,
         wallet_address: app.node.wallet.as_hex().to_owned(),
-        work: tip.work.to_string(),
-    }
-}
-
-/// A proof-of-work search in the contract's shape.
-pub fn progress(search: crate::node::MiningProgress) -> MiningProgress {
-    MiningProgress {
-        block_number: search.block_number,
-        difficulty: search.difficulty,
-        elapsed_ms: search.elapsed_ms,
-        expected_tries: search.expected_tries,
-        hash_rate: search.hash_rate,
-        tries: search.tries,
+        work: chain.work.to_string(),
     }
 }
 
@@ -429,11 +394,9 @@ pub async fn recent(
     Query(query): Query<StatsQuery>,
 ) -> Result<Json<BlockStatsList>, ApiError> {
     let limit = super::limit(query.limit, 60, MAX_STATS_BLOCKS)?;
-    let state = app.node.read();
-    let from = state.blocks.len().saturating_sub(limit);
-    let blocks = state
-        .blocks
-        .infos(from, usize::MAX)
+    let blocks = app
+        .node
+        .recent_infos(limit)
         .iter()
         .map(|info| BlockStats {
             block_number: info.number(),

@@ -38,7 +38,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::AppState;
-use crate::node::{Event, Origin};
+use crate::node::Event;
 
 /// Messages waiting for one page before its feed stops reading node events.
 const STREAM_BUFFER: usize = 16;
@@ -78,7 +78,7 @@ pub async fn events(
 /// What one flush has to say.
 #[derive(Default)]
 struct Batch {
-    blocks: Vec<(Arc<Block>, Origin, u64)>,
+    blocks: Vec<(Arc<Block>, BlockOrigin, u64)>,
     reorg: Option<ReorgEvent>,
     pending: bool,
     peers: bool,
@@ -135,7 +135,7 @@ impl Batch {
         }
         out.push(message("status", &super::chain::status_of(app)));
         if self.peers || self.lagged {
-            let peers = super::nodes::peer_health(app);
+            let peers = app.network.peer_health();
             out.push(message("peers", &PeersEvent { peers }));
         }
         out
@@ -172,7 +172,7 @@ async fn feed(app: AppState, out: mpsc::Sender<SseEvent>) {
             _ = progress.tick(), if app.node.is_mining() => {
                 if let Some(progress) = app.node.mining_progress()
                     && out
-                        .send(message("mining", &super::chain::progress(progress)))
+                        .send(message("mining", &progress))
                         .await
                         .is_err()
                 {
@@ -224,18 +224,14 @@ pub fn tx_row(tx: &Transaction) -> TxRow {
 }
 
 /// A block as the dashboards show it: header fields and its first rows.
-pub fn block_event(block: &Block, connected: Option<(Origin, u64)>) -> BlockEvent {
+pub fn block_event(block: &Block, connected: Option<(BlockOrigin, u64)>) -> BlockEvent {
     let transactions = block.transactions();
     BlockEvent {
         block_number: block.number(),
         committed_at_ms: connected.map(|(_, at)| at),
         difficulty: block.difficulty().bits(),
         hash: block.hash().to_string(),
-        origin: connected.map(|(origin, _)| match origin {
-            Origin::Mined => BlockOrigin::Mined,
-            Origin::Peer => BlockOrigin::Peer,
-            Origin::Sync => BlockOrigin::Sync,
-        }),
+        origin: connected.map(|(origin, _)| origin),
         payments: transactions.iter().filter(|tx| !tx.is_mint()).count(),
         rows: transactions.iter().take(BLOCK_ROWS).map(tx_row).collect(),
         timestamp: block.timestamp(),
@@ -245,9 +241,7 @@ pub fn block_event(block: &Block, connected: Option<(Origin, u64)>) -> BlockEven
 
 /// The newest `count` blocks, oldest first.
 pub fn recent_blocks(app: &AppState, count: usize) -> ChainEvent {
-    let state = app.node.read();
-    let from = state.blocks.len().saturating_sub(count) as u64;
-    let blocks = match state.blocks.range(from, u64::MAX) {
+    let blocks = match app.node.recent_blocks(count) {
         Ok(blocks) => blocks
             .iter()
             .map(|stored| block_event(&stored.block, None))
@@ -261,9 +255,8 @@ pub fn recent_blocks(app: &AppState, count: usize) -> ChainEvent {
 }
 
 fn pending_event(app: &AppState) -> PendingEvent {
-    let state = app.node.read();
     PendingEvent {
-        count: state.pool.len(),
-        transactions: state.pool.iter().take(PENDING_ROWS).map(tx_row).collect(),
+        count: app.node.pending_count(),
+        transactions: app.node.pending(PENDING_ROWS).iter().map(tx_row).collect(),
     }
 }

@@ -5,8 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use blockchain_api::{
-    ErrorBody, PeerHealth, PeerOutcome, Peers, PeersChanged, RegisterForm, RegisterRequest,
-    RemoveRequest, Resolved,
+    ErrorBody, Peers, PeersChanged, RegisterForm, RegisterRequest, RemoveRequest, Resolved,
 };
 
 use super::AppState;
@@ -55,27 +54,8 @@ pub async fn register(State(app): State<AppState>, fields: Fields) -> Result<Res
 pub async fn list(State(app): State<AppState>) -> Json<Peers> {
     Json(Peers {
         nodes: app.network.peers(),
-        peers: peer_health(&app),
+        peers: app.network.peer_health(),
     })
-}
-
-/// Each peer's health, in the contract's shape.
-pub fn peer_health(app: &AppState) -> Vec<PeerHealth> {
-    app.network
-        .peer_health()
-        .into_iter()
-        .map(|peer| PeerHealth {
-            failures: peer.failures,
-            height: peer.height,
-            last_contact: peer.last_contact,
-            last_error: peer.last_error,
-            last_sync: peer.last_sync,
-            reachable: peer.reachable,
-            retry_in_s: peer.retry_in_s,
-            rtt_ms: peer.rtt_ms,
-            url: peer.url,
-        })
-        .collect()
 }
 
 /// `POST /nodes/remove`: form or JSON field `node`, a registered peer's URL.
@@ -120,23 +100,16 @@ pub async fn remove(State(app): State<AppState>, fields: Fields) -> Result<Respo
 pub async fn resolve(State(app): State<AppState>) -> Json<Resolved> {
     let outcomes = app.network.resolve().await;
     let replaced = outcomes.iter().any(|o| o.adopted);
-    let state = app.node.read();
+    let chain = app.node.status(&app.node.wallet);
     Json(Resolved {
-        length: state.blocks.len() as u64,
+        length: chain.length as u64,
         message: if replaced {
             "Our chain was replaced"
         } else {
             "Our chain is authoritative"
         }
         .to_owned(),
-        peers: outcomes
-            .into_iter()
-            .map(|o| PeerOutcome {
-                adopted: o.adopted,
-                outcome: o.outcome,
-                peer: o.peer,
-            })
-            .collect(),
-        tip_hash: state.ledger.tip().hash,
+        peers: outcomes,
+        tip_hash: chain.tip_hash,
     })
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{Path, Query};
-use crate::network::PeerHealth;
+use blockchain_api::PeerHealth;
 
 /// Blocks per page of the chain table.
 const BLOCKS_PER_PAGE: usize = 20;
@@ -224,16 +224,16 @@ fn panel(app: &AppState) -> NodePanel {
     let peers = app.network.peer_health();
     let settings = app.node.settings();
     let reward_address = app.node.reward_address();
-    let state = app.node.read();
+    let chain = app.node.status(&reward_address);
     NodePanel {
         network: app.node.params.network.clone(),
-        height: state.height(),
+        height: chain.height,
         difficulty: app.node.params.difficulty.bits(),
         mining_difficulty: settings.mining_difficulty.bits(),
         expected_tries: with_thousands(1u64 << settings.mining_difficulty.bits().min(63)),
         reward: app.node.params.reward.to_string(),
         miner: Hex::of(reward_address.as_hex()),
-        miner_balance: state.ledger.balance(&reward_address).to_string(),
+        miner_balance: chain.balance.to_string(),
         wallet: Hex::of(app.node.wallet.as_hex()),
         peers,
         mining: app.node.is_mining(),
@@ -241,8 +241,8 @@ fn panel(app: &AppState) -> NodePanel {
         block_interval: settings.block_interval,
         mining_threads: settings.mining_threads,
         max_threads: app.node.limits().max_threads,
-        pool_size: state.pool.len(),
-        tip: Hex::of(&state.tip().block.hash().to_string()),
+        pool_size: chain.pool_size,
+        tip: Hex::of(&chain.tip_hash.to_string()),
     }
 }
 
@@ -278,21 +278,20 @@ fn mine_page(
 ) -> Result<MinePage, PageError> {
     let Query(query) = query?;
     let panel = panel(app);
-    let state = app.node.read();
-    let pending = state
-        .pool
+    let pending = app
+        .node
+        .pending(500)
         .iter()
-        .take(500)
         .map(|tx| TxRow::new(lang, tx, None))
         .collect();
-    let blocks = state.blocks.len();
+    let blocks = app.node.length() as usize;
     let pages = blocks.div_ceil(BLOCKS_PER_PAGE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
     let newest = blocks - (page - 1) * BLOCKS_PER_PAGE;
     let oldest = newest.saturating_sub(BLOCKS_PER_PAGE);
-    let confirmed = state
-        .blocks
-        .range(oldest as u64, newest as u64)?
+    let confirmed = app
+        .node
+        .blocks(oldest as u64, newest as u64)?
         .iter()
         .rev()
         .flat_map(|stored| {
@@ -362,14 +361,10 @@ fn block_page(
     let number: u64 = given
         .parse()
         .map_err(|_| PageError::BadBlockNumber(given))?;
-    let state = app.node.read();
-    let stored = state
-        .blocks
-        .get(number)?
-        .ok_or_else(|| PageError::NoBlock {
-            number,
-            tip: state.height(),
-        })?;
+    let stored = app.node.block(number)?.ok_or_else(|| PageError::NoBlock {
+        number,
+        tip: app.node.height(),
+    })?;
     let block = &stored.block;
     Ok(BlockPage {
         lang,
@@ -385,7 +380,7 @@ fn block_page(
             .iter()
             .map(|tx| TxRow::new(lang, tx, Some((block.number(), block.timestamp()))))
             .collect(),
-        has_next: (number as usize) + 1 < state.blocks.len(),
+        has_next: number < app.node.height(),
     })
 }
 
@@ -417,9 +412,7 @@ fn transaction_page(
     let (tx, block) = app.node.locate(&id).ok_or(PageError::NoTransaction(id))?;
     let stamp = block.and_then(|n| {
         app.node
-            .read()
-            .blocks
-            .info(n)
+            .block_info(n)
             .map(|info| (n, info.header.timestamp))
     });
     Ok(TransactionPage {
@@ -460,20 +453,17 @@ fn address_page(
     let address: Address = app
         .address(&hex, "address")
         .map_err(PageError::BadAddress)?;
-    let state = app.node.read();
-    let (pending_in, pending_out) = state.pool.flows(&address);
-    let involves =
-        |tx: &Transaction| tx.recipient() == &address || tx.sender().wallet() == Some(&address);
-    let mut history: Vec<TxRow> = state
-        .pool
+    let view = app.node.balance(&address);
+    let (pending_in, pending_out) = (view.pending_incoming, view.pending_outgoing);
+    let mut history: Vec<TxRow> = app
+        .node
+        .pending_of(&address)
         .iter()
-        .filter(|tx| involves(tx))
         .map(|tx| TxRow::new(lang, tx, None))
         .collect();
     // Confirmed history from the address index: the cost of this address's history, not
     // of the chain.
-    let balance = state.ledger.balance(&address).to_string();
-    drop(state);
+    let balance = view.confirmed.to_string();
     let room = HISTORY_ROWS.saturating_sub(history.len());
     for item in app.node.history(&address, room)?.items {
         let tx = crate::wire::parse_transaction(&item.json, &app.node.keys)

@@ -182,10 +182,8 @@ fn parse_transaction(app: &AppState, fields: &Fields) -> Result<Transaction, Api
 pub async fn pending(State(app): State<AppState>) -> Json<Pool> {
     let transactions = app
         .node
-        .read()
-        .pool
-        .iter()
-        .cloned()
+        .pending(usize::MAX)
+        .into_iter()
         .map(SortedKeys)
         .collect();
     Json(Pool { transactions })

@@ -95,7 +95,7 @@ impl Network {
 
     /// Announces our tip to one peer (in the background, best effort).
     pub(super) fn offer_tip(&self, peer: &str) {
-        let tip = Arc::clone(&self.node.read().tip().block);
+        let tip = self.node.tip();
         let Ok(body) = serde_json::to_vec(&*tip) else {
             return;
         };

@@ -4,35 +4,40 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use blockchain_api::{PeerHealth, PeerStatus};
 
 use super::Network;
-use super::sync::PeerStatus;
 use crate::node::Event;
 
-/// What this node has seen of a peer lately, for the Configure page and `/nodes/get`.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct PeerHealth {
-    pub url: String,
-    /// Its height at the last status it gave.
-    pub height: Option<u64>,
-    /// When it last answered (Unix seconds).
-    pub last_contact: Option<u64>,
-    /// The round-trip time of its last answer.
-    pub rtt_ms: Option<f64>,
-    /// What the last consensus round with it did.
-    pub last_sync: Option<String>,
-    /// Requests that failed since it last answered.
-    pub failures: u32,
-    pub last_error: Option<String>,
-    /// Answered the last request sent to it (true until one fails).
-    pub reachable: bool,
+/// What this node has seen of a peer lately (as `/nodes/get` and the Configure page show
+/// it), and when it is due for another try.
+#[derive(Debug, Clone)]
+pub(super) struct PeerRecord {
+    /// Its `retry_in_s` is filled in when shown, from `retry_at`.
+    seen: PeerHealth,
     /// An unreachable peer is left alone until then (announcements skip it), and then
     /// asked for its status again; each failure doubles the wait, up to [`MAX_BACKOFF`].
-    #[serde(skip)]
-    pub retry_at: Option<Instant>,
-    /// Seconds until that retry, for people.
-    pub retry_in_s: Option<u64>,
+    retry_at: Option<Instant>,
+}
+
+impl PeerRecord {
+    /// A peer not heard from yet: reachable until a request fails.
+    fn new(url: String) -> Self {
+        PeerRecord {
+            seen: PeerHealth {
+                failures: 0,
+                height: None,
+                last_contact: None,
+                last_error: None,
+                last_sync: None,
+                reachable: true,
+                retry_in_s: None,
+                rtt_ms: None,
+                url,
+            },
+            retry_at: None,
+        }
+    }
 }
 
 /// Longest wait before an unreachable peer is tried again.
@@ -56,15 +61,16 @@ impl Network {
         self.peers()
             .into_iter()
             .map(|url| {
-                let mut entry = health.get(&url).cloned().unwrap_or(PeerHealth {
-                    url,
-                    reachable: true,
-                    ..PeerHealth::default()
-                });
-                entry.retry_in_s = entry
-                    .retry_at
-                    .map(|at| at.saturating_duration_since(now).as_secs());
-                entry
+                let record = health
+                    .get(&url)
+                    .cloned()
+                    .unwrap_or_else(|| PeerRecord::new(url));
+                PeerHealth {
+                    retry_in_s: record
+                        .retry_at
+                        .map(|at| at.saturating_duration_since(now).as_secs()),
+                    ..record.seen
+                }
             })
             .collect()
     }
@@ -106,7 +112,7 @@ impl Network {
                     .map(|h| {
                         // One try at a time: the answer sets the next retry.
                         h.retry_at = Some(now + MAX_BACKOFF);
-                        h.url.clone()
+                        h.seen.url.clone()
                     })
                     .collect()
             };
@@ -138,28 +144,27 @@ impl Network {
             {
                 return;
             }
-            let entry = health.entry(peer.to_owned()).or_insert_with(|| PeerHealth {
-                url: peer.to_owned(),
-                reachable: true,
-                ..PeerHealth::default()
-            });
-            let was = entry.reachable;
+            let entry = health
+                .entry(peer.to_owned())
+                .or_insert_with(|| PeerRecord::new(peer.to_owned()));
+            let was = entry.seen.reachable;
+            let seen = &mut entry.seen;
             match result {
                 Ok(rtt) => {
-                    entry.last_contact = Some(crate::node::now());
-                    entry.rtt_ms = Some(rtt.as_secs_f64() * 1000.0);
-                    entry.failures = 0;
-                    entry.reachable = true;
+                    seen.last_contact = Some(crate::node::now());
+                    seen.rtt_ms = Some(rtt.as_secs_f64() * 1000.0);
+                    seen.failures = 0;
+                    seen.reachable = true;
                     entry.retry_at = None;
                 }
                 Err(error) => {
-                    entry.failures = entry.failures.saturating_add(1);
-                    entry.last_error = Some(error.to_owned());
-                    entry.reachable = false;
-                    entry.retry_at = Some(Instant::now() + backoff(entry.failures));
+                    seen.failures = seen.failures.saturating_add(1);
+                    seen.last_error = Some(error.to_owned());
+                    seen.reachable = false;
+                    entry.retry_at = Some(Instant::now() + backoff(seen.failures));
                 }
             }
-            was != entry.reachable
+            was != entry.seen.reachable
         };
         if changed {
             self.node.publish(Event::Peers);
@@ -172,7 +177,7 @@ impl Network {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(entry) = health.get_mut(peer) {
-            update(entry);
+            update(&mut entry.seen);
         }
     }
 

@@ -43,10 +43,8 @@ use tokio::sync::Semaphore;
 
 use crate::node::Node;
 
-pub use health::PeerHealth;
 pub use peer_url::{PeerUrl, PeerUrlError, parse_peer_url};
 pub use register::RegisterError;
-pub use sync::PeerOutcome;
 
 /// The node's peers and its client for talking to them.
 pub struct Network {
@@ -55,7 +53,7 @@ pub struct Network {
     /// Which peer announced a transaction or block to us (by id or hash), so it is not sent
     /// back: it has it already. Bounded; an entry is used once.
     heard_from: std::sync::Mutex<HashMap<[u8; 32], String>>,
-    health: RwLock<HashMap<String, PeerHealth>>,
+    health: RwLock<HashMap<String, health::PeerRecord>>,
     client: reqwest::Client,
     /// This node's own URL, sent to peers so they register us back.
     self_url: RwLock<Option<String>>,

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use super::{Network, PeerUrl, PeerUrlError};
 use crate::node::Event;
-use crate::storage::Write;
 use thiserror::Error;
 
 /// Most peers a node keeps.
@@ -32,10 +31,7 @@ impl Network {
         if !self.peers().iter().any(|peer| peer == url.as_str()) {
             return Ok(false);
         }
-        self.node
-            .storage()
-            .commit(vec![Write::RemovePeer(url.as_str().to_owned())])
-            .await?;
+        self.node.forget_peer(url.as_str()).await?;
         self.peers
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -83,12 +79,7 @@ impl Network {
         };
         if !new.is_empty() {
             self.node
-                .storage()
-                .commit(
-                    new.iter()
-                        .map(|u| Write::PutPeer(u.as_str().to_owned()))
-                        .collect(),
-                )
+                .store_peers(new.iter().map(|u| u.as_str().to_owned()))
                 .await?;
             self.peers
                 .write()

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use blockchain_api::{ChainPage, PeerOutcome, PeerStatus};
 use blockchain_core::chain::{TipRank, is_better_tip};
 use blockchain_core::ledger::{BlockError, VerifiedBlock, verify_block};
 use blockchain_core::pow::Work;
 use blockchain_core::{Block, BlockHash};
-use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
 use super::Network;
@@ -16,6 +16,7 @@ use thiserror::Error;
 
 use super::client::MAX_RESPONSE_BYTES;
 use crate::node::{AdoptError, Adoption, Event, StoredBlock};
+use crate::wire::WireBlock;
 
 /// Blocks asked for per `/chain` page.
 const PAGE_BLOCKS: u64 = 200;
@@ -86,35 +87,21 @@ pub(super) enum SyncError {
     TimedOut,
 }
 
-/// What one peer's resolve round did.
-#[derive(Debug, Clone, Serialize)]
-pub struct PeerOutcome {
-    pub peer: String,
-    pub outcome: String,
-    pub adopted: bool,
+/// A round that left our chain as it was: the peer's has no more work.
+fn not_better(peer: String) -> PeerOutcome {
+    refused(
+        peer,
+        "no more work than ours (or an equal-work tip that loses the tie)".into(),
+    )
 }
 
-impl PeerOutcome {
-    fn not_better(peer: String) -> Self {
-        PeerOutcome {
-            peer,
-            outcome: "no more work than ours (or an equal-work tip that loses the tie)".into(),
-            adopted: false,
-        }
+/// A round that adopted nothing from `peer`, for `reason`.
+fn refused(peer: String, reason: String) -> PeerOutcome {
+    PeerOutcome {
+        adopted: false,
+        outcome: reason,
+        peer,
     }
-    fn refused(peer: String, reason: String) -> Self {
-        PeerOutcome {
-            peer,
-            outcome: reason,
-            adopted: false,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct ChainPage {
-    chain: Vec<crate::wire::WireBlock>,
-    length: u64,
 }
 
 /// What a peer's chain gave, every signature verified.
@@ -140,15 +127,6 @@ enum Fetched {
 /// 200 full blocks is tens of megabytes).
 const PAGES_AHEAD: usize = 2;
 
-#[derive(Deserialize)]
-pub(super) struct PeerStatus {
-    pub(super) height: u64,
-    #[serde(default)]
-    work: Option<String>,
-    #[serde(default)]
-    tip_hash: Option<String>,
-}
-
 /// A peer's branch waiting to be ranked: the peer, the fork, the blocks, their rank and
 /// how many blocks were downloaded.
 type Candidate = (String, u64, Vec<VerifiedBlock<StoredBlock>>, TipRank, usize);
@@ -160,6 +138,22 @@ fn rank_of(work_before: Work, blocks: &[VerifiedBlock<StoredBlock>]) -> TipRank 
             work.saturating_add(b.block().difficulty().work())
         }),
         hash: blocks.last().map(|b| b.block().hash()).unwrap_or_default(),
+    }
+}
+
+/// Checks that a page's blocks are numbered on from `from`.
+fn in_order(from: u64, chain: &[WireBlock]) -> Result<(), SyncError> {
+    match chain
+        .iter()
+        .enumerate()
+        .find(|(i, b)| b.block_number != from + *i as u64)
+    {
+        Some((position, block)) => Err(SyncError::OutOfOrder {
+            from,
+            got: block.block_number,
+            position,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -236,9 +230,9 @@ impl Network {
                     peer,
                 }),
                 Ok(Some(Fetched::Extended { height: None, .. }) | None) => {
-                    outcomes.push(PeerOutcome::not_better(peer));
+                    outcomes.push(not_better(peer));
                 }
-                Err(error) => outcomes.push(PeerOutcome::refused(peer, error.to_string())),
+                Err(error) => outcomes.push(refused(peer, error.to_string())),
             }
         }
         // Best first: each adoption raises the bar for the next.
@@ -255,7 +249,7 @@ impl Network {
             // What a chain claims in work costs nothing to sum; only a chain that would
             // win is worth validating.
             if !is_better_tip(rank, self.node.tip_rank()) {
-                outcomes.push(PeerOutcome::not_better(peer));
+                outcomes.push(not_better(peer));
                 continue;
             }
             // Adoption runs to its end on its own task even if the round's time is up:
@@ -276,10 +270,10 @@ impl Network {
                     adopted: true,
                     peer,
                 },
-                Ok(Ok(Ok(Adoption::NotBetter | Adoption::Known))) => PeerOutcome::not_better(peer),
-                Ok(Ok(Err(error))) => PeerOutcome::refused(peer, format!("invalid chain: {error}")),
-                Ok(Err(join)) => PeerOutcome::refused(peer, format!("validation failed: {join}")),
-                Err(_) => PeerOutcome::refused(
+                Ok(Ok(Ok(Adoption::NotBetter | Adoption::Known))) => not_better(peer),
+                Ok(Ok(Err(error))) => refused(peer, format!("invalid chain: {error}")),
+                Ok(Err(join)) => refused(peer, format!("validation failed: {join}")),
+                Err(_) => refused(
                     peer,
                     "still validating its chain when the round ended".into(),
                 ),
@@ -304,17 +298,7 @@ impl Network {
         self.record_health(peer, |h| h.height = Some(status.height));
         // What the peer claims only decides whether to download; a peer that names no
         // work or tip is downloaded and judged on what it serves.
-        if let (Some(work), Some(hash)) = (
-            status.work.as_deref().and_then(|w| w.parse::<u128>().ok()),
-            status
-                .tip_hash
-                .as_deref()
-                .and_then(|h| h.parse::<BlockHash>().ok()),
-        ) {
-            let theirs = TipRank {
-                work: Work(work),
-                hash,
-            };
+        if let Some(theirs) = status.claimed_tip() {
             let ours = self.node.tip_rank();
             if !is_better_tip(theirs, ours) {
                 if is_better_tip(ours, theirs) {
@@ -332,7 +316,7 @@ impl Network {
         let fork = shared + 1;
         // Blocks that follow our tip are adopted as they arrive; a branch is kept whole
         // until it can be ranked against our chain.
-        let extension = shared == self.node.read().height();
+        let extension = shared == self.node.height();
         let (pages_in, mut pages) = tokio::sync::mpsc::channel::<
             tokio::task::JoinHandle<Result<Vec<VerifiedBlock<StoredBlock>>, SyncError>>,
         >(PAGES_AHEAD);
@@ -382,7 +366,7 @@ impl Network {
         let mut next: u64 = fork;
         loop {
             let from = next;
-            let page: ChainPage = self
+            let page: ChainPage<WireBlock> = self
                 .get_json(&format!("{peer}/chain?from={from}&limit={PAGE_BLOCKS}"))
                 .await?;
             if page.chain.is_empty() {
@@ -393,18 +377,7 @@ impl Network {
             }
             // Pages must continue where the last one ended, or a peer could feed the same
             // page forever.
-            if let Some((i, block)) = page
-                .chain
-                .iter()
-                .enumerate()
-                .find(|(i, b)| b.block_number != from + *i as u64)
-            {
-                return Err(SyncError::OutOfOrder {
-                    from,
-                    got: block.block_number,
-                    position: i,
-                });
-            }
+            in_order(from, &page.chain)?;
             next += page.chain.len() as u64;
             let node = Arc::clone(&self.node);
             let verified = tokio::task::spawn_blocking(move || {
@@ -445,34 +418,20 @@ impl Network {
     /// peer a few blocks ahead costs one small request rather than its whole chain. A hash
     /// a peer claims is only a hint: the chain it leads to is validated from genesis.
     async fn common_ancestor(&self, peer: &str, peer_height: u64) -> Result<u64, SyncError> {
-        let our_height = self.node.read().height();
+        let our_height = self.node.height();
         let mut end = our_height.min(peer_height);
         let mut step = SEARCH_BLOCKS;
         loop {
             let start = end.saturating_sub(SEARCH_BLOCKS - 1);
-            let page: ChainPage = self
+            let page: ChainPage<WireBlock> = self
                 .get_json(&format!(
                     "{peer}/chain?from={start}&limit={}",
                     end - start + 1
                 ))
                 .await?;
-            let state = self.node.read();
-            let mut shared = None;
-            for (i, wire) in page.chain.iter().enumerate() {
-                let number = start + i as u64;
-                if wire.block_number != number {
-                    return Err(SyncError::OutOfOrder {
-                        from: start,
-                        got: wire.block_number,
-                        position: i,
-                    });
-                }
-                let ours = state.blocks.info(number);
-                if ours.is_some_and(|b| Some(b.hash) == wire.hash) {
-                    shared = Some(number);
-                }
-            }
-            if let Some(number) = shared {
+            in_order(start, &page.chain)?;
+            let hashes: Vec<Option<BlockHash>> = page.chain.iter().map(|wire| wire.hash).collect();
+            if let Some(number) = self.node.last_shared(start, &hashes) {
                 return Ok(number);
             }
             if start == 0 {

@@ -12,7 +12,7 @@ use blockchain_core::ledger::{BlockError, VerifiedBlock, verify_block};
 use thiserror::Error;
 
 use super::writes::block_writes;
-use super::{ChainState, Event, Node, Origin, StoredBlock, now, now_ms};
+use super::{BlockOrigin, ChainState, Event, Node, StoredBlock, now, now_ms};
 use crate::storage::{StorageError, Write};
 
 /// A refused block.
@@ -33,7 +33,7 @@ impl Node {
         let block = tokio::task::spawn_blocking(move || verify_block(block))
             .await
             .expect("verification does not panic")?;
-        self.connect(block, Origin::Peer).await
+        self.connect(block, BlockOrigin::Peer).await
     }
 
     /// Connects a block whose signatures were verified (a peer's, by `accept_block`; our
@@ -42,7 +42,7 @@ impl Node {
     pub(super) async fn connect(
         &self,
         block: VerifiedBlock,
-        origin: Origin,
+        origin: BlockOrigin,
     ) -> Result<Arc<Block>, ConnectError> {
         let _writer = self.chain_writer.lock().await;
         let started = Instant::now();
@@ -76,7 +76,7 @@ impl Node {
             for tx in block.transactions() {
                 state.pool.remove(&tx.id());
             }
-            if origin == Origin::Peer {
+            if origin == BlockOrigin::Peer {
                 let ChainState { ledger, pool, .. } = &mut *state;
                 pool.revalidate(ledger)
             } else {

@@ -10,21 +10,8 @@ use blockchain_core::ledger::{
 };
 use blockchain_core::{Address, Block, Difficulty};
 
-use super::{ConnectError, Event, Node, Origin, now};
+use super::{BlockOrigin, ConnectError, Event, MiningProgress, Node, now};
 use crate::mining::{self, SearchEnd};
-
-/// A proof-of-work search in progress, for dashboards.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct MiningProgress {
-    pub block_number: u64,
-    pub difficulty: u32,
-    pub elapsed_ms: u64,
-    pub tries: u64,
-    /// Tries per second so far.
-    pub hash_rate: f64,
-    /// Tries a block at this difficulty needs on average (2^difficulty).
-    pub expected_tries: f64,
-}
 
 pub(super) struct Search {
     block_number: u64,
@@ -157,7 +144,7 @@ impl Node {
             };
             // Its payments come from our pool, each verified when it entered.
             let block = VerifiedBlock::assume_verified(block);
-            match self.connect(block, Origin::Mined).await {
+            match self.connect(block, BlockOrigin::Mined).await {
                 Ok(block) => return Ok(block),
                 Err(ConnectError::Block(
                     BlockError::WrongPreviousHash { .. } | BlockError::WrongNumber { .. },

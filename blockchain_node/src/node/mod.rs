@@ -6,6 +6,10 @@
 //! together and in order. Transactions enter the pool under the `RwLock` alone and are
 //! acknowledged once the group committer has them on disk.
 //!
+//! The state, its lock and the storage are private to this module: handlers and the
+//! network layer ask `query`'s methods, each of which takes the lock briefly and returns
+//! owned data, so no caller can hold the lock across an `.await`.
+//!
 //! One concern per module, each with its own `impl Node` block:
 //!
 //! ```text
@@ -33,6 +37,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use blockchain_api::{BlockOrigin, MiningProgress};
 use blockchain_core::chain::TipRank;
 use blockchain_core::{Address, Block, Ledger, NetworkParams, Transaction};
 use thiserror::Error;
@@ -44,7 +49,6 @@ use crate::settings::{Limits, SettingError, Settings, SettingsPatch};
 use crate::storage::{Storage, StorageError, Write};
 
 pub use connect::ConnectError;
-pub use mine::MiningProgress;
 use mine::Search;
 pub use open::OpenError;
 pub use query::{
@@ -72,17 +76,17 @@ pub use crate::blocks::StoredBlock;
 
 /// The chain, its ledger and the pool, always consistent with each other. Block bodies
 /// and the address index live on disk (see `crate::blocks`, `crate::addresses`).
-pub struct ChainState {
-    pub blocks: ChainBlocks,
-    pub ledger: Ledger,
-    pub pool: PendingPool,
+struct ChainState {
+    blocks: ChainBlocks,
+    ledger: Ledger,
+    pool: PendingPool,
 }
 
 impl ChainState {
-    pub fn tip(&self) -> &StoredBlock {
+    fn tip(&self) -> &StoredBlock {
         self.blocks.tip()
     }
-    pub fn height(&self) -> u64 {
+    fn height(&self) -> u64 {
         self.ledger.tip().number
     }
 }
@@ -95,7 +99,7 @@ pub enum Event {
     /// A block joined the chain (mined here or received), durably at `at_ms`.
     Block {
         block: Arc<Block>,
-        origin: Origin,
+        origin: BlockOrigin,
         at_ms: u64,
     },
     /// Another chain with more work replaced ours from block `fork` on.
@@ -111,15 +115,6 @@ pub enum Event {
     Peers,
     /// The operator changed a setting.
     Settings,
-}
-
-/// Where a block came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Origin {
-    Mined,
-    Peer,
-    Sync,
 }
 
 /// Settings that could not be changed.
@@ -176,7 +171,7 @@ const META_STATE: &str = "state_tables";
 
 impl Node {
     /// Read access to chain, ledger and pool. Keep the guard briefly; never across `.await`.
-    pub fn read(&self) -> RwLockReadGuard<'_, ChainState> {
+    fn read(&self) -> RwLockReadGuard<'_, ChainState> {
         self.state
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -186,10 +181,6 @@ impl Node {
         self.state
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    pub fn storage(&self) -> &Storage {
-        &self.storage
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -239,6 +230,29 @@ impl Node {
         self.settings_changed.notify_waiters();
         self.publish(Event::Settings);
         Ok(next)
+    }
+
+    /// Keeps `peers` in the data dir, durably (see [`Node::stored_peers`]).
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub(crate) async fn store_peers(
+        &self,
+        peers: impl IntoIterator<Item = String>,
+    ) -> Result<(), StorageError> {
+        self.storage
+            .commit(peers.into_iter().map(Write::PutPeer).collect())
+            .await
+    }
+
+    /// Forgets a stored peer, durably.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub(crate) async fn forget_peer(&self, peer: &str) -> Result<(), StorageError> {
+        self.storage
+            .commit(vec![Write::RemovePeer(peer.to_owned())])
+            .await
     }
 }
 

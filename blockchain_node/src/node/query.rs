@@ -1,6 +1,8 @@
 //! Read-only answers: what the HTTP handlers and the network layer ask of the node, each
 //! taken under the state lock briefly and returned as owned data.
 
+use std::sync::Arc;
+
 use blockchain_core::chain::TipRank;
 use blockchain_core::{Address, Amount, Block, BlockHash, Transaction, TxId, Work};
 use bytes::Bytes;
@@ -169,6 +171,21 @@ impl Node {
         self.read().height()
     }
 
+    /// Blocks in our chain, genesis included.
+    pub fn length(&self) -> u64 {
+        self.read().blocks.len() as u64
+    }
+
+    /// Our tip.
+    pub fn tip(&self) -> Arc<Block> {
+        Arc::clone(&self.read().tip().block)
+    }
+
+    /// The hash of our genesis block: which network's chain this is.
+    pub fn genesis_hash(&self) -> BlockHash {
+        self.read().ledger.genesis_hash()
+    }
+
     /// The chain's figures at one moment, with `address`'s confirmed balance.
     pub fn status(&self, address: &Address) -> ChainStatus {
         let state = self.read();
@@ -271,6 +288,11 @@ impl Node {
         state.blocks.range(from, u64::MAX)
     }
 
+    /// The header and counts of block `number` (no body read); `None` past our tip.
+    pub fn block_info(&self, number: u64) -> Option<BlockInfo> {
+        self.read().blocks.info(number).copied()
+    }
+
     /// The headers and counts of our newest `count` blocks, oldest first (no body read).
     pub fn recent_infos(&self, count: usize) -> Vec<BlockInfo> {
         let state = self.read();
@@ -292,6 +314,22 @@ impl Node {
         } else {
             BlockPlace::Elsewhere
         }
+    }
+
+    /// The highest of a peer's blocks, numbered on from `from` with the hashes it names,
+    /// that our chain holds too (a block it names no hash for matches none).
+    pub(crate) fn last_shared(&self, from: u64, hashes: &[Option<BlockHash>]) -> Option<u64> {
+        let state = self.read();
+        (from..)
+            .zip(hashes)
+            .filter(|(number, hash)| {
+                state
+                    .blocks
+                    .info(*number)
+                    .is_some_and(|ours| Some(ours.hash) == **hash)
+            })
+            .map(|(number, _)| number)
+            .last()
     }
 
     /// Reads a plan's JSON (from [`Node::chain_page`] or [`Node::block_json`]), on this

@@ -10,7 +10,7 @@ use blockchain_core::{Block, ChainError, Ledger, NetworkParams, Transaction};
 use thiserror::Error;
 
 use super::writes::branch_writes;
-use super::{ChainState, Event, Node, Origin, StoredBlock, now, now_ms, rank};
+use super::{BlockOrigin, ChainState, Event, Node, StoredBlock, now, now_ms, rank};
 use crate::storage::{StorageError, Write};
 
 /// The result of offering the node another chain.
@@ -329,7 +329,7 @@ impl Node {
         }
         self.publish(Event::Block {
             block: tip,
-            origin: Origin::Sync,
+            origin: BlockOrigin::Sync,
             at_ms,
         });
         let count = reinjected.len();
