@@ -294,6 +294,7 @@ pub fn status_json(app: &AppState) -> serde_json::Value {
         "block_interval": settings.block_interval,
         "mining_threads": settings.mining_threads,
         "mining_difficulty": settings.mining_difficulty.bits(),
+        "storage": app.node.storage().health(),
         "at_ms": crate::node::now_ms(),
     })
 }

@@ -21,10 +21,7 @@ pub async fn register(State(app): State<AppState>, fields: Fields) -> Result<Res
         ));
     }
     let peers = app.network.register(list).await.map_err(|e| match e {
-        RegisterError::Storage(e) => {
-            tracing::error!(error = %e, "peers not stored");
-            ApiError::Storage
-        }
+        RegisterError::Storage(e) => e.into(),
         other => ApiError::BadRequest(other.to_string()),
     })?;
     let body = json!({ "message": "New nodes have been added", "total_nodes": peers });
@@ -40,10 +37,7 @@ pub async fn list(State(app): State<AppState>) -> Json<serde_json::Value> {
 pub async fn remove(State(app): State<AppState>, fields: Fields) -> Result<Response, ApiError> {
     let node = fields.require("node")?;
     let removed = app.network.remove(node).await.map_err(|e| match e {
-        RegisterError::Storage(e) => {
-            tracing::error!(error = %e, "peer removal not stored");
-            ApiError::Storage
-        }
+        RegisterError::Storage(e) => e.into(),
         other => ApiError::BadRequest(format!("node: {other}")),
     })?;
     if !removed {

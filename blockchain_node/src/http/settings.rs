@@ -31,10 +31,7 @@ pub async fn update(
     match app.node.update_settings(&patch).await {
         Ok(_) => Ok(Json(describe(&app))),
         Err(UpdateError::Invalid(error)) => Err(invalid(error)),
-        Err(UpdateError::Storage(error)) => {
-            tracing::error!(%error, "settings not stored");
-            Err(ApiError::Storage)
-        }
+        Err(UpdateError::Storage(error)) => Err(error.into()),
     }
 }
 

@@ -111,6 +111,8 @@ pub enum Event {
     Peers,
     /// The operator changed a setting.
     Settings,
+    /// Storage began refusing writes, or takes them again (see `crate::storage`).
+    Storage,
 }
 
 /// Where a block came from.

@@ -1,5 +1,6 @@
-//! A storage failure, with its source.
+//! A storage failure, with its source, and what a failed write says about the disk.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use thiserror::Error;
@@ -44,6 +45,64 @@ pub enum StorageError {
     /// A stored block that does not parse.
     #[error("storage: stored block {number} is unreadable: {reason}")]
     Corrupt { number: u64, reason: String },
+    /// Writes are refused until the disk takes them again (see `crate::storage`).
+    #[error("storage: {0}")]
+    Unavailable(#[source] Arc<Outage>),
+}
+
+/// Why the node refuses writes now, and since when.
+#[derive(Debug)]
+pub struct Outage {
+    /// What is wrong, in words an operator acts on: "the disk holding … is full".
+    pub message: String,
+    /// The disk is full (ENOSPC or the like): 507 rather than 503.
+    pub disk_full: bool,
+    /// When the first write failed, in milliseconds since the Unix epoch.
+    pub since_ms: u64,
+    /// The write's own error.
+    pub source: StorageError,
+}
+
+impl std::fmt::Display for Outage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Outage {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+impl Outage {
+    /// The outage a failed write in `dir` reveals: a full disk named as such, another OS
+    /// error as the OS says it.
+    pub fn of(error: StorageError, dir: &Path, since_ms: u64) -> Self {
+        let io = error.io_error();
+        let disk_full = io.is_some_and(is_disk_full);
+        let message = match io {
+            _ if disk_full => format!("the disk holding {} is full", dir.display()),
+            Some(io) => format!("the node could not write to {}: {io}", dir.display()),
+            None => format!("the node could not write to {}: {error}", dir.display()),
+        };
+        Outage {
+            message,
+            disk_full,
+            since_ms,
+            source: error,
+        }
+    }
+}
+
+/// Whether `error` says the disk (or the user's quota on it) is full.
+pub fn is_disk_full(error: &std::io::Error) -> bool {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) || matches!(error.raw_os_error(), Some(ENOSPC | EDQUOT))
 }
 
 impl StorageError {
@@ -55,6 +114,61 @@ impl StorageError {
     /// A reading task that did not finish (it panicked).
     pub fn reader_failed(reason: &str) -> Self {
         StorageError::ReaderFailed(reason.to_owned())
+    }
+
+    /// Why writes are refused, if they are: a failed write, or one refused after it.
+    pub fn outage(&self) -> Option<&Outage> {
+        match self {
+            StorageError::Unavailable(outage) => Some(outage),
+            _ => None,
+        }
+    }
+
+    /// The operating system's error underneath, if there is one. redb's errors do not
+    /// chain their sources, so its variants that hold one are looked into by name; the
+    /// rest of the chain is walked.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        fn of_redb(error: &redb::StorageError) -> Option<&std::io::Error> {
+            match error {
+                redb::StorageError::Io(io) => Some(io),
+                _ => None,
+            }
+        }
+        let redb = match self {
+            StorageError::Storage(e) => of_redb(e),
+            StorageError::Commit(e) => match &**e {
+                redb::CommitError::Storage(e) => of_redb(e),
+                _ => None,
+            },
+            StorageError::Transaction(e) => match &**e {
+                redb::TransactionError::Storage(e) => of_redb(e),
+                _ => None,
+            },
+            StorageError::Table(e) => match &**e {
+                redb::TableError::Storage(e) => of_redb(e),
+                _ => None,
+            },
+            StorageError::Database(e) => match &**e {
+                redb::DatabaseError::Storage(e) => of_redb(e),
+                _ => None,
+            },
+            StorageError::Unavailable(outage) => outage.source.io_error(),
+            _ => None,
+        };
+        redb.or_else(|| {
+            let mut next = std::error::Error::source(self);
+            while let Some(error) = next {
+                // Shared sources are `Arc`s, which are errors too.
+                if let Some(io) = error.downcast_ref::<std::io::Error>() {
+                    return Some(io);
+                }
+                if let Some(io) = error.downcast_ref::<Arc<std::io::Error>>() {
+                    return Some(io);
+                }
+                next = error.source();
+            }
+            None
+        })
     }
 
     /// A stored block that does not parse.

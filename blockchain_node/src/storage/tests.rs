@@ -124,7 +124,7 @@ async fn writes_survive_reopening() {
 async fn a_pool_kept_in_the_database_moves_to_the_journal_once() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let db = Database::create(dir.path().join("chain.redb")).unwrap();
+        let db = redb::Database::create(dir.path().join("chain.redb")).unwrap();
         let txn = db.begin_write().unwrap();
         {
             let mut pool = txn.open_table(LEGACY_POOL).unwrap();
@@ -145,6 +145,6 @@ async fn a_pool_kept_in_the_database_moves_to_the_journal_once() {
     let storage = Storage::open(dir.path()).unwrap();
     assert_eq!(storage.snapshot().unwrap().pool, expected[1..]);
     use redb::ReadableTableMetadata as _;
-    let txn = storage.inner.db.begin_read().unwrap();
+    let txn = storage.begin_read().unwrap();
     assert!(txn.open_table(LEGACY_POOL).unwrap().is_empty().unwrap());
 }

@@ -321,3 +321,88 @@ pub async fn get_text(url: &str) -> String {
     assert_eq!(response.status().as_u16(), 200, "{url}");
     response.text().await.unwrap()
 }
+
+/// A small tmpfs mounted for one test, unmounted when dropped (even when the test fails):
+/// a disk that really fills.
+pub struct Tmpfs {
+    pub path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (`24m`), or returns `None` after printing why when the test
+    /// does not run as root (CI does).
+    pub fn mount(size: &str) -> Option<Tmpfs> {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let root = status
+            .lines()
+            .find_map(|line| line.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1))
+            == Some("0");
+        if !root {
+            eprintln!("skipped: mounting a tmpfs needs root (CI runs these tests as root)");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .expect("mount runs");
+        assert!(mounted.success(), "mount -t tmpfs failed");
+        Some(Tmpfs {
+            path: dir.path().to_owned(),
+            _dir: dir,
+        })
+    }
+
+    /// Fills the filesystem with a file (returned) until a write fails for lack of space.
+    pub fn fill(&self) -> PathBuf {
+        use std::io::Write as _;
+        let path = self.path.join("filler");
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
+        let chunk = vec![0xAA; 4096];
+        loop {
+            if let Err(error) = file.write_all(&chunk) {
+                assert_eq!(error.raw_os_error(), Some(28), "filled up: {error}");
+                return path;
+            }
+        }
+    }
+
+    /// Remounts it read-only (`ro`) or read-write (`rw`).
+    pub fn remount(&self, mode: &str) {
+        let done = Command::new("mount")
+            .args(["-o", &format!("remount,{mode}")])
+            .arg(&self.path)
+            .status()
+            .unwrap();
+        assert!(done.success(), "remount {mode}");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let unmounted = Command::new("umount").arg(&self.path).status();
+        if !unmounted.is_ok_and(|s| s.success()) {
+            // Still busy (a process that has not exited yet): detach it now, freed later.
+            let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+        }
+    }
+}
+
+/// Polls `GET url` until `done` holds for its JSON, for up to `limit`; the last JSON.
+pub async fn wait_for_json(url: &str, limit: Duration, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let (_, json) = get_json(url).await;
+        if done(&json) || Instant::now() > deadline {
+            return json;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,264 @@
+//! Real faults: a data dir on a small tmpfs that fills up and is freed again, a node killed
+//! while its disk is full, and damaged data dirs. Mounting needs root; without it each test
+//! prints why it skipped.
+
+mod common;
+
+use std::time::Duration;
+
+use blockchain_core::Transaction;
+use blockchain_node::storage::{Health, Storage, Write};
+use common::{NodeBuilder, Tmpfs, WALLETS, client, get_json, wait_for_json};
+use serde_json::Value;
+
+fn body(number: u64, bytes: usize) -> Write {
+    Write::PutBody {
+        number,
+        hash: [number as u8; 32],
+        json: vec![b'x'; bytes].into(),
+    }
+}
+
+/// A full disk refuses writes with its cause named, reads go on, and once space is freed
+/// writes are taken again without reopening anything by hand.
+#[tokio::test]
+async fn storage_refuses_writes_on_a_full_disk_and_takes_them_again_once_freed() {
+    let Some(disk) = Tmpfs::mount("24m") else {
+        return;
+    };
+    let dir = disk.path.join("data");
+    let storage = Storage::open(&dir).unwrap();
+    storage.commit(vec![body(1, 1000)]).await.unwrap();
+    let filler = disk.fill();
+
+    let error = storage.commit(vec![body(2, 4 << 20)]).await.unwrap_err();
+    let outage = error.outage().expect("an outage");
+    assert!(outage.disk_full, "{error}");
+    assert_eq!(
+        outage.message,
+        format!("the disk holding {} is full", dir.display())
+    );
+    assert!(
+        matches!(
+            storage.health(),
+            Health::Failing {
+                disk_full: true,
+                ..
+            }
+        ),
+        "{:?}",
+        storage.health()
+    );
+    // Refused at once while the outage lasts, pool entries too.
+    let refused = storage
+        .commit(vec![Write::PutPoolTx {
+            seq: 1,
+            json: b"{}".to_vec(),
+        }])
+        .await
+        .unwrap_err();
+    assert!(refused.outage().is_some(), "{refused}");
+    // Reads go on: the database was reopened at its last commit.
+    let read = storage.bodies(&[(1, [1; 32]), (2, [2; 32])]).unwrap();
+    assert_eq!(read[0].as_deref(), Some(&[b'x'; 1000][..]));
+    assert!(read[1].is_none(), "the failed commit left nothing");
+
+    std::fs::remove_file(filler).unwrap();
+    let mut health = storage.watch_health();
+    tokio::time::timeout(Duration::from_secs(10), health.wait_for(Option::is_none))
+        .await
+        .expect("recovered within 10 s")
+        .unwrap();
+    drop(health);
+    assert_eq!(storage.health(), Health::Ok);
+    storage.commit(vec![body(2, 4 << 20)]).await.unwrap();
+    drop(storage);
+    let storage = Storage::open(&dir).unwrap();
+    let read = storage.bodies(&[(1, [1; 32]), (2, [2; 32])]).unwrap();
+    assert!(read.iter().all(Option::is_some));
+}
+
+/// Submits `count` payments in one batch; each item's answer.
+async fn pay_batch(url: &str, tag: &str, count: usize) -> Vec<Value> {
+    let (alice, bob) = (&WALLETS[0].key, &WALLETS[1].key);
+    let items: Vec<Value> = (0..count)
+        .map(|i| {
+            let nonce = format!("{tag}-{i}");
+            let tx = Transaction::sign(alice, bob.address(), "0.0001", Some(&nonce)).unwrap();
+            serde_json::to_value(tx.to_json()).unwrap()
+        })
+        .collect();
+    let answer: Value = client()
+        .post(format!("{url}/transactions/batch"))
+        .json(&items)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["results"].as_array().unwrap().clone()
+}
+
+/// Submits `count` payments that must all be acknowledged; their ids.
+async fn pay(url: &str, tag: &str, count: usize) -> Vec<String> {
+    pay_batch(url, tag, count)
+        .await
+        .iter()
+        .map(|result| {
+            assert_eq!(result["status"], 201, "{result}");
+            result["transaction_id"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// Submits batches of payments until the node refuses one; the ids it acknowledged (201)
+/// and the refusal (an item's answer).
+async fn pay_until_refused(url: &str, tag: &str) -> (Vec<String>, Value) {
+    let mut acknowledged = Vec::new();
+    for round in 0..40 {
+        for result in pay_batch(url, &format!("{tag}-{round}"), 500).await {
+            match result["status"].as_u64() {
+                Some(201) => acknowledged.push(result["transaction_id"].as_str().unwrap().into()),
+                _ => return (acknowledged, result),
+            }
+        }
+    }
+    panic!("the disk never filled up");
+}
+
+fn node_on(disk: &Tmpfs) -> NodeBuilder {
+    NodeBuilder::new()
+        .data_dir(&disk.path.join("data"))
+        .arg("--pool-sender-limit")
+        .arg("100000")
+}
+
+/// The operator's bad day of issue #21: payments and a block while the disk is full are
+/// refused with 507 naming the full disk, `/status` says so, and once space is freed the
+/// node takes payments and mines again, without a restart.
+#[tokio::test]
+async fn a_full_disk_is_refused_with_507_and_the_node_recovers_once_space_is_freed() {
+    let Some(disk) = Tmpfs::mount("24m") else {
+        return;
+    };
+    let node = node_on(&disk).start();
+    let data_dir = disk.path.join("data");
+    let disk_full = format!("the disk holding {} is full", data_dir.display());
+    let acknowledged = pay(&node.url, "before", 500).await;
+    let filler = disk.fill();
+
+    // The block's commit is the write that fails: redb's.
+    let mine = client()
+        .get(format!("{}/mine", node.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.status(), 507);
+    assert!(mine.headers().contains_key("retry-after"));
+    let refused: Value = mine.json().await.unwrap();
+    assert_eq!(refused["message"], "Storage failure");
+    assert!(
+        refused["error"].as_str().unwrap().contains(&disk_full),
+        "{refused}"
+    );
+    let (_, status) = get_json(&format!("{}/status", node.url)).await;
+    assert_eq!(status["storage"]["state"], "failing", "{status}");
+    assert_eq!(status["storage"]["error"], disk_full.as_str());
+    assert!(status["storage"]["since_ms"].as_u64().unwrap() > 0);
+    // Reads go on.
+    let (code, _) = get_json(&format!("{}/blocks/0", node.url)).await;
+    assert_eq!(code, 200);
+    // Payments are refused at once while the outage lasts.
+    let (_, refusal) = pay_until_refused(&node.url, "full").await;
+    assert_eq!(refusal["status"], 507, "{refusal}");
+    assert!(
+        refusal["error"].as_str().unwrap().contains(&disk_full),
+        "{refusal}"
+    );
+
+    std::fs::remove_file(filler).unwrap();
+    let status = wait_for_json(
+        &format!("{}/status", node.url),
+        Duration::from_secs(10),
+        |s| s["storage"]["state"] == "ok",
+    )
+    .await;
+    assert_eq!(status["storage"]["state"], "ok", "{status}");
+    let (code, block) = get_json(&format!("{}/mine", node.url)).await;
+    assert_eq!(code, 200, "{block}");
+    let mined: std::collections::HashSet<&str> = block["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|tx| tx["id"].as_str())
+        .collect();
+    let (_, pool) = get_json(&format!("{}/transactions/get", node.url)).await;
+    let pending: std::collections::HashSet<&str> = pool["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|tx| tx["id"].as_str())
+        .collect();
+    for id in &acknowledged {
+        assert!(
+            mined.contains(id.as_str()) || pending.contains(id.as_str()),
+            "acknowledged {id} was lost"
+        );
+    }
+    let (_, again) = pay_once(&node.url).await;
+    assert_eq!(again, 201);
+}
+
+/// One payment; its id and status.
+async fn pay_once(url: &str) -> (String, u64) {
+    let (alice, bob) = (&WALLETS[0].key, &WALLETS[1].key);
+    let tx = Transaction::sign(alice, bob.address(), "0.5", Some("after")).unwrap();
+    let response = client()
+        .post(format!("{url}/transactions/new"))
+        .form(&common::form_of(&tx))
+        .send()
+        .await
+        .unwrap();
+    (tx.id().to_string(), u64::from(response.status().as_u16()))
+}
+
+/// `kill -9` while the disk is full loses nothing acknowledged: the node restarts on the
+/// still full disk with every acknowledged payment pending, and mines once it is freed.
+#[tokio::test]
+async fn a_node_killed_while_its_disk_is_full_restarts_with_everything_acknowledged() {
+    let Some(disk) = Tmpfs::mount("24m") else {
+        return;
+    };
+    let node = node_on(&disk).start();
+    let mut acknowledged = pay(&node.url, "before", 500).await;
+    let filler = disk.fill();
+    // Into the journal's space zero-filled ahead, until that is used up.
+    let (while_full, refusal) = pay_until_refused(&node.url, "kill").await;
+    assert_eq!(refusal["status"], 507, "{refusal}");
+    eprintln!(
+        "while full: {} payments acknowledged, then refused",
+        while_full.len()
+    );
+    acknowledged.extend(while_full);
+    let (code, _) = get_json(&format!("{}/mine", node.url)).await;
+    assert_eq!(code, 507);
+    let node = node.restart(&["--pool-sender-limit".into(), "100000".into()]);
+
+    let (_, pool) = get_json(&format!("{}/transactions/get", node.url)).await;
+    let pending: std::collections::HashSet<&str> = pool["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|tx| tx["id"].as_str())
+        .collect();
+    let lost = acknowledged
+        .iter()
+        .filter(|id| !pending.contains(id.as_str()))
+        .count();
+    assert_eq!(lost, 0, "of {} acknowledged", acknowledged.len());
+
+    std::fs::remove_file(filler).unwrap();
+    let (code, block) = get_json(&format!("{}/mine", node.url)).await;
+    assert_eq!(code, 200, "{block}");
+}
