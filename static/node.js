@@ -169,9 +169,21 @@
     tickLastBlock();
     setText("expected-tries", Math.pow(2, status.mining_difficulty).toLocaleString("en-US"));
     showProgress(status.mining ? status.mining_progress : null);
+    showStorage(status.storage);
     if (status.last_search) {
       const s = status.last_search;
       setText("last-search", `Last block mined here: ${s.block_number}, found after ${si(s.tries)} tries in ${(s.elapsed_ms / 1000).toFixed(2)} s (${si(s.hash_rate)} tries/s).`);
+    }
+  }
+
+  // Storage refusing writes (a full disk): the node recovers by itself once it can write.
+  function showStorage(storage) {
+    const notice = $("storage-notice");
+    if (!notice || !storage) return;
+    notice.hidden = storage.state !== "failing";
+    if (!notice.hidden) {
+      const since = new Date(storage.since_ms).toLocaleTimeString();
+      notice.textContent = `Storage failing since ${since}: ${storage.error}. Payments and blocks are refused until the node can write again; it retries by itself.`;
     }
   }
 

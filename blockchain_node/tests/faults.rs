@@ -166,6 +166,12 @@ async fn a_full_disk_is_refused_with_507_and_the_node_recovers_once_space_is_fre
     assert_eq!(status["storage"]["state"], "failing", "{status}");
     assert_eq!(status["storage"]["error"], disk_full.as_str());
     assert!(status["storage"]["since_ms"].as_u64().unwrap() > 0);
+    // The Mine dashboard has the notice its script fills from the status.
+    assert!(
+        common::get_text(&format!("{}/", node.url))
+            .await
+            .contains("id=\"storage-notice\"")
+    );
     // Reads go on.
     let (code, _) = get_json(&format!("{}/blocks/0", node.url)).await;
     assert_eq!(code, 200);
