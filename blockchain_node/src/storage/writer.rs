@@ -165,12 +165,11 @@ pub(super) fn put_durably(
     entries: &[(u64, Vec<u8>)],
 ) -> Result<(), StorageError> {
     journal
-        .append(
+        .append_synced(
             entries
                 .iter()
                 .map(|(seq, json)| Change::Put { seq: *seq, json }),
         )
-        .and_then(|()| journal.sync())
         .map_err(journal_error)
 }
 
