@@ -81,8 +81,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let node = {
         let dir = dir.clone();
-        tokio::task::spawn_blocking(move || Node::open(&dir, params, &options)).await??
-    };
+        tokio::task::spawn_blocking(move || Node::open(&dir, params, &options)).await?
+    }
+    .map_err(|error| anyhow::anyhow!(error.explain(&dir)))?;
     let node = Arc::new(node);
     let stored_peers = node.storage().snapshot()?.peers;
     let network = Network::new(Arc::clone(&node), stored_peers);

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use blockchain_core::Transaction;
@@ -267,4 +268,169 @@ async fn a_node_killed_while_its_disk_is_full_restarts_with_everything_acknowled
     std::fs::remove_file(filler).unwrap();
     let (code, block) = get_json(&format!("{}/mine", node.url)).await;
     assert_eq!(code, 200, "{block}");
+}
+
+/// A node that mined a block and holds pending payments, stopped cleanly: its data dir
+/// and genesis file (kept as long as the returned node is).
+async fn stopped_node_with_a_chain(
+    builder: NodeBuilder,
+    kill: bool,
+) -> (common::StoppedNode, PathBuf, PathBuf) {
+    let node = builder.start();
+    pay(&node.url, "mined", 20).await;
+    let (code, _) = get_json(&format!("{}/mine", node.url)).await;
+    assert_eq!(code, 200);
+    pay(&node.url, "pending", 20).await;
+    let (data_dir, genesis) = (node.data_dir.clone(), node.genesis.clone());
+    if kill {
+        return (node.restart_later(), data_dir, genesis);
+    }
+    let (status, stopped) = node.terminate();
+    assert!(status.success());
+    (stopped, data_dir, genesis)
+}
+
+/// The refusal every damaged data dir gets: an exit code, no panic, the file named, what
+/// is wrong and what to do.
+fn assert_refused(
+    status: std::process::ExitStatus,
+    stderr: &str,
+    file: &Path,
+    wrong: &str,
+    advice: &str,
+) {
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with("Error: "))
+        .unwrap_or_else(|| panic!("no error line in {stderr}"));
+    assert!(line.contains(&file.display().to_string()), "{line}");
+    assert!(line.contains(wrong), "{line}");
+    assert!(line.contains(advice), "{line}");
+    eprintln!("{line}");
+}
+
+const RESTORE: &str = "restore the data dir from a backup, or start with a fresh data dir";
+
+#[tokio::test]
+async fn a_read_only_data_dir_is_refused_with_what_to_do() {
+    let Some(disk) = Tmpfs::mount("24m") else {
+        return;
+    };
+    let (_stopped, data_dir, genesis) = stopped_node_with_a_chain(node_on(&disk), false).await;
+    disk.remount("ro");
+    let (status, stderr) = common::start_expecting_exit(&data_dir, &genesis);
+    disk.remount("rw");
+    assert_refused(
+        status,
+        &stderr,
+        &data_dir.join("chain.redb"),
+        "Read-only file system",
+        "make the data dir writable",
+    );
+}
+
+fn truncate_to_half(file: &Path) {
+    let file = std::fs::OpenOptions::new().write(true).open(file).unwrap();
+    file.set_len(file.metadata().unwrap().len() / 2).unwrap();
+}
+
+#[tokio::test]
+async fn a_truncated_database_is_refused_not_replaced() {
+    let (_stopped, data_dir, genesis) = stopped_node_with_a_chain(NodeBuilder::new(), false).await;
+    let database = data_dir.join("chain.redb");
+    truncate_to_half(&database);
+    let (status, stderr) = common::start_expecting_exit(&data_dir, &genesis);
+    assert_refused(status, &stderr, &database, "truncated", RESTORE);
+
+    // After a crash (no clean shutdown) redb repairs the file as it opens it: the
+    // same answer.
+    let (_killed, data_dir, genesis) = stopped_node_with_a_chain(NodeBuilder::new(), true).await;
+    let database = data_dir.join("chain.redb");
+    truncate_to_half(&database);
+    let (status, stderr) = common::start_expecting_exit(&data_dir, &genesis);
+    assert_refused(status, &stderr, &database, "truncated", RESTORE);
+
+    // Gone while the pool journal is there: deleted or moved, not a new data dir.
+    std::fs::remove_file(&database).unwrap();
+    let (status, stderr) = common::start_expecting_exit(&data_dir, &genesis);
+    assert_refused(status, &stderr, &database, "missing", RESTORE);
+    assert!(!database.exists(), "no new chain made");
+
+    // Truncated to nothing, redb would start a new database in it: the node does not.
+    std::fs::File::create(&database).unwrap();
+    let (status, stderr) = common::start_expecting_exit(&data_dir, &genesis);
+    assert_refused(status, &stderr, &database, "empty", RESTORE);
+    assert_eq!(
+        std::fs::metadata(&database).unwrap().len(),
+        0,
+        "left as it was"
+    );
+}
+
+#[tokio::test]
+async fn a_corrupted_database_is_refused() {
+    let (_stopped, data_dir, genesis) = stopped_node_with_a_chain(NodeBuilder::new(), false).await;
+    let database = data_dir.join("chain.redb");
+    let mut bytes = std::fs::read(&database).unwrap();
+    // Garbage over everything but redb's header page.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for byte in &mut bytes[4096..] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        *byte = state as u8;
+    }
+    std::fs::write(&database, &bytes).unwrap();
+    let (status, stderr) = common::start_expecting_exit(&data_dir, &genesis);
+    // redb panics on this one ("entered unreachable code"): caught, and said plainly.
+    assert_refused(status, &stderr, &database, "damaged", RESTORE);
+}
+
+#[tokio::test]
+async fn a_journal_with_garbage_in_the_middle_is_refused() {
+    let (_stopped, data_dir, genesis) = stopped_node_with_a_chain(NodeBuilder::new(), false).await;
+    let journal = data_dir.join("pool.journal");
+    let mut bytes = std::fs::read(&journal).unwrap();
+    // Inside the first records (the file starts with an 8-byte magic), well before the
+    // last of the 40 payments.
+    bytes[1000..1064].fill(b'#');
+    std::fs::write(&journal, &bytes).unwrap();
+    let (status, stderr) = common::start_expecting_exit(&data_dir, &genesis);
+    assert_refused(status, &stderr, &journal, "damaged in the middle", RESTORE);
+}
+
+/// The background miner stops at a full disk instead of searching for blocks it cannot
+/// store, and mines again by itself once space is freed.
+#[tokio::test]
+async fn background_mining_waits_out_a_full_disk_and_resumes() {
+    let Some(disk) = Tmpfs::mount("24m") else {
+        return;
+    };
+    let node = node_on(&disk)
+        .arg("--mine")
+        .arg("--block-interval")
+        .arg("0.1")
+        .start();
+    let status_url = format!("{}/status", node.url);
+    pay(&node.url, "first", 10).await;
+    let status = wait_for_json(&status_url, Duration::from_secs(30), |s| s["height"] == 1).await;
+    assert_eq!(status["height"], 1, "{status}");
+    let filler = disk.fill();
+    // Taken into the journal's space zero-filled ahead; the block that would hold it is not.
+    pay(&node.url, "while-full", 10).await;
+    let status = wait_for_json(&status_url, Duration::from_secs(30), |s| {
+        s["storage"]["state"] == "failing" && s["mining"] == false
+    })
+    .await;
+    assert_eq!(status["storage"]["state"], "failing", "{status}");
+    assert_eq!(status["height"], 1);
+    assert_eq!(status["pool_size"], 10);
+
+    std::fs::remove_file(filler).unwrap();
+    let status = wait_for_json(&status_url, Duration::from_secs(30), |s| s["height"] == 2).await;
+    assert_eq!(status["height"], 2, "{status}");
+    assert_eq!(status["storage"]["state"], "ok");
+    assert_eq!(status["pool_size"], 0);
 }

@@ -20,7 +20,7 @@ use super::{
 use crate::blocks::{BlockInfo, ChainBlocks};
 use crate::pool::PendingPool;
 use crate::settings::{Limits, SettingError, Settings};
-use crate::storage::{Storage, StorageError, Write};
+use crate::storage::{FileProblem, Storage, StorageError, Write};
 
 /// Why the node could not start.
 #[derive(Debug, Error)]
@@ -39,6 +39,33 @@ pub enum OpenError {
     MinerWallet(blockchain_core::KeyError),
     #[error("stored chain state is unreadable: {0}")]
     CorruptState(String),
+}
+
+impl OpenError {
+    /// The whole story for the operator: the file, what is wrong with it, and what to do.
+    pub fn explain(&self, dir: &std::path::Path) -> String {
+        let database = dir.join(crate::storage::DATABASE_FILE);
+        match self {
+            OpenError::Storage(error @ StorageError::File { problem, .. }) => {
+                format!("{error}; {}", problem.advice())
+            }
+            OpenError::Storage(error) => {
+                let error = StorageError::file(&database, error.clone());
+                let StorageError::File { problem, .. } = &error else {
+                    unreachable!("StorageError::file makes a File")
+                };
+                format!("{error}; {}", problem.advice())
+            }
+            OpenError::CorruptBlock { .. }
+            | OpenError::CorruptState(_)
+            | OpenError::MinerWallet(_) => format!(
+                "{}: {self}; {}",
+                database.display(),
+                FileProblem::Damaged.advice()
+            ),
+            OpenError::OtherNetwork { .. } | OpenError::Setting(_) => self.to_string(),
+        }
+    }
 }
 
 impl Node {

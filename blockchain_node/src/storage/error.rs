@@ -45,9 +45,98 @@ pub enum StorageError {
     /// A stored block that does not parse.
     #[error("storage: stored block {number} is unreadable: {reason}")]
     Corrupt { number: u64, reason: String },
+    /// A file of the data dir that the node cannot start on.
+    #[error("{}: {detail}", path.display())]
+    File {
+        path: std::path::PathBuf,
+        problem: FileProblem,
+        /// What is wrong with it, in words.
+        detail: String,
+    },
     /// Writes are refused until the disk takes them again (see `crate::storage`).
     #[error("storage: {0}")]
     Unavailable(#[source] Arc<Outage>),
+}
+
+/// What is wrong with a file of the data dir, for the advice an operator gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileProblem {
+    /// Not what the node wrote: truncated, overwritten, or missing beside the others.
+    Damaged,
+    /// The node may not write it (a read-only filesystem, or permissions).
+    ReadOnly,
+    /// The disk holding it is full.
+    Full,
+    /// Another error of the operating system.
+    Other,
+}
+
+impl FileProblem {
+    /// What the operator can do about it.
+    pub fn advice(self) -> &'static str {
+        match self {
+            FileProblem::Damaged => {
+                "restore the data dir from a backup, or start with a fresh data dir (another --data-dir); the node does not start a new chain over this one"
+            }
+            FileProblem::ReadOnly => {
+                "make the data dir writable (remount its filesystem read-write, or fix its permissions), or start with another --data-dir"
+            }
+            FileProblem::Full => "free space on that disk, then start the node again",
+            FileProblem::Other => "check the disk and the data dir, then start the node again",
+        }
+    }
+
+    /// The problem an error opening a file reveals.
+    pub fn of(error: &StorageError) -> Self {
+        const EROFS: i32 = 30;
+        const EACCES: i32 = 13;
+        const EPERM: i32 = 1;
+        let damaged_redb = |e: &redb::StorageError| matches!(e, redb::StorageError::Corrupted(_));
+        let damaged = match error {
+            StorageError::Database(e) => match &**e {
+                redb::DatabaseError::Storage(e) => damaged_redb(e),
+                redb::DatabaseError::UpgradeRequired(_) => true,
+                _ => false,
+            },
+            StorageError::Transaction(e) => {
+                matches!(&**e, redb::TransactionError::Storage(e) if damaged_redb(e))
+            }
+            StorageError::Table(e) => match &**e {
+                redb::TableError::Storage(e) => damaged_redb(e),
+                redb::TableError::TableTypeMismatch { .. }
+                | redb::TableError::TypeDefinitionChanged { .. } => true,
+                _ => false,
+            },
+            StorageError::Storage(e) => damaged_redb(e),
+            StorageError::Commit(e) => {
+                matches!(&**e, redb::CommitError::Storage(e) if damaged_redb(e))
+            }
+            _ => false,
+        };
+        if damaged {
+            return FileProblem::Damaged;
+        }
+        match error.io_error() {
+            Some(io) if is_disk_full(io) => FileProblem::Full,
+            Some(io)
+                if io.kind() == std::io::ErrorKind::ReadOnlyFilesystem
+                    || matches!(io.raw_os_error(), Some(EROFS | EACCES | EPERM)) =>
+            {
+                FileProblem::ReadOnly
+            }
+            // redb says "Not a redb database" and the journal "not a pool journal" so; a
+            // file that ends early was truncated.
+            Some(io)
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                FileProblem::Damaged
+            }
+            _ => FileProblem::Other,
+        }
+    }
 }
 
 /// Why the node refuses writes now, and since when.
@@ -169,6 +258,35 @@ impl StorageError {
             }
             None
         })
+    }
+
+    /// `error`, met while opening `path`, as a problem with that file.
+    pub fn file(path: &Path, error: StorageError) -> Self {
+        if matches!(error, StorageError::File { .. }) {
+            return error;
+        }
+        let detail = error.to_string().trim_start_matches("storage: ").to_owned();
+        let truncated = error
+            .io_error()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof);
+        StorageError::File {
+            path: path.to_owned(),
+            problem: FileProblem::of(&error),
+            detail: if truncated {
+                format!("truncated: it ends before its own records do ({detail})")
+            } else {
+                detail
+            },
+        }
+    }
+
+    /// A file that is damaged, with what is wrong.
+    pub fn damaged(path: &Path, detail: impl Into<String>) -> Self {
+        StorageError::File {
+            path: path.to_owned(),
+            problem: FileProblem::Damaged,
+            detail: detail.into(),
+        }
     }
 
     /// A stored block that does not parse.

@@ -61,9 +61,9 @@ use bytes::Bytes;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use tokio::sync::oneshot;
 
-pub use error::{Outage, StorageError, is_disk_full};
+pub use error::{FileProblem, Outage, StorageError, is_disk_full};
 pub use recovery::{Health, PROBE_BYTES};
-use recovery::{Shared, open_database};
+use recovery::{Shared, open_database_at_start};
 use writer::{begin_write, commit_group, journal_error, lock, move_legacy_pool, write_loop};
 
 /// Block bodies (their JSON) by number and hash: `number (8, big-endian) ‖ hash (32)`. The
@@ -90,6 +90,9 @@ const LEGACY_BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks"
 const LEGACY_POOL: TableDefinition<u64, &[u8]> = TableDefinition::new("pool");
 const PEERS: TableDefinition<&str, ()> = TableDefinition::new("peers");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+/// The database's file in the data dir.
+pub const DATABASE_FILE: &str = "chain.redb";
 
 /// redb's page cache. Its default (1 GiB) would let reading the state at start-up and
 /// serving old blocks grow the node by that much; the node keeps what it reads often in
@@ -286,9 +289,24 @@ impl Storage {
             path: dir.to_owned(),
             source: Arc::new(e),
         })?;
-        let path = dir.join("chain.redb");
-        let db = open_database(&path)?;
-        {
+        let path = dir.join(DATABASE_FILE);
+        let journal_path = dir.join(crate::journal::FILE_NAME);
+        let fresh = !path.exists();
+        if fresh && journal_path.exists() {
+            return Err(StorageError::damaged(
+                &path,
+                format!(
+                    "missing, while the pool journal {} is there: the database was deleted or moved",
+                    journal_path.display()
+                ),
+            ));
+        }
+        if !fresh && std::fs::metadata(&path).is_ok_and(|m| m.len() == 0) {
+            return Err(StorageError::damaged(&path, "empty: it was truncated"));
+        }
+        let in_file = |e| StorageError::file(&path, e);
+        let db = open_database_at_start(&path).map_err(in_file)?;
+        let created = (|| {
             let txn = begin_write(&db)?;
             txn.open_table(BODIES)?;
             txn.open_table(HEADERS)?;
@@ -300,10 +318,14 @@ impl Storage {
             txn.open_table(PEERS)?;
             txn.open_table(META)?;
             txn.commit()?;
-        }
-        let journal = Journal::open(dir).map_err(|e| StorageError::OpenJournal(Arc::new(e)))?;
+            Ok(())
+        })();
+        created.map_err(in_file)?;
+        let journal = Journal::open(dir).map_err(|e| {
+            StorageError::file(&journal_path, StorageError::OpenJournal(Arc::new(e)))
+        })?;
         let journal = Mutex::new(journal);
-        move_legacy_pool(&db, &journal)?;
+        move_legacy_pool(&db, &journal).map_err(in_file)?;
         let shared = Arc::new(Shared::new(db, journal, dir, path));
         let (writer, batches) = mpsc::channel();
         let thread_shared = Arc::clone(&shared);

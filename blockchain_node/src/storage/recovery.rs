@@ -37,10 +37,37 @@ pub enum Health {
 }
 
 /// Opens (or creates) the database at `path` with the node's cache size.
+///
+/// redb panics on some damaged files (a truncated one fails an assertion while its
+/// allocator is rebuilt): that is caught and reported as a damaged file.
 pub(super) fn open_database(path: &Path) -> Result<Database, StorageError> {
-    Ok(Database::builder()
-        .set_cache_size(CACHE_BYTES)
-        .create(path)?)
+    let opened =
+        std::panic::catch_unwind(|| Database::builder().set_cache_size(CACHE_BYTES).create(path));
+    match opened {
+        Ok(opened) => Ok(opened?),
+        Err(panic) => {
+            let reason = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(StorageError::damaged(
+                path,
+                format!("damaged: the database could not be opened ({reason})"),
+            ))
+        }
+    }
+}
+
+/// As [`open_database`], at start-up, where a panic inside redb is reported as the
+/// damaged file it means, without the panic's own message: the process-wide panic hook is
+/// set aside while the database opens (nothing else runs yet).
+pub(super) fn open_database_at_start(path: &Path) -> Result<Database, StorageError> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let opened = open_database(path);
+    std::panic::set_hook(hook);
+    opened
 }
 
 /// What the handles and the writer thread share.

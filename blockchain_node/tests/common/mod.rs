@@ -406,3 +406,33 @@ pub async fn wait_for_json(url: &str, limit: Duration, done: impl Fn(&Value) -> 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Starts the node on `data_dir` expecting it to refuse to start: its exit status and
+/// what it wrote to stderr. Panics if it starts listening instead.
+pub fn start_expecting_exit(data_dir: &Path, genesis: &Path) -> (std::process::ExitStatus, String) {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blockchain_node"))
+        .args(["--port", "0", "--mining-threads", "1"])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--genesis")
+        .arg(genesis)
+        .env("RUST_LOG", "warn")
+        .env_remove("RUST_BACKTRACE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log.reopen().unwrap()))
+        .spawn()
+        .expect("node starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the node did not exit on a damaged data dir");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    (status, std::fs::read_to_string(log.path()).unwrap())
+}
