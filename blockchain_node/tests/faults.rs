@@ -344,11 +344,16 @@ async fn a_truncated_database_is_refused_not_replaced() {
     let (status, stderr) = common::start_expecting_exit(&data_dir, &genesis);
     assert_refused(status, &stderr, &database, "truncated", RESTORE);
 
-    // After a crash (no clean shutdown) redb repairs the file as it opens it: the
-    // same answer.
+    // After a crash (no clean shutdown) redb repairs the file as it opens it, and takes
+    // a file cut short to its first pages for one that holds nothing: not a new chain.
     let (_killed, data_dir, genesis) = stopped_node_with_a_chain(NodeBuilder::new(), true).await;
     let database = data_dir.join("chain.redb");
-    truncate_to_half(&database);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&database)
+        .unwrap()
+        .set_len(12 << 10)
+        .unwrap();
     let (status, stderr) = common::start_expecting_exit(&data_dir, &genesis);
     assert_refused(status, &stderr, &database, "truncated", RESTORE);
 

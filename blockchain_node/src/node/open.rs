@@ -81,13 +81,23 @@ impl Node {
     ) -> Result<Self, OpenError> {
         let storage = Storage::open(dir)?;
         let genesis = params.genesis_block();
-        if let Some(stored) = storage.meta(META_GENESIS)?
-            && stored != genesis.hash().0
-        {
-            return Err(OpenError::OtherNetwork {
-                stored: hex::encode(stored),
-                expected: genesis.hash(),
-            });
+        match storage.meta(META_GENESIS)? {
+            Some(stored) if stored != genesis.hash().0 => {
+                return Err(OpenError::OtherNetwork {
+                    stored: hex::encode(stored),
+                    expected: genesis.hash(),
+                });
+            }
+            // Every node recorded its genesis on its first start: a database that was
+            // there before and lacks it lost its records, and a new chain must not be
+            // started over what it held.
+            None if !storage.created() => {
+                return Err(OpenError::Storage(StorageError::damaged(
+                    &dir.join(crate::storage::DATABASE_FILE),
+                    "damaged: it records no chain (no genesis), though it was there before",
+                )));
+            }
+            _ => {}
         }
         let keys = Arc::new(crate::keys::KeyCache::default());
         if storage.meta(META_STATE)?.is_none() {

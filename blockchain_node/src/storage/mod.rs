@@ -32,7 +32,11 @@
 //!    that names the cause (`the disk holding … is full`, or the OS's error);
 //! 2. closes and reopens the database at once: a reopened database reads the last commit
 //!    that succeeded, so reads (bodies, history) go on being served, and nothing in memory
-//!    has to be undone, because the node changes its state only after a commit succeeded;
+//!    has to be undone, because the node changes its state only after a commit succeeded.
+//!    One commit is ambiguous: when its last sync fails, its header may be on disk all
+//!    the same. Each chain commit therefore counts itself in `meta`, and the reopened
+//!    database's count says whether it landed; if it did, its callers hear `Ok`, so
+//!    memory still follows the disk;
 //! 3. refuses every write at once while the outage lasts (no search is wasted on a block
 //!    that cannot be stored, no commit half-written), and meanwhile, with a backoff from
 //!    50 ms to 2 s, writes and syncs a probe file of [`PROBE_BYTES`] in the data dir;
@@ -242,6 +246,8 @@ pub struct Storage {
 
 struct Inner {
     shared: Arc<Shared>,
+    /// This opening created the database file: it cannot hold a chain yet.
+    created: bool,
     writer: Mutex<Option<mpsc::Sender<Batch>>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -336,6 +342,7 @@ impl Storage {
         Ok(Storage {
             inner: Arc::new(Inner {
                 shared,
+                created: fresh,
                 writer: Mutex::new(Some(writer)),
                 thread: Mutex::new(Some(thread)),
             }),
@@ -379,6 +386,11 @@ impl Storage {
     pub fn commit_blocking(&self, writes: Vec<Write>) -> Result<(), StorageError> {
         let shared = &self.inner.shared;
         commit_group(&*shared.database()?, &shared.journal, writes).map_err(|failed| failed.error)
+    }
+
+    /// Whether this opening created the database file (a new data dir).
+    pub fn created(&self) -> bool {
+        self.inner.created
     }
 
     /// Whether writes are taken now, or refused since an outage began.

@@ -154,6 +154,15 @@ impl Shared {
         StorageError::Unavailable(outage)
     }
 
+    /// Whether the reopened database holds commit number `intended`: a commit reported
+    /// as failed that reached the disk all the same.
+    pub(super) fn holds_commit(&self, intended: Option<u64>) -> bool {
+        let Ok(db) = self.database() else {
+            return false;
+        };
+        intended.is_some_and(|n| super::writer::stored_commits(&db).is_ok_and(|held| held >= n))
+    }
+
     /// Closes the database and opens it again: after a failed commit redb refuses every
     /// write until then. Leaves it closed if it cannot be opened (the next probe retries).
     fn reopen(&self) -> bool {

@@ -64,6 +64,7 @@ pub(super) fn write_loop(shared: &Shared, batches: &mpsc::Receiver<Batch>) {
                 error,
                 pool_durable: false,
                 chain_touched: true,
+                intended: None,
             }),
         };
         tracing::debug!(
@@ -73,10 +74,17 @@ pub(super) fn write_loop(shared: &Shared, batches: &mpsc::Receiver<Batch>) {
         );
         let (refusal, pool_durable) = match result {
             Ok(()) => (None, true),
-            Err(failed) => (
-                Some(shared.fail(failed.error, failed.chain_touched)),
-                failed.pool_durable,
-            ),
+            Err(failed) => {
+                let refusal = shared.fail(failed.error, failed.chain_touched);
+                if shared.holds_commit(failed.intended) {
+                    tracing::warn!(
+                        "the failed commit is on disk all the same (found on reopening): answered as done"
+                    );
+                    (None, true)
+                } else {
+                    (Some(refusal), failed.pool_durable)
+                }
+            }
         };
         for (answer, pool_only) in answers {
             let _ = answer.send(match &refusal {
@@ -96,6 +104,26 @@ pub(super) struct GroupFailure {
     pub(super) pool_durable: bool,
     /// The failure was redb's (or came after its commit): it has to be reopened.
     pub(super) chain_touched: bool,
+    /// The number the failed commit would have given the database (see [`COMMITS`]).
+    pub(super) intended: Option<u64>,
+}
+
+/// How many chain commits the database holds, counted in each one. A commit whose last
+/// sync fails may be on disk all the same; reopened, the database says which by this
+/// count, and the callers are told the truth either way, so memory keeps following disk.
+const COMMITS: &str = "commits";
+
+/// The commit count the database holds.
+pub(super) fn stored_commits(db: &Database) -> Result<u64, StorageError> {
+    let txn = db.begin_read()?;
+    let meta = txn.open_table(META)?;
+    Ok(commit_count(meta.get(COMMITS)?.map(|v| v.value().to_vec())))
+}
+
+fn commit_count(stored: Option<Vec<u8>>) -> u64 {
+    stored
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+        .map_or(0, u64::from_be_bytes)
 }
 
 /// Makes `writes` durable: the pool's new entries, then the chain's changes, then the
@@ -119,17 +147,27 @@ pub(super) fn commit_group(
         error,
         pool_durable,
         chain_touched,
+        intended: None,
     };
     let mut journal = lock(journal).map_err(|e| failed(e, false, false))?;
     if !puts.is_empty() {
         put_durably(&mut journal, &puts).map_err(|e| failed(e, false, false))?;
     }
     if !chain.is_empty() {
+        let mut intended = None;
         let committed = begin_write(db).and_then(|txn| {
             apply(&txn, chain)?;
+            let mut meta = txn.open_table(META)?;
+            let next = commit_count(meta.get(COMMITS)?.map(|v| v.value().to_vec())) + 1;
+            meta.insert(COMMITS, next.to_be_bytes().as_slice())?;
+            drop(meta);
+            intended = Some(next);
             Ok(txn.commit()?)
         });
-        committed.map_err(|e| failed(e, true, true))?;
+        committed.map_err(|e| GroupFailure {
+            intended,
+            ..failed(e, true, true)
+        })?;
     }
     if !removals.is_empty() {
         // Not synced here: a removal lost in a crash is redone at start-up, where the

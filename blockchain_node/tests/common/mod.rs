@@ -417,7 +417,7 @@ pub fn start_expecting_exit(data_dir: &Path, genesis: &Path) -> (std::process::E
         .arg(data_dir)
         .arg("--genesis")
         .arg(genesis)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .env_remove("RUST_BACKTRACE")
         .stdout(Stdio::null())
         .stderr(Stdio::from(log.reopen().unwrap()))
@@ -430,7 +430,9 @@ pub fn start_expecting_exit(data_dir: &Path, genesis: &Path) -> (std::process::E
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("the node did not exit on a damaged data dir");
+            let _ = child.wait();
+            let stderr = std::fs::read_to_string(log.path()).unwrap_or_default();
+            panic!("the node did not exit on a damaged data dir; it said:\n{stderr}");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
