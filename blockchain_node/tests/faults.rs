@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -194,27 +195,27 @@ async fn a_full_disk_is_refused_with_507_and_the_node_recovers_once_space_is_fre
     assert_eq!(status["storage"]["state"], "ok", "{status}");
     let (code, block) = get_json(&format!("{}/mine", node.url)).await;
     assert_eq!(code, 200, "{block}");
-    let mined: std::collections::HashSet<&str> = block["transactions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|tx| tx["id"].as_str())
-        .collect();
+    let mined = ids(&block["transactions"]);
     let (_, pool) = get_json(&format!("{}/transactions/get", node.url)).await;
-    let pending: std::collections::HashSet<&str> = pool["transactions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|tx| tx["id"].as_str())
-        .collect();
+    let pending = ids(&pool["transactions"]);
     for id in &acknowledged {
         assert!(
-            mined.contains(id.as_str()) || pending.contains(id.as_str()),
+            mined.contains(id) || pending.contains(id),
             "acknowledged {id} was lost"
         );
     }
     let (_, again) = pay_once(&node.url).await;
     assert_eq!(again, 201);
+}
+
+/// The ids of a JSON list of transactions.
+fn ids(transactions: &Value) -> HashSet<String> {
+    transactions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|tx| tx["id"].as_str().map(str::to_owned))
+        .collect()
 }
 
 /// One payment; its id and status.
@@ -253,15 +254,10 @@ async fn a_node_killed_while_its_disk_is_full_restarts_with_everything_acknowled
     let node = node.restart(&["--pool-sender-limit".into(), "100000".into()]);
 
     let (_, pool) = get_json(&format!("{}/transactions/get", node.url)).await;
-    let pending: std::collections::HashSet<&str> = pool["transactions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|tx| tx["id"].as_str())
-        .collect();
+    let pending = ids(&pool["transactions"]);
     let lost = acknowledged
         .iter()
-        .filter(|id| !pending.contains(id.as_str()))
+        .filter(|id| !pending.contains(*id))
         .count();
     assert_eq!(lost, 0, "of {} acknowledged", acknowledged.len());
 
