@@ -435,3 +435,58 @@ async fn background_mining_waits_out_a_full_disk_and_resumes() {
     assert_eq!(status["storage"]["state"], "ok");
     assert_eq!(status["pool_size"], 0);
 }
+
+/// A peer's block while the disk is full is refused with 507 (it was "block not stored"
+/// and a 500 for as long as the node ran); once space is freed the same block is taken.
+#[tokio::test]
+async fn a_peers_block_is_refused_while_full_and_taken_once_freed() {
+    let Some(disk) = Tmpfs::mount("24m") else {
+        return;
+    };
+    let node = node_on(&disk).start();
+    let peer = NodeBuilder::new().start();
+    let (code, _) = get_json(&format!("{}/mine", peer.url)).await;
+    assert_eq!(code, 200);
+    let block = client()
+        .get(format!("{}/blocks/1", peer.url))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let offer = || async {
+        let response = client()
+            .post(format!("{}/blocks", node.url))
+            .header("content-type", "application/json")
+            .body(block.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().await.unwrap())
+    };
+
+    let filler = disk.fill();
+    let (status, refusal) = offer().await;
+    assert_eq!(status, 507, "{refusal}");
+    assert!(
+        refusal["error"].as_str().unwrap().contains("is full"),
+        "{refusal}"
+    );
+    let (_, height) = get_json(&format!("{}/status", node.url)).await;
+    assert_eq!(height["height"], 0);
+
+    std::fs::remove_file(filler).unwrap();
+    let status = wait_for_json(
+        &format!("{}/status", node.url),
+        Duration::from_secs(10),
+        |s| s["storage"]["state"] == "ok",
+    )
+    .await;
+    assert_eq!(status["storage"]["state"], "ok", "{status}");
+    let (status, accepted) = offer().await;
+    assert_eq!(status, 201, "{accepted}");
+    let (_, after) = get_json(&format!("{}/status", node.url)).await;
+    assert_eq!(after["height"], 1);
+}
