@@ -1,5 +1,6 @@
 //! One error type for every handler, mapped to a status and a JSON body in one place.
-//! Internal details (storage errors) are logged, never sent.
+//! Internal details (storage errors) are logged, never sent; a write the disk refuses says
+//! its cause (the disk full, or the OS's error), which the operator acts on.
 
 use axum::Json;
 use axum::http::StatusCode;
