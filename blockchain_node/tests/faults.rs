@@ -186,6 +186,7 @@ async fn a_full_disk_is_refused_with_507_and_the_node_recovers_once_space_is_fre
     );
 
     std::fs::remove_file(filler).unwrap();
+    let freed = std::time::Instant::now();
     let status = wait_for_json(
         &format!("{}/status", node.url),
         Duration::from_secs(10),
@@ -193,6 +194,10 @@ async fn a_full_disk_is_refused_with_507_and_the_node_recovers_once_space_is_fre
     )
     .await;
     assert_eq!(status["storage"]["state"], "ok", "{status}");
+    eprintln!(
+        "writes taken again {} ms after space was freed",
+        freed.elapsed().as_millis()
+    );
     let (code, block) = get_json(&format!("{}/mine", node.url)).await;
     assert_eq!(code, 200, "{block}");
     let mined = ids(&block["transactions"]);
