@@ -187,13 +187,7 @@ async fn a_full_disk_is_refused_with_507_and_the_node_recovers_once_space_is_fre
 
     std::fs::remove_file(filler).unwrap();
     let freed = std::time::Instant::now();
-    let status = wait_for_json(
-        &format!("{}/status", node.url),
-        Duration::from_secs(10),
-        |s| s["storage"]["state"] == "ok",
-    )
-    .await;
-    assert_eq!(status["storage"]["state"], "ok", "{status}");
+    wait_until_writable(&node.url).await;
     eprintln!(
         "writes taken again {} ms after space was freed",
         freed.elapsed().as_millis()
@@ -211,6 +205,15 @@ async fn a_full_disk_is_refused_with_507_and_the_node_recovers_once_space_is_fre
     }
     let (_, again) = pay_once(&node.url).await;
     assert_eq!(again, 201);
+}
+
+/// Waits (up to 10 s) for the node's `/status` to say its storage takes writes again.
+async fn wait_until_writable(url: &str) {
+    let status = wait_for_json(&format!("{url}/status"), Duration::from_secs(10), |s| {
+        s["storage"]["state"] == "ok"
+    })
+    .await;
+    assert_eq!(status["storage"]["state"], "ok", "{status}");
 }
 
 /// The ids of a JSON list of transactions.
@@ -483,13 +486,7 @@ async fn a_peers_block_is_refused_while_full_and_taken_once_freed() {
     assert_eq!(height["height"], 0);
 
     std::fs::remove_file(filler).unwrap();
-    let status = wait_for_json(
-        &format!("{}/status", node.url),
-        Duration::from_secs(10),
-        |s| s["storage"]["state"] == "ok",
-    )
-    .await;
-    assert_eq!(status["storage"]["state"], "ok", "{status}");
+    wait_until_writable(&node.url).await;
     let (status, accepted) = offer().await;
     assert_eq!(status, 201, "{accepted}");
     let (_, after) = get_json(&format!("{}/status", node.url)).await;
