@@ -350,3 +350,7 @@ js-field-mining-threads = Mining threads
 js-field-mining-difficulty = Mining difficulty
 js-field-nonce = Nonce
 js-field-bits = Key size
+
+# Storage refusing writes (a full disk), shown on the Mine dashboard.
+js-storage-disk-full = The disk is full since { $since }: { $error }. Payments and blocks are refused until space is freed; the node retries by itself, no restart needed.
+js-storage-failing = Storage failing since { $since }: { $error }. Payments and blocks are refused until the node can write again; it retries by itself.

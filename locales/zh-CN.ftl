@@ -349,3 +349,7 @@ js-field-mining-threads = 挖矿线程数
 js-field-mining-difficulty = 挖矿难度
 js-field-nonce = 随机数
 js-field-bits = 密钥长度
+
+# Storage refusing writes (a full disk), shown on the Mine dashboard.
+js-storage-disk-full = 磁盘自 { $since } 起已满：{ $error }。在腾出空间之前，节点将拒绝新的交易和区块；节点会自动重试，无需重启。
+js-storage-failing = 存储自 { $since } 起写入失败：{ $error }。在恢复写入之前，节点将拒绝新的交易和区块；节点会自动重试。

@@ -81,8 +81,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let node = {
         let dir = dir.clone();
-        tokio::task::spawn_blocking(move || Node::open(&dir, params, &options)).await??
-    };
+        tokio::task::spawn_blocking(move || Node::open(&dir, params, &options)).await?
+    }
+    .map_err(|error| anyhow::anyhow!(error.explain(&dir)))?;
     let node = Arc::new(node);
     let stored_peers = node.stored_peers()?;
     let network = Network::new(Arc::clone(&node), stored_peers);
@@ -122,6 +123,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tokio::spawn(Arc::clone(&network).sync_periodically(every));
     }
     tokio::spawn(mine_in_background(Arc::clone(&node)));
+    tokio::spawn(report_storage_health(Arc::clone(&node)));
 
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let mut hosts = config.allow_hosts.clone();
@@ -186,6 +188,22 @@ async fn mine_in_background(node: Arc<Node>) {
         last_block = Some(tokio::time::Instant::now());
         if let Err(error) = node.mine(None).await {
             tracing::error!(%error, "background mining failed");
+            if let crate::node::ConnectError::Storage(error) = &error
+                && error.outage().is_some()
+            {
+                // Mining resumes as soon as the disk takes writes again.
+                let mut health = node.watch_storage_health();
+                let _ = health.wait_for(Option::is_none).await;
+                last_block = None;
+            }
         }
+    }
+}
+
+/// Tells the dashboards when storage begins refusing writes and when it takes them again.
+async fn report_storage_health(node: Arc<Node>) {
+    let mut health = node.watch_storage_health();
+    while health.changed().await.is_ok() {
+        node.publish(crate::node::Event::Storage);
     }
 }

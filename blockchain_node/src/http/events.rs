@@ -111,7 +111,7 @@ impl Batch {
                 self.pending = true;
             }
             Event::Peers => self.peers = true,
-            Event::Mining | Event::Settings => {}
+            Event::Mining | Event::Settings | Event::Storage => {}
         }
     }
 

@@ -10,6 +10,19 @@
 //! network layer ask `query`'s methods, each of which takes the lock briefly and returns
 //! owned data, so no caller can hold the lock across an `.await`.
 //!
+//! ## When the disk refuses a write
+//!
+//! Every change follows one order: check, commit, and only then change memory (`connect`,
+//! `reorg`, settings) — or, for a payment, admit it to the pool and take it out again if its
+//! commit fails (`submit`). So a failed commit leaves memory as the disk is, and there is
+//! nothing to undo. The storage layer does the rest (see `crate::storage`): it reopens the
+//! database at once (reads go on), refuses writes with the cause while the disk is full
+//! or failing, and takes them again as soon as a probe write succeeds. Meanwhile `mine`
+//! refuses at once instead of searching for a block it could not store, the background
+//! miner waits for the disk, and a peer's block is refused (the peer, or our next sync,
+//! offers it again). Afterwards nothing needs a restart. A process killed meanwhile starts
+//! from the last commit: everything acknowledged was committed.
+//!
 //! One concern per module, each with its own `impl Node` block:
 //!
 //! ```text
@@ -115,6 +128,8 @@ pub enum Event {
     Peers,
     /// The operator changed a setting.
     Settings,
+    /// Storage began refusing writes, or takes them again (see `crate::storage`).
+    Storage,
 }
 
 /// Settings that could not be changed.

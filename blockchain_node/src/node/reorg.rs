@@ -139,7 +139,7 @@ impl Node {
         let validated = started.elapsed();
         self.commit_switch(&switch).await?;
         let stored = started.elapsed();
-        let applied = self.apply_switch(switch).await?;
+        let applied = self.apply_switch(switch).await;
         Ok(self.announce_switch(applied, validated, stored))
     }
 
@@ -236,7 +236,7 @@ impl Node {
     /// Step 4: memory follows the disk: the branch replaces our blocks and ledger, the pool
     /// drops what the branch spent and takes back the abandoned blocks' still valid
     /// transactions (stored too), and the abandoned bodies go once no request reads them.
-    async fn apply_switch(&self, switch: Switch) -> Result<Applied, StorageError> {
+    async fn apply_switch(&self, switch: Switch) -> Applied {
         let Switch {
             fork,
             ledger,
@@ -271,20 +271,26 @@ impl Node {
             (state.height(), reinjected, writes, plans_done)
         };
         self.tip_generation.fetch_add(1, Ordering::AcqRel);
-        if !pool_writes.is_empty() {
-            self.storage.commit(pool_writes).await?;
+        // The switch is on disk and in memory: a failure here must not say otherwise. The
+        // pool in memory is right; the journal catches up with removals at the next start
+        // (which revalidates it), but reinjected orphans are kept only in memory until
+        // they are mined or the disk takes writes again.
+        if !pool_writes.is_empty()
+            && let Err(error) = self.storage.commit(pool_writes).await
+        {
+            tracing::warn!(%error, "the pool's changes after a switch were not stored");
         }
         let reorged = !abandoned.is_empty();
         if reorged {
             self.forget_bodies(&abandoned, plans_done);
         }
-        Ok(Applied {
+        Applied {
             fork,
             height,
             tip,
             reinjected,
             reorged,
-        })
+        }
     }
 
     /// Step 5: tells the log, the dashboards and the peers: a reorg if we abandoned blocks,
