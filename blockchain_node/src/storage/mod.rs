@@ -26,6 +26,7 @@
 //! lands in redb and the journal.
 
 mod error;
+mod read_only;
 mod writer;
 
 #[cfg(test)]
@@ -41,6 +42,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use tokio::sync::oneshot;
 
 pub use error::StorageError;
+pub use read_only::{ReadOnlyError, ReadOnlyStorage};
 use writer::{begin_write, commit_group, journal_error, lock, move_legacy_pool, write_loop};
 
 /// Block bodies (their JSON) by number and hash: `number (8, big-endian) ‖ hash (32)`. The
