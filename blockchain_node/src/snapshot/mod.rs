@@ -313,7 +313,7 @@ pub enum ImportError {
     #[error("block {number} refused: {reason}")]
     Block { number: u64, reason: String },
     #[error(
-        "the file ends after block {last}, but its header says the chain is {height} blocks high"
+        "the file ends after block {last}, but its header says the chain ends at block {height}"
     )]
     CutShort { last: u64, height: u64 },
     #[error("the file's chain goes past the height {height} its header gives")]
