@@ -509,3 +509,48 @@ async fn tampered_snapshots_are_refused_with_their_reason_and_leave_no_data_dir(
     let out = import(&lab.plain, &parent.join("data"));
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[tokio::test]
+async fn export_says_what_is_wrong_with_a_data_dir() {
+    let node = NodeBuilder::new().start();
+    mine(&node.url).await;
+    let (data_dir, genesis) = (node.data_dir.clone(), node.genesis.clone());
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("lab.jsonl");
+    let export = |dir: &Path, genesis: Option<&Path>| {
+        let mut args = vec![
+            "export",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--out",
+            file.to_str().unwrap(),
+        ];
+        if let Some(genesis) = genesis {
+            args.extend(["--genesis", genesis.to_str().unwrap()]);
+        }
+        run(&args)
+    };
+    let refused = |output: Output, reason: &str| {
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        assert!(stderr(&output).contains(reason), "{}", stderr(&output));
+        assert!(!file.exists());
+    };
+
+    // Killed: redb wants a repair, which a read-only export does not make.
+    let stopped = node.restart_later();
+    refused(export(&data_dir, Some(&genesis)), "was not closed cleanly");
+    // Another network's parameters: the built-in ones. (The node is asked something first:
+    // a SIGTERM before its serve loop runs would kill it as the first one did.)
+    let node = stopped.start();
+    get_json(&format!("{}/status", node.url)).await;
+    let (status, stopped) = node.terminate();
+    assert!(status.success(), "{status}");
+    refused(export(&data_dir, None), "of another network");
+    refused(
+        export(&out.path().join("nothing"), None),
+        "holds no node database",
+    );
+    let output = export(&data_dir, Some(&genesis));
+    assert!(output.status.success(), "{}", stderr(&output));
+    drop(stopped);
+}

@@ -48,6 +48,9 @@ struct Args {
     /// Network difficulty (leading zero bits).
     #[arg(long, default_value_t = 8)]
     difficulty: u32,
+    /// Keep a copy of the exported file here.
+    #[arg(long, value_name = "FILE")]
+    keep: Option<std::path::PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -119,6 +122,9 @@ fn main() -> anyhow::Result<()> {
         same_file(&file, &again)?,
         "the imported data dir exports another file"
     );
+    if let Some(keep) = &args.keep {
+        std::fs::copy(&file, keep).with_context(|| format!("copying to {}", keep.display()))?;
+    }
     println!();
     println!("blocks:          {}", args.blocks);
     println!("transactions:    {}", args.txs);

@@ -99,9 +99,15 @@ fn export(args: &ExportArgs) -> Result<(), String> {
 }
 
 async fn import(args: &ImportArgs) -> Result<(), String> {
-    let summary = super::import(&args.file, &args.data_dir)
-        .await
-        .map_err(|e| format!("import refused: {e}"))?;
+    // Stopped half way, the import's hidden dir goes with it (see `Building`).
+    let summary = tokio::select! {
+        imported = super::import(&args.file, &args.data_dir) => {
+            imported.map_err(|e| format!("import refused: {e}"))?
+        }
+        () = blockchain_http::stop_requested() => {
+            return Err(format!("import stopped; {} was left as it was", args.data_dir.display()));
+        }
+    };
     println!(
         "imported blocks 0 to {} ({} transactions, tip {}) into {} in {:.2} s",
         summary.height,

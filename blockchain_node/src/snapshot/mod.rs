@@ -179,54 +179,17 @@ pub fn export(
     let miner_key = header.miner_private_key.is_some();
 
     let partial = partial_path(out);
-    let written = (|| {
-        let mut file = BufWriter::new(create_file(&partial, miner_key)?);
-        serde_json::to_writer(&mut file, &header)?;
-        file.write_all(b"\n")?;
-        let mut transactions = 0u64;
-        let mut next = 0u64;
-        storage.for_each_block(|info, body| {
-            if info.number() != next {
-                return Err(ExportError::Corrupt {
-                    number: next,
-                    reason: "its header is missing".into(),
-                });
-            }
-            next += 1;
-            if info.number() > 0 {
-                transactions += u64::from(info.transactions);
-            }
-            let io = |source| ExportError::Write {
-                path: partial.clone(),
+    let transactions = write_snapshot(&storage, &header, &partial)
+        .and_then(|transactions| {
+            std::fs::rename(&partial, out).map_err(|source| ExportError::Write {
+                path: out.to_owned(),
                 source,
-            };
-            if body.contains(&b'\n') {
-                // One block a line: re-encode a body stored with line breaks.
-                let value: Value =
-                    serde_json::from_slice(&body).map_err(|e| ExportError::Corrupt {
-                        number: info.number(),
-                        reason: e.to_string(),
-                    })?;
-                serde_json::to_writer(&mut file, &value).map_err(|e| io(e.into()))?;
-            } else {
-                file.write_all(&body).map_err(io)?;
-            }
-            file.write_all(b"\n").map_err(io)
+            })?;
+            Ok(transactions)
+        })
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&partial);
         })?;
-        if next != tip.number() + 1 {
-            return Err(ExportError::Corrupt {
-                number: next,
-                reason: "the chain ends before its tip".into(),
-            });
-        }
-        let file = file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&partial, out)?;
-        Ok::<_, ExportError>(transactions)
-    })();
-    let transactions = written.inspect_err(|_| {
-        let _ = std::fs::remove_file(&partial);
-    })?;
     Ok(Summary {
         height: tip.number(),
         tip: tip.hash,
@@ -236,19 +199,47 @@ pub fn export(
     })
 }
 
-impl From<std::io::Error> for ExportError {
-    fn from(source: std::io::Error) -> Self {
-        ExportError::Write {
-            path: PathBuf::new(),
-            source,
+/// Writes `header`, then every block of `storage`, to `path`, and syncs it; the
+/// transactions in blocks 1 and up.
+fn write_snapshot(
+    storage: &ReadOnlyStorage,
+    header: &Header,
+    path: &Path,
+) -> Result<u64, ExportError> {
+    let io = |source| ExportError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file =
+        BufWriter::new(create_file(path, header.miner_private_key.is_some()).map_err(io)?);
+    serde_json::to_writer(&mut file, header).map_err(|e| io(e.into()))?;
+    file.write_all(b"\n").map_err(io)?;
+    let mut transactions = 0u64;
+    let mut next = 0u64;
+    storage.for_each_block(|info, body| {
+        if info.number() != next {
+            return Err(ExportError::Corrupt {
+                number: next,
+                reason: "its header is missing".into(),
+            });
         }
+        next += 1;
+        if info.number() > 0 {
+            transactions += u64::from(info.transactions);
+        }
+        // Stored bodies are compact JSON: one block, one line.
+        file.write_all(&body).map_err(io)?;
+        file.write_all(b"\n").map_err(io)
+    })?;
+    if next != header.height + 1 {
+        return Err(ExportError::Corrupt {
+            number: next,
+            reason: "the chain ends before its tip".into(),
+        });
     }
-}
-
-impl From<serde_json::Error> for ExportError {
-    fn from(error: serde_json::Error) -> Self {
-        ExportError::from(std::io::Error::from(error))
-    }
+    let file = file.into_inner().map_err(|e| io(e.into_error()))?;
+    file.sync_all().map_err(io)?;
+    Ok(transactions)
 }
 
 /// `out` with `.partial` appended: where an export writes until it is complete.
