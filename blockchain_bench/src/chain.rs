@@ -1,9 +1,13 @@
-//! Long chains made in process: payments signed on all cores, blocks mined one by one.
+//! Long chains made in process: payments signed on all cores, blocks mined one by one,
+//! stored as a data dir's chain.
 
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use blockchain_core::ledger::reward_transaction;
 use blockchain_core::{Block, NetworkParams, PrivateKey, Transaction};
+use blockchain_node::node::{Node, NodeOptions};
+use blockchain_node::settings::SettingsPatch;
 use rayon::prelude::*;
 
 /// `count` payments of one coin, each wallet paying the next in turn, signed on all cores.
@@ -48,4 +52,26 @@ pub fn mine_chain(
         blocks.push(block.with_nonce(nonce));
     }
     blocks
+}
+
+/// Stores `blocks` (from `params`' genesis on) as the chain of a new data dir at `dir`,
+/// through the node's own adoption, which stores them as state. Runs its own runtime.
+///
+/// # Errors
+/// When the data dir cannot be made or the chain is refused.
+pub fn store_chain(dir: &Path, params: &NetworkParams, blocks: Vec<Block>) -> anyhow::Result<()> {
+    let options = NodeOptions {
+        pool_capacity: 1000,
+        sender_limit: 1000,
+        max_threads: 1,
+        settings: SettingsPatch::default(),
+    };
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let node = Node::open(dir, params.clone(), &options)?;
+            node.adopt_chain(blocks).await?;
+            Ok(())
+        })
 }

@@ -7,7 +7,7 @@
 //!  node_binary() ─► node_command(binary, data dir, genesis) + the bench's flags
 //!                ─► spawn ─► Starting::listening ─► NodeProcess (url, pid; killed on drop)
 //!  api::{client, get, status, register, mine, submit}  one client, blockchain_api's types
-//!  chain::{signed_payments, mine_chain}                 long chains made in process
+//!  chain::{signed_payments, mine_chain, store_chain}    long chains made in process
 //!  usage::{cpu_time, memory}(Process)                   /proc/<pid>/{stat,status}
 //!  percentile(sorted latencies, q)
 //! ```
@@ -28,7 +28,7 @@ pub mod node_process;
 pub mod usage;
 pub mod wallets;
 
-pub use chain::{mine_chain, signed_payments};
+pub use chain::{mine_chain, signed_payments, store_chain};
 pub use latency::percentile;
 pub use node_process::{NodeProcess, Starting, node_binary, node_command, spawn};
 pub use usage::{Memory, Process};

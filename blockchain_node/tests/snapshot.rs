@@ -5,10 +5,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
 
 use blockchain_core::{Block, Transaction};
 use common::{NodeBuilder, WALLETS, client, form_of, get_json, post_form};
@@ -47,18 +45,7 @@ impl Plain {
             .stdout(Stdio::piped())
             .spawn()
             .expect("node starts");
-        let stdout = child.stdout.take().unwrap();
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    let _ = sender.send(url.to_owned());
-                }
-            }
-        });
-        let url = receiver
-            .recv_timeout(Duration::from_secs(30))
-            .expect("node printed its URL");
+        let url = common::listening_url(&mut child);
         Plain { child, url }
     }
 }

@@ -21,10 +21,10 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, ensure};
-use blockchain_bench::{funded_genesis, mine_chain, node_binary, random_wallets, signed_payments};
+use blockchain_bench::{
+    funded_genesis, mine_chain, node_binary, random_wallets, signed_payments, store_chain,
+};
 use blockchain_core::NetworkParams;
-use blockchain_node::node::{Node, NodeOptions};
-use blockchain_node::settings::SettingsPatch;
 use clap::Parser;
 
 #[global_allocator]
@@ -75,20 +75,7 @@ fn main() -> anyhow::Result<()> {
     let genesis_file = work.path().join("genesis.json");
     std::fs::write(&genesis_file, &genesis)?;
     let (from, to) = (work.path().join("from"), work.path().join("to"));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let options = NodeOptions {
-            pool_capacity: 1000,
-            sender_limit: 1000,
-            max_threads: 1,
-            settings: SettingsPatch::default(),
-        };
-        let node = Node::open(&from, params.clone(), &options)?;
-        node.adopt_chain(blocks).await?;
-        anyhow::Ok(())
-    })?;
+    store_chain(&from, &params, blocks)?;
 
     let file = work.path().join("lab.jsonl");
     let export_seconds = timed(

@@ -25,12 +25,10 @@ use blockchain_api::Resolved;
 use blockchain_bench::api::{self, status};
 use blockchain_bench::{
     NodeProcess, funded_genesis, mine_chain, node_binary, node_command, random_wallets,
-    signed_payments,
+    signed_payments, store_chain,
 };
 use blockchain_core::ledger::verify_signatures;
 use blockchain_core::{BlockHash, NetworkParams, Transaction};
-use blockchain_node::node::{Node, NodeOptions};
-use blockchain_node::settings::SettingsPatch;
 use clap::Parser;
 
 /// The node's allocator (see `blockchain_node/src/main.rs`): this bench runs the node's code
@@ -102,18 +100,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    // A's chain goes in through the node's own adoption, which stores it as state.
-    runtime.block_on(async {
-        let options = NodeOptions {
-            pool_capacity: 1000,
-            sender_limit: 1000,
-            max_threads: 1,
-            settings: SettingsPatch::default(),
-        };
-        let node = Node::open(&dir_a, params.clone(), &options)?;
-        node.adopt_chain(blocks).await?;
-        anyhow::Ok(())
-    })?;
+    store_chain(&dir_a, &params, blocks)?;
     let miner = wallets[0].address().as_hex().to_owned();
     let started = Instant::now();
     let a = start_node(&node_binary, &dir_a, &genesis_file, &miner)?;

@@ -1,7 +1,7 @@
 //! `blockchain_node export` and `blockchain_node import`: the flags, and a line for the
 //! operator at the end.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
@@ -60,6 +60,20 @@ pub struct ImportArgs {
     pub data_dir: PathBuf,
 }
 
+impl super::Summary {
+    /// "exported blocks 0 to 4 (… transactions, tip …) to FILE in 0.01 s".
+    fn line(&self, done: &str, preposition: &str, place: &Path) -> String {
+        format!(
+            "{done} blocks 0 to {} ({} transactions, tip {}) {preposition} {} in {:.2} s",
+            self.height,
+            self.transactions,
+            self.tip,
+            place.display(),
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
 /// Runs `command`, saying what it did on stdout or why it failed on stderr.
 pub async fn run(command: Command) -> ExitCode {
     let outcome = match command {
@@ -84,14 +98,7 @@ fn export(args: &ExportArgs) -> Result<(), String> {
         .map_err(|e| format!("export: {e:#}"))?;
     let summary = super::export(&args.data_dir, &params, &args.out, args.include_miner_key)
         .map_err(|e| format!("export: {e}"))?;
-    println!(
-        "exported blocks 0 to {} ({} transactions, tip {}) to {} in {:.2} s",
-        summary.height,
-        summary.transactions,
-        summary.tip,
-        args.out.display(),
-        summary.elapsed.as_secs_f64()
-    );
+    println!("{}", summary.line("exported", "to", &args.out));
     if summary.miner_key {
         println!("the file holds the miner's private key: keep it private");
     }
@@ -108,14 +115,7 @@ async fn import(args: &ImportArgs) -> Result<(), String> {
             return Err(format!("import stopped; {} was left as it was", args.data_dir.display()));
         }
     };
-    println!(
-        "imported blocks 0 to {} ({} transactions, tip {}) into {} in {:.2} s",
-        summary.height,
-        summary.transactions,
-        summary.tip,
-        args.data_dir.display(),
-        summary.elapsed.as_secs_f64()
-    );
+    println!("{}", summary.line("imported", "into", &args.data_dir));
     if summary.miner_key {
         println!("with the miner's private key from the file");
     }
