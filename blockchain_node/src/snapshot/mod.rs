@@ -560,3 +560,44 @@ impl Drop for Building {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use blockchain_core::{Amount, Difficulty};
+
+    #[test]
+    fn the_genesis_file_written_makes_the_same_network() {
+        let key = PrivateKey::generate(&mut rand::rng(), 1024).unwrap();
+        let params = NetworkParams {
+            network: "lab".into(),
+            difficulty: Difficulty::new(9).unwrap(),
+            reward: Amount::parse_value("2.5").unwrap(),
+            timestamp: 7,
+            allocations: vec![(key.address().clone(), Amount::parse_value("0.125").unwrap())],
+        };
+        let file = genesis_file(&params);
+        assert_eq!(NetworkParams::from_file(&file).unwrap(), params);
+        let read = NetworkParams::from_json(&file.to_json()).unwrap();
+        assert_eq!(read.genesis_block().hash(), params.genesis_block().hash());
+    }
+
+    #[test]
+    fn a_header_is_checked_before_anything_is_written() {
+        let header = |settings: &str, key: &str| {
+            format!(
+                r#"{{"format":"{FORMAT}","version":1,"genesis":{{}},"genesis_hash":"{}","height":0,"tip":"{}","settings":{settings}{key}}}"#,
+                "00".repeat(32),
+                "00".repeat(32)
+            )
+        };
+        assert!(read_header(header("{}", "").as_bytes()).is_ok());
+        let error = |line: String| read_header(line.as_bytes()).unwrap_err().to_string();
+        assert!(error(header(r#"{"mining_threads":"many"}"#, "")).contains("settings"));
+        assert!(error(header(r#"{"colour":1}"#, "")).contains("unknown setting"));
+        assert!(
+            error(header("{}", r#","miner_private_key":"beef""#)).contains("miner_private_key")
+        );
+        assert!(error(header("{}", "").replace(":1,", ":2,")).contains("version 2"));
+    }
+}
