@@ -178,9 +178,9 @@ pub struct Node {
     events: broadcast::Sender<Event>,
 }
 
-const META_GENESIS: &str = "genesis_hash";
-const META_MINER_KEY: &str = "miner_private_key";
-const META_SETTINGS: &str = "settings";
+pub(crate) const META_GENESIS: &str = "genesis_hash";
+pub(crate) const META_MINER_KEY: &str = "miner_private_key";
+pub(crate) const META_SETTINGS: &str = "settings";
 /// Set once the chain is stored as state (headers, balances, ids, index) beside the bodies.
 const META_STATE: &str = "state_tables";
 

@@ -50,6 +50,7 @@
 //! lands in redb and the journal; `recovery` the outage and the way back.
 
 mod error;
+mod read_only;
 mod recovery;
 mod writer;
 
@@ -66,6 +67,7 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use tokio::sync::oneshot;
 
 pub use error::{FileProblem, Outage, StorageError, is_disk_full};
+pub use read_only::{ReadOnlyError, ReadOnlyStorage};
 pub use recovery::{Health, PROBE_BYTES};
 use recovery::{Shared, open_database_at_start};
 use writer::{begin_write, commit_group, journal_error, lock, move_legacy_pool, write_loop};

@@ -167,7 +167,20 @@ fn start_node(
         .stderr(stderr)
         .spawn()
         .expect("node starts");
-    let stdout = child.stdout.take().unwrap();
+    let url = listening_url(&mut child);
+    NodeProcess {
+        child,
+        url,
+        data_dir: data_dir.to_owned(),
+        genesis: genesis.to_owned(),
+        _dir: dir,
+    }
+}
+
+/// The URL a node started with piped stdout prints once it listens; its stdout is read
+/// (and dropped) from then on, so the node never blocks on it.
+pub fn listening_url(child: &mut Child) -> String {
+    let stdout = child.stdout.take().expect("stdout piped");
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -176,16 +189,9 @@ fn start_node(
             }
         }
     });
-    let url = receiver
+    receiver
         .recv_timeout(Duration::from_secs(30))
-        .expect("node printed its URL");
-    NodeProcess {
-        child,
-        url,
-        data_dir: data_dir.to_owned(),
-        genesis: genesis.to_owned(),
-        _dir: dir,
-    }
+        .expect("node printed its URL")
 }
 
 impl NodeProcess {
