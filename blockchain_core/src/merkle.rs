@@ -20,6 +20,8 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::transaction::TxId;
+
 /// Which side of the pair the sibling sits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Side {
@@ -49,6 +51,15 @@ impl fmt::Display for Side {
 pub struct ProofStep {
     pub hash: [u8; 32],
     pub side: Side,
+}
+
+/// The leaf a transaction with this id and signature makes.
+pub fn leaf_hash(id: &TxId, signature: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"tx");
+    hasher.update(id.0);
+    hasher.update(signature);
+    hasher.finalize().into()
 }
 
 /// Hashes two sibling nodes into their parent.
