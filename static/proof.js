@@ -69,15 +69,16 @@
     mark(leafItem, true);
     let node = leaf;
     for (const item of levels) {
+      // Our node at this level (what the level below reached), then its parent.
+      const computed = item.querySelector(".proof-computed");
+      computed.textContent = node.slice(0, 16) + "\u2026";
+      computed.title = node;
       const sibling = bytes(item.dataset.hash);
       const ours = bytes(node);
       node =
         item.dataset.side === "left"
           ? await sha256(encoder.encode("node"), sibling, ours)
           : await sha256(encoder.encode("node"), ours, sibling);
-      const computed = item.querySelector(".proof-computed");
-      computed.textContent = node.slice(0, 16) + "\u2026";
-      computed.title = node;
     }
     if (node === card.dataset.root) {
       levels.forEach((item) => mark(item, true));
