@@ -85,6 +85,16 @@ async function journey(page, errors, { nodeUrl, clientUrl, block }) {
     await page.unroute(txPage);
   });
 
+  await step("without Web Crypto (plain HTTP on a LAN) the page still verifies, in script", page, async () => {
+    const bare = await page.context().newPage();
+    bare.on("pageerror", (err) => errors.push(`${bare.url()}: ${err.message}`));
+    await bare.addInitScript(() => Object.defineProperty(window.crypto, "subtle", { get: () => undefined }));
+    await bare.goto(txPage);
+    expect((await bare.evaluate(() => window.crypto.subtle)) === undefined, "Web Crypto is still there");
+    await waitForText(bare, ".proof-result", "Verified in your browser");
+    await bare.close();
+  });
+
   await step("the node's search box: a block hash prefix lands on its block", page, async () => {
     await page.goto(`${nodeUrl}/`);
     await searchFromNav(page, block.hash.slice(0, 10));
@@ -122,6 +132,19 @@ async function journey(page, errors, { nodeUrl, clientUrl, block }) {
     await waitForText(page, "main", "不是区块高度");
     await shot(page, "07-zh-malformed");
     await page.goto(`${nodeUrl}/?lang=en`);
+  });
+
+  await step("the search boxes fit a phone's width", page, async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const url of [`${clientUrl}/`, `${nodeUrl}/`, txPage]) {
+      await page.goto(url);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow <= 0, `${url} scrolls sideways by ${overflow}px at 390px wide`);
+    }
+    await shot(page, "08-phone");
+    await page.goto(`${clientUrl}/`);
+    await shot(page, "09-phone-wallet");
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   await step("no script errors", page, async () => {

@@ -353,7 +353,7 @@ js-field-bits = Key size
 
 ## Merkle proofs and search (branch proofs)
 search-label = Search the chain
-search-placeholder = Block, hash, transaction or address
+search-placeholder = Height, hash, id or address
 search-button = Search
 search-empty = Type a block number, a block hash, a transaction id or an address to search for.
 search-too-short = That is too short to search for: type a block number, or at least 8 hex digits of a hash or an id.

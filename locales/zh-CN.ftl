@@ -352,7 +352,7 @@ js-field-bits = 密钥长度
 
 ## Merkle proofs and search (branch proofs)
 search-label = 搜索区块链
-search-placeholder = 区块、哈希、交易或地址
+search-placeholder = 高度、哈希、交易 ID 或地址
 search-button = 搜索
 search-empty = 请输入要搜索的区块高度、区块哈希、交易 ID 或地址。
 search-too-short = 输入太短，无法搜索：请输入区块高度，或哈希、交易 ID 的至少 8 位十六进制数字。
@@ -372,6 +372,6 @@ proof-json = 以 JSON 格式查看证明
 proof-pending = 待确认交易还没有默克尔证明：打包进区块后才会有。
 js-proof-checking = 正在浏览器中验证…
 js-proof-verified = 已在你的浏览器中验证：这条路径从叶子节点通向区块的默克尔根。
-js-proof-leaf-failed = 叶子节点验证失败：这笔交易的 ID 和签名的 SHA-256 与证明中的叶子节点不符。
+js-proof-leaf-failed = 叶子节点验证失败：由这笔交易的 ID 和签名算出的哈希与证明中的叶子节点不符。
 js-proof-root-failed = 第 { $level } 层验证失败：路径通向 { $computed }，而不是区块的默克尔根。
-js-proof-no-crypto = 此浏览器无法在这里计算 SHA-256：{ $error }
+js-proof-no-crypto = 此浏览器无法在这里计算哈希：{ $error }
