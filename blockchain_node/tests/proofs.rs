@@ -176,11 +176,29 @@ async fn pending_unknown_and_malformed_ids_are_refused_by_name() {
         assert_eq!(status, 400, "{bad}: {body}");
         assert_eq!(body["error"], "a transaction id is 64 hex digits");
     }
-    // Once mined, the same id has its proof.
+    // Its page says why it shows no proof, in both languages.
+    both_languages(
+        &format!("{}/explorer/tx/{id}", node.url),
+        "A pending transaction has no Merkle proof yet",
+        200,
+    )
+    .await;
+    // Once mined, the same id has its proof, and its page draws it.
     let (status, _) = get_json(&format!("{}/mine", node.url)).await;
     assert_eq!(status, 200);
     let (status, body) = get_json(&format!("{}/transactions/{id}/proof", node.url)).await;
     assert_eq!(status, 200, "{body}");
+    let (en, _) = both_languages(
+        &format!("{}/explorer/tx/{id}", node.url),
+        "Your browser hashes it again itself.",
+        200,
+    )
+    .await;
+    assert!(
+        en.html
+            .contains(&format!("data-leaf=\"{}\"", body["leaf"].as_str().unwrap()))
+    );
+    assert!(en.html.contains("/static/proof.js"));
 }
 
 /// Where `/search?q=` sends a browser: the status and `Location`.
