@@ -21,9 +21,11 @@
 
 pub mod answers;
 pub mod events;
+pub mod proofs;
 pub mod requests;
 pub mod schemas;
 
 pub use answers::*;
 pub use events::*;
+pub use proofs::*;
 pub use requests::*;

@@ -34,6 +34,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/transactions/get"),
     ("post", "/transactions/new"),
     ("get", "/transactions/{id}"),
+    ("get", "/transactions/{id}/proof"),
 ];
 
 /// The document as a running node serves it.
@@ -325,6 +326,8 @@ async fn answers_match_the_document() {
     ok("/transactions/get").await;
     let id = format!("/transactions/{}", tx.id());
     assert_eq!(ok(&id).await["status"], "pending");
+    let proof = format!("{id}/proof");
+    expect(c, n, ("get", &proof), Body::None, 409).await;
     let unknown = format!("/transactions/{}", "0".repeat(64));
     expect(c, n, ("get", &unknown), Body::None, 404).await;
     expect(c, n, ("get", "/transactions/xyz"), Body::None, 400).await;
@@ -340,6 +343,9 @@ async fn answers_match_the_document() {
     let bad = Body::Json(json!({"reward_address": "not a key"}));
     expect(c, n, ("post", "/mine"), bad, 400).await;
     assert_eq!(ok(&id).await["status"], "confirmed");
+    ok(&proof).await;
+    expect(c, n, ("get", &format!("{unknown}/proof")), Body::None, 404).await;
+    expect(c, n, ("get", "/transactions/xyz/proof"), Body::None, 400).await;
 
     // The chain, its blocks, an address's history, the charts' figures.
     ok("/chain").await;

@@ -11,6 +11,8 @@ mod mine;
 mod nodes;
 mod openapi;
 mod pages;
+mod proofs;
+mod search;
 mod settings;
 mod transactions;
 
@@ -138,6 +140,7 @@ fn routes(state: &AppState, body_time: Duration) -> (Router<AppState>, utoipa::o
         .routes(routes!(transactions::submit))
         .routes(routes!(transactions::pending))
         .routes(routes!(transactions::lookup))
+        .routes(routes!(proofs::proof))
         .routes(routes!(chain::chain))
         .routes(routes!(chain::block))
         .routes(routes!(chain::balance))
@@ -158,6 +161,7 @@ fn routes(state: &AppState, body_time: Duration) -> (Router<AppState>, utoipa::o
         .route("/explorer/block/{number}", get(pages::block))
         .route("/explorer/tx/{id}", get(pages::transaction))
         .route("/explorer/address/{address}", get(pages::address))
+        .route("/search", get(search::search))
         .route("/static/{*path}", get(asset))
         .route("/favicon.ico", get(favicon))
         .layer(body_limit(BODY_LIMIT))

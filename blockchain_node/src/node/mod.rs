@@ -33,13 +33,17 @@
 //!  reorg    another chain or branch with more work (adopt_chain, adopt_branch)
 //!  query    read-only answers for the HTTP layer and the network layer
 //!  writes   the storage writes a block or a branch makes
+//!  proof    where a transaction sits, for its Merkle proof
+//!  search   block hashes and transaction ids by a hex prefix, for the search box
 //! ```
 
 mod connect;
 mod mine;
 mod open;
+mod proof;
 mod query;
 mod reorg;
+mod search;
 mod submit;
 mod writes;
 
@@ -64,10 +68,12 @@ use crate::storage::{Storage, StorageError, Write};
 pub use connect::ConnectError;
 use mine::Search;
 pub use open::OpenError;
+pub use proof::ProofPlace;
 pub use query::{
     BalanceView, BlockPlace, ChainPage, ChainStatus, History, HistoryItem, NoSuchBlock,
 };
 pub use reorg::{AdoptError, Adoption};
+pub use search::HexPrefix;
 pub use submit::SubmitError;
 
 /// Seconds since the Unix epoch, by this node's clock.
