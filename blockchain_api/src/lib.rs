@@ -23,7 +23,9 @@ pub mod answers;
 pub mod events;
 pub mod requests;
 pub mod schemas;
+pub mod tree;
 
 pub use answers::*;
 pub use events::*;
 pub use requests::*;
+pub use tree::*;

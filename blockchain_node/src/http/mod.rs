@@ -13,6 +13,7 @@ mod openapi;
 mod pages;
 mod settings;
 mod transactions;
+mod tree;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -149,7 +150,8 @@ fn routes(state: &AppState, body_time: Duration) -> (Router<AppState>, utoipa::o
         .routes(operator(routes!(nodes::register)))
         .routes(operator(routes!(nodes::remove)))
         .routes(routes!(nodes::list))
-        .routes(operator(routes!(nodes::resolve)));
+        .routes(operator(routes!(nodes::resolve)))
+        .routes(routes!(tree::tree));
     openapi::refusing(&mut api.get_openapi_mut().paths, openapi::BODY_LIMITS);
     openapi::refusing(&mut api.get_openapi_mut().paths, openapi::TIMEOUT);
     let api = api

@@ -20,6 +20,7 @@
 //!  reorg    another chain or branch with more work (adopt_chain, adopt_branch)
 //!  query    read-only answers for the HTTP layer and the network layer
 //!  writes   the storage writes a block or a branch makes
+//!  tree     arrivals and stale blocks, for the block tree
 //! ```
 
 mod connect;
@@ -28,6 +29,7 @@ mod open;
 mod query;
 mod reorg;
 mod submit;
+mod tree;
 mod writes;
 
 #[cfg(test)]
@@ -56,6 +58,7 @@ pub use query::{
 };
 pub use reorg::{AdoptError, Adoption};
 pub use submit::SubmitError;
+pub use tree::MAX_STALE;
 
 /// Seconds since the Unix epoch, by this node's clock.
 pub(crate) fn now() -> u64 {
@@ -115,6 +118,8 @@ pub enum Event {
     Peers,
     /// The operator changed a setting.
     Settings,
+    /// A block was kept off the best chain (abandoned, or a peer's that lost).
+    Stale { number: u64, hash: [u8; 32] },
 }
 
 /// Settings that could not be changed.
@@ -161,6 +166,8 @@ pub struct Node {
     /// Woken when a setting changes.
     pub(crate) settings_changed: Notify,
     events: broadcast::Sender<Event>,
+    /// Arrivals and stale blocks, for the block tree (see `tree`).
+    tree: Mutex<tree::BlockTree>,
 }
 
 const META_GENESIS: &str = "genesis_hash";

@@ -97,6 +97,7 @@ impl Node {
         );
 
         let (events, _) = broadcast::channel(4096);
+        let tree = Mutex::new(super::tree::BlockTree::load(&storage)?);
         Ok(Node {
             params,
             wallet,
@@ -117,6 +118,7 @@ impl Node {
             pool_changed: Notify::new(),
             settings_changed: Notify::new(),
             events,
+            tree,
         })
     }
 
