@@ -8,6 +8,7 @@ mod extract;
 mod fields;
 mod front_door;
 mod mine;
+mod network_page;
 mod nodes;
 mod openapi;
 mod pages;
@@ -157,6 +158,7 @@ fn routes(state: &AppState, body_time: Duration) -> (Router<AppState>, utoipa::o
     let api = api
         .route("/", get(pages::mine))
         .route("/configure", get(pages::configure))
+        .route("/network", get(network_page::network))
         .route("/explorer/block/{number}", get(pages::block))
         .route("/explorer/tx/{id}", get(pages::transaction))
         .route("/explorer/address/{address}", get(pages::address))

@@ -114,7 +114,7 @@ impl PageError {
 }
 
 /// A page, or its refusal, in the chosen language.
-fn answer<P: IntoResponse>(choice: LangChoice, page: Result<P, PageError>) -> Response {
+pub(super) fn answer<P: IntoResponse>(choice: LangChoice, page: Result<P, PageError>) -> Response {
     match page {
         Ok(page) => Localized(choice, page).into_response(),
         Err(error) => Localized(choice, error.page(choice.lang)).into_response(),
