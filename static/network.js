@@ -9,7 +9,15 @@
 
 (function () {
   const { $, el } = window.Dom;
-  const { t, plural, number, explain } = window.I18n;
+  const { t, number, explain } = window.I18n;
+  // Formatters made once: a render formats hundreds of counts and times.
+  const lang = document.documentElement.lang || "en";
+  const rules = new Intl.PluralRules(lang);
+  const counts = new Intl.NumberFormat(lang);
+  const times = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "medium" });
+  function plural(key, n) {
+    return t(key + (rules.select(n) === "one" ? "-one" : "-other"), { n: counts.format(n) });
+  }
 
   const SVG = "http://www.w3.org/2000/svg";
   const BOX_W = 118;
@@ -38,8 +46,11 @@
     return node;
   }
 
+  // A hash as its leading zeros (the proof of work) and the six digits after them.
   function short(hash) {
-    return hash ? hash.slice(0, 8) + "\u2026" : "\u2014";
+    if (!hash) return "\u2014";
+    const zeros = hash.length - hash.replace(/^0+/, "").length;
+    return hash.slice(0, Math.min(zeros + 6, 14)) + "\u2026";
   }
 
   function host(url) {
@@ -136,7 +147,7 @@
     if (b.from === "mined") lines.push(t("js-net-mined-here"));
     else if (b.from) lines.push(t("js-net-from", { peer: b.from }));
     else lines.push(t("js-net-from-unknown"));
-    if (b.first_seen) lines.push(t("js-net-first-seen", { time: new Date(b.first_seen).toLocaleString() }));
+    if (b.first_seen) lines.push(t("js-net-first-seen", { time: times.format(new Date(b.first_seen)) }));
     lines.push(plural("js-net-txs", b.transactions));
     return lines.join("\n");
   }
@@ -157,6 +168,11 @@
       drawn.set(b.hash, node);
       if (first) node.classList.remove("enter");
     }
+    // What the drawing shows of it: unchanged, nothing is touched.
+    const tip = tips.has(b.hash);
+    const shown = `${b.best} ${tip} ${b.x} ${b.y} ${b.from} ${b.first_seen}`;
+    if (node.shown === shown) return node;
+    node.shown = shown;
     const [title, , numberText, hashText, txText] = node.childNodes;
     title.textContent = describe(b);
     numberText.textContent = "#" + b.number;
@@ -164,8 +180,7 @@
     txText.textContent = plural("js-net-txs", b.transactions);
     node.classList.toggle("best", b.best);
     node.classList.toggle("stale", !b.best);
-    node.classList.toggle("tip", tips.has(b.hash));
-    node.dataset.best = String(b.best);
+    node.classList.toggle("tip", tip);
     if (b.best) node.setAttribute("href", "/explorer/block/" + b.number);
     else node.removeAttribute("href");
     node.style.transform = `translate(${b.x}px, ${b.y}px)`;

@@ -33,17 +33,20 @@ impl Network {
         self.set_tip(peer, Some(hash), number);
     }
 
+    /// Notes a peer's tip; a change is told to the dashboards.
     fn set_tip(&self, peer: &str, hash: Option<String>, height: u64) {
-        self.tips
+        let tip = PeerTip {
+            hash,
+            height: Some(height),
+        };
+        let before = self
+            .tips
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(
-                peer.to_owned(),
-                PeerTip {
-                    hash,
-                    height: Some(height),
-                },
-            );
+            .insert(peer.to_owned(), tip.clone());
+        if before.is_none_or(|before| before.hash != tip.hash) {
+            self.node.publish(crate::node::Event::Peers);
+        }
     }
 
     /// Every peer with its tip as last heard, in URL order.
