@@ -5,32 +5,8 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::{NodeBuilder, client, get_json, post_form};
+use common::{client, get_json, post_form, quiet_node, wait_for};
 use serde_json::Value;
-
-const DEADLINE: Duration = Duration::from_secs(60);
-const POLL: Duration = Duration::from_millis(50);
-
-fn quiet_node() -> NodeBuilder {
-    NodeBuilder::new().arg("--sync-interval").arg("0")
-}
-
-async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(POLL).await;
-    }
-}
 
 async fn tip(node: &str) -> String {
     let (code, body) = get_json(&format!("{node}/status")).await;
