@@ -134,6 +134,8 @@ async function main() {
     expect(one[0].href === "/explorer/block/1", "it links to the explorer");
     const label = await page.textContent("#tree .tip-label.me");
     expect(label.includes("this node"), `the tip's label: ${label}`);
+    const summary = await page.textContent("#tree-summary");
+    expect(summary === "Heights 0 to 1: 2 blocks, none stale.", `the summary: ${summary}`);
     await page.waitForSelector('#tree-live[data-state="open"]');
     // Marked, to tell a block moved from one drawn again.
     await page.$eval(`#tree .blk[data-hash="${lost}"]`, (n) => {

@@ -15,8 +15,8 @@
   const rules = new Intl.PluralRules(lang);
   const counts = new Intl.NumberFormat(lang);
   const times = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "medium" });
-  function plural(key, n) {
-    return t(key + (rules.select(n) === "one" ? "-one" : "-other"), { n: counts.format(n) });
+  function plural(key, n, args) {
+    return t(key + (rules.select(n) === "one" ? "-one" : "-other"), { n: counts.format(n), ...args });
   }
 
   const SVG = "http://www.w3.org/2000/svg";
@@ -300,9 +300,11 @@
     drawLabels(tree, byHash, tieList);
     drawPeers(tree, byHash);
     const stale = tree.blocks.filter((b) => !b.best).length;
-    $("tree-summary").textContent = tree.blocks.length
-      ? t("js-net-summary", { from: number(low), to: number(high), blocks: number(tree.blocks.length), stale: number(stale) })
-      : "";
+    const range = { from: number(low), to: number(high) };
+    let summary = "";
+    if (stale) summary = t("js-net-summary", { ...range, blocks: number(tree.blocks.length), stale: number(stale) });
+    else if (tree.blocks.length) summary = plural("js-net-summary-none", tree.blocks.length, range);
+    $("tree-summary").textContent = summary;
     if (first || atEnd) wrap.scrollLeft = wrap.scrollWidth;
     first = false;
     return performance.now() - started;
