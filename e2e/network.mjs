@@ -221,6 +221,21 @@ async function main() {
     await page.goto(`${loser}/network?lang=en`, { waitUntil: "load" });
   });
 
+  await step("at phone width the page does not scroll sideways; the tree scrolls in its frame", page, async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${loser}/network`, { waitUntil: "load" });
+    await page.waitForSelector(`#tree .blk[data-hash="${lost}"]`);
+    const widths = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      view: window.innerWidth,
+      frame: document.getElementById("tree-wrap").clientWidth,
+    }));
+    expect(widths.page <= widths.view, `the page is ${widths.page} px wide in a ${widths.view} px view`);
+    expect(widths.frame < widths.view, `the tree's frame fits: ${widths.frame}`);
+    await shot(page, "6b-phone");
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   await step("a bad range on the page shows the node's refusal naming the parameter", page, async () => {
     await page.goto(`${winner}/network?from=9&to=2`, { waitUntil: "load" });
     const text = await page.waitForFunction(() => document.querySelector("#tree-notice").textContent).then((h) => h.jsonValue());
