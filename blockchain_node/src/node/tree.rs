@@ -391,4 +391,39 @@ mod tests {
         assert_eq!(tree.stale.len(), MAX_STALE);
         assert_eq!(removed, vec![0, 1, 2, 3, 4], "the oldest go first");
     }
+
+    #[test]
+    fn the_bound_holds_on_disk_across_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let hash = |i: u64| {
+            let mut hash = [0; 32];
+            hash[..8].copy_from_slice(&i.to_be_bytes());
+            hash
+        };
+        {
+            let storage = Storage::open(dir.path()).unwrap();
+            let mut tree = BlockTree::load(&storage).unwrap();
+            // In two commits, as blocks arrive: the second pushes the first five out.
+            let first = tree.keep((0..MAX_STALE as u64).map(|i| (i, hash(i), stale(1_000 + i))));
+            storage.commit_blocking(first).unwrap();
+            let more = (0..5).map(|i| {
+                let i = MAX_STALE as u64 + i;
+                (i, hash(i), stale(1_000 + i))
+            });
+            let second = tree.keep(more);
+            assert_eq!(second.len(), 10, "five kept, five dropped");
+            storage.commit_blocking(second).unwrap();
+        }
+        let storage = Storage::open(dir.path()).unwrap();
+        let tree = BlockTree::load(&storage).unwrap();
+        assert_eq!(tree.stale.len(), MAX_STALE);
+        assert!(!tree.is_stale(4, &hash(4)), "the oldest went");
+        assert!(tree.is_stale(5, &hash(5)));
+        let newest = MAX_STALE as u64 + 4;
+        assert_eq!(
+            tree.stale_in(newest, newest).next().map(|(_, b)| b.clone()),
+            Some(stale(1_000 + newest)),
+            "kept whole: when and from whom"
+        );
+    }
 }
