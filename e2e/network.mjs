@@ -236,8 +236,20 @@ async function main() {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
-  await step("a bad range on the page shows the node's refusal naming the parameter", page, async () => {
-    await page.goto(`${winner}/network?from=9&to=2`, { waitUntil: "load" });
+  await step("the range form shows heights 1 to 2 only, and a bad range the node's refusal naming the parameter", page, async () => {
+    await page.goto(`${winner}/network`, { waitUntil: "load" });
+    await page.fill("#tree-from", "1");
+    await page.fill("#tree-to", "2");
+    await Promise.all([page.waitForNavigation(), page.click(".tree-range button")]);
+    await page.waitForSelector("#tree .blk");
+    const numbers = await page.$$eval("#tree .blk", (nodes) => nodes.map((n) => Number(n.dataset.number)));
+    expect(Math.min(...numbers) === 1 && Math.max(...numbers) === 2, `heights drawn: ${numbers}`);
+    expect((await page.inputValue("#tree-from")) === "1", "the form keeps the range");
+    // The fork's parent (genesis) is out of range; the tie still explains itself.
+    await page.waitForSelector(`#tree .tie-note[data-tie="${lost}"]`);
+    await shot(page, "8-range");
+    await page.fill("#tree-from", "9");
+    await Promise.all([page.waitForNavigation(), page.click(".tree-range button")]);
     const text = await page.waitForFunction(() => document.querySelector("#tree-notice").textContent).then((h) => h.jsonValue());
     expect(text.includes("to (2) is below from (9)"), text);
   });

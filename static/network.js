@@ -131,7 +131,11 @@
         if (!rival) break;
         bestWork += BigInt(rival.work);
         const parent = byHash.get(cursor.previous_hash);
-        if (parent && parent.best) joined = true;
+        // Joined at the best chain: its parent is best, or (out of range) the best block's.
+        if ((parent && parent.best) || rival.previous_hash === cursor.previous_hash) {
+          joined = true;
+          break;
+        }
         cursor = parent;
       }
       const winner = bestAt.get(b.number);
