@@ -24,8 +24,10 @@ pub mod events;
 pub mod proofs;
 pub mod requests;
 pub mod schemas;
+pub mod tree;
 
 pub use answers::*;
 pub use events::*;
 pub use proofs::*;
 pub use requests::*;
+pub use tree::*;

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 const EXPECTED: &[(&str, &str)] = &[
     ("get", "/balance"),
     ("post", "/blocks"),
+    ("get", "/blocks/tree"),
     ("get", "/blocks/{number}"),
     ("get", "/chain"),
     ("get", "/events"),
@@ -365,6 +366,9 @@ async fn answers_match_the_document() {
     let history = format!("{history}&limit=0");
     expect(c, n, ("get", &history), Body::None, 400).await;
     ok("/stats/blocks?limit=5").await;
+    ok("/blocks/tree").await;
+    ok("/blocks/tree?from=0&to=3").await;
+    expect(c, n, ("get", "/blocks/tree?from=3&to=0"), Body::None, 400).await;
     expect(c, n, ("get", "/stats/blocks?limit=0"), Body::None, 400).await;
 
     // Blocks from peers.
@@ -421,6 +425,7 @@ async fn event_messages_match_the_document() {
         ("block", "BlockEvent"),
         ("reorg", "ReorgEvent"),
         ("mining", "MiningProgress"),
+        ("stale", "StaleEvent"),
     ];
     let mut response = get_ok(&node, "/events", "text/event-stream").await;
     let mut text = String::new();

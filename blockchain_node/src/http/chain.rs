@@ -180,11 +180,17 @@ pub async fn announce(
 ) -> Result<Response, ApiError> {
     let block: Block = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("block is not valid JSON: {e}")))?;
+    if let Some(peer) = sender(&headers) {
+        app.network
+            .heard_block(&peer, block.number(), block.hash().to_string());
+        app.node.note_sender(block.hash().0, peer);
+    }
     match app.node.place_of(&block) {
         BlockPlace::Known => {
             return Ok((StatusCode::OK, Json(received("Block already known"))).into_response());
         }
         BlockPlace::Elsewhere => {
+            app.network.side_block(block, sender(&headers));
             app.network.resolve_in_background(sender(&headers));
             return Ok((
                 StatusCode::ACCEPTED,

@@ -8,6 +8,7 @@ mod extract;
 mod fields;
 mod front_door;
 mod mine;
+mod network_page;
 mod nodes;
 mod openapi;
 mod pages;
@@ -15,6 +16,7 @@ mod proofs;
 mod search;
 mod settings;
 mod transactions;
+mod tree;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -152,12 +154,14 @@ fn routes(state: &AppState, body_time: Duration) -> (Router<AppState>, utoipa::o
         .routes(operator(routes!(nodes::register)))
         .routes(operator(routes!(nodes::remove)))
         .routes(routes!(nodes::list))
-        .routes(operator(routes!(nodes::resolve)));
+        .routes(operator(routes!(nodes::resolve)))
+        .routes(routes!(tree::tree));
     openapi::refusing(&mut api.get_openapi_mut().paths, openapi::BODY_LIMITS);
     openapi::refusing(&mut api.get_openapi_mut().paths, openapi::TIMEOUT);
     let api = api
         .route("/", get(pages::mine))
         .route("/configure", get(pages::configure))
+        .route("/network", get(network_page::network))
         .route("/explorer/block/{number}", get(pages::block))
         .route("/explorer/tx/{id}", get(pages::transaction))
         .route("/explorer/address/{address}", get(pages::address))

@@ -35,6 +35,7 @@
 //!  writes   the storage writes a block or a branch makes
 //!  proof    where a transaction sits, for its Merkle proof
 //!  search   block hashes and transaction ids by a hex prefix, for the search box
+//!  tree     arrivals and stale blocks, for the block tree
 //! ```
 
 mod connect;
@@ -45,6 +46,7 @@ mod query;
 mod reorg;
 mod search;
 mod submit;
+mod tree;
 mod writes;
 
 #[cfg(test)]
@@ -75,6 +77,7 @@ pub use query::{
 pub use reorg::{AdoptError, Adoption};
 pub use search::HexPrefix;
 pub use submit::SubmitError;
+pub use tree::MAX_STALE;
 
 /// Seconds since the Unix epoch, by this node's clock.
 pub(crate) fn now() -> u64 {
@@ -136,6 +139,8 @@ pub enum Event {
     Settings,
     /// Storage began refusing writes, or takes them again (see `crate::storage`).
     Storage,
+    /// A block was kept off the best chain (abandoned, or a peer's that lost).
+    Stale { number: u64, hash: [u8; 32] },
 }
 
 /// Settings that could not be changed.
@@ -182,6 +187,8 @@ pub struct Node {
     /// Woken when a setting changes.
     pub(crate) settings_changed: Notify,
     events: broadcast::Sender<Event>,
+    /// Arrivals and stale blocks, for the block tree (see `tree`).
+    tree: Mutex<tree::BlockTree>,
 }
 
 pub(crate) const META_GENESIS: &str = "genesis_hash";

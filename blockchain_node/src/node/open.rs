@@ -134,6 +134,7 @@ impl Node {
         );
 
         let (events, _) = broadcast::channel(4096);
+        let tree = Mutex::new(super::tree::BlockTree::load(&storage)?);
         Ok(Node {
             params,
             wallet,
@@ -154,6 +155,7 @@ impl Node {
             pool_changed: Notify::new(),
             settings_changed: Notify::new(),
             events,
+            tree,
         })
     }
 

@@ -127,6 +127,20 @@ impl Node {
         fork: u64,
         branch: Vec<VerifiedBlock<StoredBlock>>,
     ) -> Result<Adoption, AdoptError> {
+        self.adopt_branch_from(fork, branch, None).await
+    }
+
+    /// [`Node::adopt_branch`] with the peer the branch came from, for the block tree: the
+    /// branch's blocks arrived from `peer`, and a valid branch that loses is kept as stale.
+    ///
+    /// # Errors
+    /// As [`Node::adopt_branch`].
+    pub async fn adopt_branch_from(
+        &self,
+        fork: u64,
+        branch: Vec<VerifiedBlock<StoredBlock>>,
+        peer: Option<&str>,
+    ) -> Result<Adoption, AdoptError> {
         let started = std::time::Instant::now();
         let _writer = self.chain_writer.lock().await;
         let Some(plan) = self.plan_switch(fork, branch)? else {
@@ -134,10 +148,14 @@ impl Node {
         };
         let switch = Self::validate_switch(plan, self.params.clone()).await?;
         if !is_better_tip(rank(&switch.ledger), self.tip_rank()) {
+            if let Some(peer) = peer {
+                self.keep_stale(switch.branch.iter().map(|b| &*b.block), peer)
+                    .await;
+            }
             return Ok(Adoption::NotBetter);
         }
         let validated = started.elapsed();
-        self.commit_switch(&switch).await?;
+        self.commit_switch(&switch, peer).await?;
         let stored = started.elapsed();
         let applied = self.apply_switch(switch).await;
         Ok(self.announce_switch(applied, validated, stored))
@@ -228,8 +246,12 @@ impl Node {
 
     /// Step 3: the switch made durable in one commit (headers, ids, index, balances, the
     /// branch's bodies) before memory changes, so a crash leaves one chain or the other.
-    async fn commit_switch(&self, switch: &Switch) -> Result<(), StorageError> {
-        let writes = branch_writes(&switch.abandoned, &switch.branch, &switch.ledger);
+    /// The abandoned blocks are kept as stale, and the branch's noted as from `peer`, in
+    /// the same commit.
+    async fn commit_switch(&self, switch: &Switch, peer: Option<&str>) -> Result<(), StorageError> {
+        let mut writes = branch_writes(&switch.abandoned, &switch.branch, &switch.ledger);
+        writes.extend(self.abandon(&switch.abandoned));
+        writes.extend(self.note_arrivals(switch.branch.iter().map(|b| &*b.block), peer));
         self.storage.commit(writes).await
     }
 

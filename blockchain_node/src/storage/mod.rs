@@ -96,6 +96,9 @@ const LEGACY_BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks"
 const LEGACY_POOL: TableDefinition<u64, &[u8]> = TableDefinition::new("pool");
 const PEERS: TableDefinition<&str, ()> = TableDefinition::new("peers");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Blocks off the main chain that the node keeps to show (see `crate::node::tree`), by the
+/// body key: `number ‖ hash` to the record the tree reads. Bounded by the node.
+const STALE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("stale_blocks");
 
 /// The database's file in the data dir.
 pub const DATABASE_FILE: &str = "chain.redb";
@@ -174,6 +177,16 @@ pub enum Write {
     },
     /// Drops the pre-state-table block table once its blocks were migrated.
     DropLegacyBlocks,
+    /// Keeps a stale block's record (see `crate::node::tree`).
+    PutStale {
+        number: u64,
+        hash: [u8; 32],
+        record: Vec<u8>,
+    },
+    RemoveStale {
+        number: u64,
+        hash: [u8; 32],
+    },
 }
 
 /// Bytes of a history key that name the address.
@@ -231,6 +244,9 @@ impl AsRef<[u8]> for StoredBody {
         self.0.value()
     }
 }
+
+/// A stale block as stored: number, hash and the record `crate::node::tree` reads.
+pub type StaleRow = (u64, [u8; 32], Vec<u8>);
 
 /// One address index entry, as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -325,6 +341,7 @@ impl Storage {
             txn.open_table(LEGACY_POOL)?;
             txn.open_table(PEERS)?;
             txn.open_table(META)?;
+            txn.open_table(STALE)?;
             txn.commit()?;
             Ok(())
         })();
@@ -560,6 +577,23 @@ impl Storage {
             });
         }
         Ok((entries, count))
+    }
+
+    /// Every stale block: its number, hash and record.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn stale_blocks(&self) -> Result<Vec<StaleRow>, StorageError> {
+        let txn = self.begin_read()?;
+        let mut out = Vec::new();
+        for row in txn.open_table(STALE)?.iter()? {
+            let (k, v) = row?;
+            let key = k.value();
+            if let (Ok(number), Ok(hash)) = (key[..8].try_into(), key[8..].try_into()) {
+                out.push((u64::from_be_bytes(number), hash, v.value().to_vec()));
+            }
+        }
+        Ok(out)
     }
 
     /// The size of the database file, in bytes.

@@ -9,8 +9,8 @@ use redb::{Database, ReadableDatabase, ReadableTable};
 
 use super::{
     BALANCES, BLOCK_IDS, BODIES, Batch, HEADERS, HISTORY, HISTORY_COUNTS, HISTORY_PREFIX,
-    LEGACY_BLOCKS, LEGACY_POOL, MAX_BATCHES_PER_COMMIT, META, PEERS, StorageError, Write, body_key,
-    history_items,
+    LEGACY_BLOCKS, LEGACY_POOL, MAX_BATCHES_PER_COMMIT, META, PEERS, STALE, StorageError, Write,
+    body_key, history_items,
 };
 use crate::journal::{Change, Journal};
 
@@ -262,6 +262,7 @@ fn apply(txn: &redb::WriteTransaction, writes: Vec<Write>) -> Result<(), Storage
     let mut counts = txn.open_table(HISTORY_COUNTS)?;
     let mut peers = txn.open_table(PEERS)?;
     let mut meta = txn.open_table(META)?;
+    let mut stale = txn.open_table(STALE)?;
     // Index counts change once per address per commit, not once per entry.
     let mut counted: std::collections::HashMap<[u8; HISTORY_PREFIX], i64> =
         std::collections::HashMap::new();
@@ -322,6 +323,16 @@ fn apply(txn: &redb::WriteTransaction, writes: Vec<Write>) -> Result<(), Storage
                 meta.insert(key, value.as_slice())?;
             }
             Write::DropLegacyBlocks => {}
+            Write::PutStale {
+                number,
+                hash,
+                record,
+            } => {
+                stale.insert(&body_key(number, &hash)[..], record.as_slice())?;
+            }
+            Write::RemoveStale { number, hash } => {
+                stale.remove(&body_key(number, &hash)[..])?;
+            }
         }
     }
     for (prefix, delta) in counted {

@@ -444,3 +444,28 @@ pub fn start_expecting_exit(data_dir: &Path, genesis: &Path) -> (std::process::E
     };
     (status, std::fs::read_to_string(log.path()).unwrap())
 }
+/// Long enough for a debug build on two busy cores; polls end as soon as the state holds.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+pub const POLL: Duration = Duration::from_millis(50);
+
+/// A node that syncs only when asked or told (`--sync-interval 0`): what converges does so
+/// through propagation and resolve, not the timer.
+pub fn quiet_node() -> NodeBuilder {
+    NodeBuilder::new().arg("--sync-interval").arg("0")
+}
+
+/// Polls `check` until it returns `Some`, or panics with `what` after [`DEADLINE`].
+pub async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(POLL).await;
+    }
+}
