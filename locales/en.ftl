@@ -350,3 +350,54 @@ js-field-mining-threads = Mining threads
 js-field-mining-difficulty = Mining difficulty
 js-field-nonce = Nonce
 js-field-bits = Key size
+
+## Tamper lab on the block page (templates/node/block.html, static/tamper.js) and the
+## chain of block cards on the Mine dashboard
+
+tamper-heading = Tamper lab: what if this block said something else?
+tamper-intro = Edit a payment or the header below. Your browser recomputes the transaction ids, the Merkle root and the block hash as the node does, and shows which checks now fail. Nothing changes on the chain unless the node accepts the block, and it will not.
+tamper-header = Header
+tamper-timestamp = Timestamp (Unix seconds)
+tamper-payments = Payments
+tamper-payment = Payment
+tamper-no-payments = This block holds no payments, only its reward.
+tamper-checks = Checks
+tamper-check-signature = Signatures
+tamper-check-pow = Proof of work
+tamper-check-link = Link from the next block
+tamper-computed-hash = Block hash (recomputed)
+tamper-computed-root = Merkle root (recomputed)
+tamper-zeros = Leading zero bits
+tamper-computed-ids = Transaction ids (recomputed)
+tamper-remine = Re-mine it here
+tamper-send = Send to the node
+tamper-reset = Undo my edits
+js-tamper-load-failed = The block could not be loaded.
+js-tamper-bad-field = The nonce and the timestamp are whole numbers; the previous hash is 64 hex digits.
+js-tamper-zero-bits = { $n } (difficulty { $difficulty })
+js-tamper-id-changed = (changed)
+js-tamper-no-payments = No payments to sign.
+js-tamper-signatures-ok-one = The payment's signature verifies with its sender's public key.
+js-tamper-signatures-ok-other = All { $n } payments' signatures verify with their senders' public keys.
+js-tamper-signature-fails = Payment { $which }: the signature does not match the edited payment and the sender's public key.
+js-tamper-message-changed = Payment { $which }: the signed message changed, so the sender's signature no longer matches it.
+js-tamper-root-ok = The transactions hash to the header's Merkle root.
+js-tamper-root-fails = The header says { $header }, the transactions now hash to { $computed }.
+js-tamper-pow-ok = The hash starts with { $n } zero bits; difficulty { $difficulty } asks for at least that many.
+js-tamper-pow-fails = The hash starts with only { $n } zero bits; difficulty { $difficulty } asks for more.
+js-tamper-link-ok = Block { $next } names this block's hash, { $hash }, as its previous hash.
+js-tamper-link-fails = Block { $next } names { $hash } as its previous hash, and this block no longer has that hash.
+js-tamper-link-tip = This is the tip: no block links to it yet.
+js-tamper-remine = Re-mining this block would take about 2^{ $difficulty } = { $tries } tries on average.
+js-tamper-remine-after-one = Then the { $n } block after it too, since it names this block's hash.
+js-tamper-remine-after-other = Then the { $n } blocks after it too, since each names the hash before it.
+js-tamper-refused = The node refused the block ({ $status }).
+js-tamper-answered = The node answered ({ $status }).
+js-tamper-rule-merkle = Rule: the Merkle root.
+js-tamper-rule-pow = Rule: proof of work.
+js-tamper-rule-signature = Rule: a signature.
+js-tamper-rule-previous = Rule: the previous hash.
+js-tamper-rule-known = It already has this very block.
+js-tamper-mining = Re-mining: { $tries } tries so far…
+js-tamper-mined = Re-mined in { $tries } tries ({ $seconds } s): the header now commits to the edited transactions and its hash meets the difficulty.
+js-tamper-mining-gave-up = Gave up after { $tries } tries: too hard for a browser.

@@ -213,8 +213,9 @@ struct BlockJson {
     nonce: u64,
     previous_hash: BlockHash,
     difficulty: Difficulty,
-    #[serde(default, skip_deserializing)]
-    merkle_root: String,
+    /// Written always; read only to check it when a sender claims one.
+    #[serde(default)]
+    merkle_root: Option<String>,
     #[serde(default)]
     hash: Option<BlockHash>,
 }
@@ -236,9 +237,10 @@ impl Serialize for Block {
 }
 
 impl<'de> Deserialize<'de> for Block {
-    /// Recomputes root and hash; a `hash` field that disagrees is an error.
+    /// Recomputes root and hash; a `merkle_root` or `hash` field that disagrees is an error.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let json = BlockJson::deserialize(deserializer)?;
+        let claimed_root = json.merkle_root;
         let block = Block::new(
             json.block_number,
             json.timestamp,
@@ -247,6 +249,13 @@ impl<'de> Deserialize<'de> for Block {
             json.transactions,
             json.nonce,
         );
+        let root = hex::encode(block.header.merkle_root);
+        if let Some(claimed) = claimed_root.filter(|claimed| !claimed.eq_ignore_ascii_case(&root)) {
+            return Err(serde::de::Error::custom(format!(
+                "block {}: merkle_root {claimed} is not the Merkle root of its transactions ({root})",
+                block.number()
+            )));
+        }
         if json.hash.is_some_and(|claimed| claimed != block.hash) {
             return Err(serde::de::Error::custom(format!(
                 "block {} claims a hash that its contents do not have",

@@ -175,13 +175,22 @@ pub async fn announce(
     headers: HeaderMap,
     body: bytes::Bytes,
 ) -> Result<Response, ApiError> {
-    let block: Block = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("block is not valid JSON: {e}")))?;
+    let block: Block = serde_json::from_slice(&body).map_err(|e| {
+        // A claimed `merkle_root` or `hash` the contents do not have is a broken rule,
+        // not bad JSON: say which.
+        let what = if e.is_data() {
+            "not a valid block"
+        } else {
+            "not valid JSON"
+        };
+        ApiError::BadRequest(format!("block is {what}: {e}"))
+    })?;
     match app.node.place_of(&block) {
         BlockPlace::Known => {
             return Ok((StatusCode::OK, Json(received("Block already known"))).into_response());
         }
         BlockPlace::Elsewhere => {
+            app.node.check_detached(block).await?;
             app.network.resolve_in_background(sender(&headers));
             return Ok((
                 StatusCode::ACCEPTED,
