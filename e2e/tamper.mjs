@@ -224,6 +224,53 @@ try {
     const block3 = await getJson(`${nodeUrl}/blocks/3`);
     expect(block3.previous_hash === real.hash, "block 3 no longer links to block 2");
   });
+
+  await step("the Mine dashboard draws the chain as cards linked by hash", page, async () => {
+    await page.goto(`${nodeUrl}/`);
+    await page.waitForSelector("#chain-cards .block-card-next");
+    const cards = await page.$$eval("#chain-cards .block-card:not(.block-card-next)", (items) =>
+      items.map((card) => ({
+        number: Number(card.dataset.number),
+        hash: card.dataset.hash,
+        previous: card.dataset.previousHash,
+        linked: card.querySelector(".block-card-link")?.dataset.linked ?? null,
+        href: card.querySelector(".block-card-link")?.getAttribute("href") ?? null,
+        text: card.innerText,
+      })),
+    );
+    expect(cards.map((c) => c.number).join(",") === "0,1,2,3", `cards ${cards.map((c) => c.number)}`);
+    for (const [i, card] of cards.entries()) {
+      const real = await getJson(`${nodeUrl}/blocks/${card.number}`);
+      expect(card.hash === real.hash && card.previous === real.previous_hash, `card ${card.number} differs from the node`);
+      expect(card.text.includes(real.hash.slice(0, 8)) && card.text.includes(real.previous_hash.slice(0, 8)), `card ${card.number} shows ${card.text}`);
+      if (i > 0) {
+        expect(card.previous === cards[i - 1].hash, `card ${card.number} does not link to ${cards[i - 1].number}`);
+        expect(card.linked === "true" && card.href === `#block-card-${cards[i - 1].number}`, `card ${card.number}'s arrow: ${card.linked} ${card.href}`);
+      }
+    }
+    expect(/Transactions\s+3/.test(cards[2].text), cards[2].text);
+    const next = await page.innerText("#block-card-next");
+    expect(next.includes("Block 4") && next.includes(cards[3].hash.slice(0, 8)), next);
+    await shot(page, "8-cards");
+  });
+
+  await step("the card being mined shows the search's tries and rate", page, async () => {
+    const saved = await fetch(`${nodeUrl}/settings`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ mining_difficulty: "26" }) });
+    expect(saved.ok, `settings: ${saved.status} ${await saved.text()}`);
+    const mining = fetch(`${nodeUrl}/mine`).catch(() => {});
+    await page.waitForFunction(() => document.getElementById("block-card-next")?.dataset.mining === "true", null, { timeout: 15_000 });
+    await page.waitForTimeout(1500);
+    const next = await page.innerText("#block-card-next");
+    expect(/Tries/.test(next) && /tries\/s/.test(next), next);
+    await shot(page, "9-card-mining");
+    await page.goto(`${nodeUrl}/?lang=zh-CN`);
+    await page.waitForFunction(() => document.getElementById("block-card-next")?.dataset.mining === "true", null, { timeout: 15_000 });
+    await page.waitForTimeout(1000);
+    const zh = await page.innerText("#chain-cards");
+    expect(zh.includes("正在挖矿") && zh.includes("尝试次数") && !/Block|Tries|Hash/.test(zh), zh);
+    await shot(page, "10-cards-zh");
+    void mining;
+  });
 } catch (err) {
   failSetup(err);
   printLogs();
