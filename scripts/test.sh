@@ -2,7 +2,7 @@
 # Runs every test: the workspace's unit and integration tests (real node processes on
 # ephemeral loopback ports), then the browser journey, the interop journey (the original
 # tutorial's apps with ours), the keys test (keys stay in the browser) and the journey in
-# Simplified Chinese in headless Debian Chromium, then the API fuzz (scripts/fuzz.sh:
+# Simplified Chinese and the tamper lab in headless Debian Chromium, then the API fuzz (scripts/fuzz.sh:
 # schemathesis against a live node).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,8 +53,10 @@ node e2e/keys.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_clie
 keys_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 node e2e/zh.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
 zh_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
+node e2e/tamper.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
+tamper_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 # The API fuzzed by schemathesis in a loopback-only network namespace (root; else skipped).
 bash scripts/fuzz.sh "$target/debug/blockchain_node" 2>&1 | tee "$log"
 fuzz_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 
-echo "tests: $((rust_passed + browser_passed + interop_passed + keys_passed + zh_passed + fuzz_passed)) passed, 0 failed"
+echo "tests: $((rust_passed + browser_passed + interop_passed + keys_passed + zh_passed + tamper_passed + fuzz_passed)) passed, 0 failed"
