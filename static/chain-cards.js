@@ -54,8 +54,8 @@
       el(
         "dl",
         {},
-        row(t("js-card-hash"), short(block.hash), { class: "mono card-hash", title: block.hash }),
-        row(t("js-card-previous"), short(block.previous_hash), { class: "mono card-previous", title: block.previous_hash }),
+        row(t("js-card-hash"), short(block.hash), { class: "mono card-hash", title: block.hash, translate: "no" }),
+        row(t("js-card-previous"), short(block.previous_hash), { class: "mono card-previous", title: block.previous_hash, translate: "no" }),
         row(t("js-card-transactions"), String(block.transactions), { class: "card-count", title: plural("js-n-transactions", block.transactions) }),
         row(t("js-card-time"), new Date(block.timestamp * 1000).toISOString().slice(11, 19), { title: utc(block.timestamp) }),
       ),
@@ -72,7 +72,7 @@
       card.append(el("a", { class: "block-card-link", href: `#block-card-${tip.block_number}`, "data-linked": "true", text: "←", "aria-label": t("js-card-links", { block: tip.block_number }) }));
     }
     card.append(el("h3", { text: t("js-card-next", { block: mining ? progress.block_number : number ?? "—" }) }));
-    const rows = [row(t("js-card-previous"), short(tip && tip.hash), { class: "mono card-previous", title: tip ? tip.hash : "" })];
+    const rows = [row(t("js-card-previous"), short(tip && tip.hash), { class: "mono card-previous", title: tip ? tip.hash : "", translate: "no" })];
     if (mining) {
       rows.push(row(t("js-card-tries"), compact(progress.tries), { class: "card-tries" }));
       rows.push(row(t("js-card-rate"), t("js-card-rate-value", { rate: compact(progress.hash_rate) })));
