@@ -86,6 +86,15 @@ async function send(page) {
   return page.innerText("#tamper-answer");
 }
 
+// Sends the edited block; the node's refusal must name `rule` (the page's words) and carry
+// `detail` (the node's), and the tip must stay at 3.
+async function refusedNaming(page, nodeUrl, rule, detail, screenshot) {
+  const answer = await send(page);
+  expect(answer.includes(rule) && answer.includes(detail), answer);
+  expect((await tipOf(nodeUrl)) === 3, "the tip moved");
+  await shot(page, screenshot);
+}
+
 let context;
 try {
   const { vectors, funded, genesis } = fundedGenesis(tmp, "tamper-e2e", "100");
@@ -133,10 +142,7 @@ try {
   });
 
   await step("the node refuses the edited amount naming the Merkle root; the tip stays", page, async () => {
-    const answer = await send(page);
-    expect(answer.includes("Rule: the Merkle root.") && answer.includes("merkle_root"), answer);
-    expect((await tipOf(nodeUrl)) === 3, "the tip moved");
-    await shot(page, "3-amount-refused");
+    await refusedNaming(page, nodeUrl, "Rule: the Merkle root.", "merkle_root", "3-amount-refused");
   });
 
   await step("re-mined in the page, the root and proof of work pass; the node names the signature", page, async () => {
@@ -145,10 +151,7 @@ try {
     await page.waitForTimeout(300);
     const states = await checks(page);
     expect(states.signature === "fail" && states.merkle === "ok" && states.pow === "ok" && states.link === "fail", JSON.stringify(states));
-    const answer = await send(page);
-    expect(answer.includes("Rule: a signature.") && answer.includes("signature does not match"), answer);
-    expect((await tipOf(nodeUrl)) === 3, "the tip moved");
-    await shot(page, "4-remined-refused");
+    await refusedNaming(page, nodeUrl, "Rule: a signature.", "signature does not match", "4-remined-refused");
   });
 
   await step("an edited nonce fails proof of work and the link, not the root or the signatures", page, async () => {
@@ -165,10 +168,7 @@ try {
       if (states.pow === "fail") break;
     }
     expect(states.pow === "fail" && states.link === "fail" && states.merkle === "ok" && states.signature === "ok", JSON.stringify(states));
-    const answer = await send(page);
-    expect(answer.includes("Rule: proof of work.") && answer.includes("does not meet difficulty"), answer);
-    expect((await tipOf(nodeUrl)) === 3, "the tip moved");
-    await shot(page, "5-nonce-refused");
+    await refusedNaming(page, nodeUrl, "Rule: proof of work.", "does not meet difficulty", "5-nonce-refused");
   });
 
   await step("a previous hash naming another of our blocks: the node names the previous hash", page, async () => {
@@ -176,10 +176,7 @@ try {
     await edit(page, "#tamper-previous", first.previous_hash);
     const states = await checks(page);
     expect(states.link === "fail" && states.signature === "ok" && states.merkle === "ok", JSON.stringify(states));
-    const answer = await send(page);
-    expect(answer.includes("Rule: the previous hash.") && answer.includes("previous_hash"), answer);
-    expect((await tipOf(nodeUrl)) === 3, "the tip moved");
-    await shot(page, "6-previous-refused");
+    await refusedNaming(page, nodeUrl, "Rule: the previous hash.", "previous_hash", "6-previous-refused");
   });
 
   await step("a bad nonce is marked, not hashed", page, async () => {
