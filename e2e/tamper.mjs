@@ -12,6 +12,8 @@
 //     the node names proof of work;
 //   - a previous hash naming another of our blocks: the node names the previous hash;
 //   - the tip never moves;
+//   - without Web Crypto (a page that is not a secure context), the page's own SHA-256
+//     still gives the node's hash, and an edit says the signed message changed;
 //   - in Chinese, the lab speaks Chinese;
 //   - the Mine dashboard draws the recent blocks as cards, each naming its previous card's
 //     hash, and the block being mined on a card of its own.
@@ -213,6 +215,28 @@ try {
     expect(text.includes("篡改实验室"), "no Chinese heading");
     await shot(page, "7-zh");
     await page.goto(`${url}?lang=en`);
+  });
+
+  await step("without Web Crypto (a LAN page over plain HTTP), the page's own SHA-256 gives the node's hash", null, async () => {
+    const lan = await context.newPage();
+    await lan.addInitScript(() => {
+      Object.defineProperty(Crypto.prototype, "subtle", { get: () => undefined, configurable: true });
+    });
+    try {
+      await lan.goto(url);
+      await settled(lan);
+      expect(await lan.evaluate(() => !window.crypto.subtle), "crypto.subtle is still there");
+      expect((await lan.innerText("#tamper-hash")) === real.hash, "the plain-JS hash differs from the node's");
+      let states = await checks(lan);
+      expect(Object.values(states).every((state) => state === "ok"), JSON.stringify(states));
+      await edit(lan, "#tamper-recipient-1", first.transactions[0].sender_address);
+      states = await checks(lan);
+      expect(states.signature === "fail" && states.merkle === "fail", JSON.stringify(states));
+      expect((await lan.innerText("[data-check=signature]")).includes("signed message changed"), await lan.innerText("[data-check=signature]"));
+      await shot(lan, "7b-no-webcrypto");
+    } finally {
+      await lan.close();
+    }
   });
 
   await step("the tip is unchanged after every attempt", page, async () => {
