@@ -398,6 +398,7 @@ js-tamper-rule-pow = Rule: proof of work.
 js-tamper-rule-signature = Rule: a signature.
 js-tamper-rule-previous = Rule: the previous hash.
 js-tamper-rule-known = It already has this very block.
+js-tamper-first-payments = The first { $n } of its { $count } payments can be edited here.
 js-tamper-mining = Re-mining: { $tries } tries so far…
 js-tamper-mined = Re-mined in { $tries } tries ({ $seconds } s): the header now commits to the edited transactions and its hash meets the difficulty.
 js-tamper-mining-gave-up = Gave up after { $tries } tries: too hard for a browser.

@@ -396,6 +396,7 @@ js-tamper-rule-pow = 违反的规则：工作量证明。
 js-tamper-rule-signature = 违反的规则：签名。
 js-tamper-rule-previous = 违反的规则：前一区块哈希。
 js-tamper-rule-known = 节点已经有这个区块了。
+js-tamper-first-payments = 这里只能修改它 { $count } 笔付款中的前 { $n } 笔。
 js-tamper-mining = 正在重新挖矿：已尝试 { $tries } 次…
 js-tamper-mined = 用 { $tries } 次尝试（{ $seconds } 秒）重新挖出：区块头现在记录修改后交易的默克尔根，哈希也满足难度。
 js-tamper-mining-gave-up = 尝试 { $tries } 次后放弃：对浏览器来说太难了。

@@ -204,6 +204,25 @@
   // ---- the lab ------------------------------------------------------------------------
 
   const U64_MAX = (1n << 64n) - 1n;
+  // Payments offered for editing; a block may hold 10,000.
+  const EDITABLE = 50;
+
+  // Each transaction's id, leaf and signature check by its message and signature, so that
+  // an edit recomputes only the transaction it changed.
+  const checked = new Map();
+
+  async function checkTransaction(tx) {
+    const key = message(tx, "classic") + "|" + tx.signature;
+    let result = checked.get(key);
+    if (!result) {
+      const id = await transactionId(tx);
+      const leaf = await sha256(concat(utf8.encode("tx"), id, fromHex(tx.signature) || new Uint8Array()));
+      const verified = tx.sender_address === "THE BLOCKCHAIN" ? true : await signatureVerifies(tx);
+      result = { id, leaf, verified };
+      checked.set(key, result);
+    }
+    return result;
+  }
 
   function parseU64(text) {
     if (!/^[0-9]{1,20}$/.test(text.trim())) return null;
@@ -248,8 +267,10 @@
     };
     const payments = lab.querySelector("#tamper-payments");
     const rowTemplate = lab.querySelector("#tamper-payment-row");
+    let editable = 0;
     original.transactions.forEach((tx, index) => {
       if (tx.sender_address === "THE BLOCKCHAIN") return;
+      if (++editable > EDITABLE) return;
       const row = rowTemplate.content.firstElementChild.cloneNode(true);
       row.querySelector(".payment-number").textContent = String(index + 1);
       for (const input of row.querySelectorAll("input")) {
@@ -261,6 +282,9 @@
       payments.appendChild(row);
     });
     if (!payments.children.length) lab.querySelector("#tamper-no-payments").hidden = false;
+    if (editable > EDITABLE) {
+      payments.after(Object.assign(document.createElement("p"), { className: "muted", textContent: t("js-tamper-first-payments", { n: EDITABLE, count: editable }) }));
+    }
 
     function reset() {
       fields.nonce.value = original.nonce;
@@ -307,14 +331,10 @@
         status.textContent = t("js-tamper-bad-field");
         return;
       }
-      const ids = [];
-      const leaves = [];
-      const tx = utf8.encode("tx");
-      for (const item of block2.transactions) {
-        const id = await transactionId(item);
-        ids.push(id);
-        leaves.push(await sha256(concat(tx, id, fromHex(item.signature) || new Uint8Array())));
-      }
+      const results = [];
+      for (const item of block2.transactions) results.push(await checkTransaction(item));
+      const ids = results.map((r) => r.id);
+      const leaves = results.map((r) => r.leaf);
       const root = await merkleRoot(leaves);
       const hash = await sha256(
         headerBytes({
@@ -329,7 +349,7 @@
       const signatures = [];
       for (const [index, item] of block2.transactions.entries()) {
         if (item.sender_address === "THE BLOCKCHAIN") continue;
-        const verified = await signatureVerifies(item);
+        const { verified } = results[index];
         const unchanged = message(item, "classic") === originalMessages[index];
         signatures.push({ index, ok: verified === null ? unchanged : verified, checked: verified !== null });
       }
@@ -346,7 +366,7 @@
       lab.querySelector("#tamper-zeros").textContent = t("js-tamper-zero-bits", { n: zeros, difficulty: block.difficulty });
       const idList = lab.querySelector("#tamper-ids");
       idList.replaceChildren(
-        ...ids.map((id, index) => {
+        ...ids.slice(0, EDITABLE).map((id, index) => {
           const item = document.createElement("li");
           const code = document.createElement("code");
           code.className = "mono";
