@@ -446,6 +446,7 @@
       if (rule) head.append(" ", t(rule[1]));
       const raw = document.createElement("code");
       raw.className = "mono tamper-raw";
+      raw.lang = "en";
       raw.textContent = detail;
       box.append(head, raw);
     }

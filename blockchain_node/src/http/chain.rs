@@ -178,12 +178,11 @@ pub async fn announce(
     let block: Block = serde_json::from_slice(&body).map_err(|e| {
         // A claimed `merkle_root` or `hash` the contents do not have is a broken rule,
         // not bad JSON: say which.
-        let what = if e.is_data() {
-            "not a valid block"
+        ApiError::BadRequest(if e.is_data() {
+            format!("block refused: {e}")
         } else {
-            "not valid JSON"
-        };
-        ApiError::BadRequest(format!("block is {what}: {e}"))
+            format!("block is not valid JSON: {e}")
+        })
     })?;
     match app.node.place_of(&block) {
         BlockPlace::Known => {
