@@ -39,6 +39,7 @@
 //! ```
 
 mod connect;
+mod detached;
 mod mine;
 mod open;
 mod proof;
@@ -68,6 +69,7 @@ use crate::settings::{Limits, SettingError, Settings, SettingsPatch};
 use crate::storage::{Storage, StorageError, Write};
 
 pub use connect::ConnectError;
+pub use detached::DetachedError;
 use mine::Search;
 pub use open::OpenError;
 pub use proof::ProofPlace;
