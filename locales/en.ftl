@@ -350,3 +350,12 @@ js-field-mining-threads = Mining threads
 js-field-mining-difficulty = Mining difficulty
 js-field-nonce = Nonce
 js-field-bits = Key size
+
+## Operator token: signing in from another machine (branch token)
+op-read-only-title = Read-only from this machine
+op-read-only-body = This node mines, changes its peers and its settings only for its operator. On the node's own machine everything works; from another machine, sign in with the operator token: the file operator-token in the node's data directory (the node's log names it).
+op-token-label = Operator token
+op-sign-in = Sign in
+op-wrong-token = That is not this node's operator token.
+op-signed-in = Signed in as this node's operator.
+op-sign-out = Sign out

@@ -5,7 +5,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use blockchain_core::{Address, Transaction, TxId};
@@ -15,6 +18,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{Path, Query};
+use super::operator::OperatorView;
 use blockchain_api::PeerHealth;
 
 /// Blocks per page of the chain table.
@@ -251,6 +255,7 @@ fn panel(app: &AppState) -> NodePanel {
 pub struct MinePage {
     pub lang: Lang,
     pub panel: NodePanel,
+    pub operator: OperatorView,
     pub pending: Vec<TxRow>,
     pub confirmed: Vec<TxRow>,
     pub page: usize,
@@ -266,14 +271,24 @@ pub struct PageQuery {
 pub async fn mine(
     State(app): State<AppState>,
     choice: LangChoice,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    uri: Uri,
     query: Result<Query<PageQuery>, ApiError>,
 ) -> Response {
-    answer(choice, mine_page(&app, choice.lang, query))
+    let operator = OperatorView::of(
+        &app,
+        peer.map(|Extension(ConnectInfo(p))| p),
+        &headers,
+        &uri,
+    );
+    answer(choice, mine_page(&app, choice.lang, operator, query))
 }
 
 fn mine_page(
     app: &AppState,
     lang: Lang,
+    operator: OperatorView,
     query: Result<Query<PageQuery>, ApiError>,
 ) -> Result<MinePage, PageError> {
     let Query(query) = query?;
@@ -305,6 +320,7 @@ fn mine_page(
     Ok(MinePage {
         lang,
         panel,
+        operator,
         pending,
         confirmed,
         page,
@@ -317,13 +333,26 @@ fn mine_page(
 pub struct ConfigurePage {
     pub lang: Lang,
     pub panel: NodePanel,
+    pub operator: OperatorView,
 }
 
 /// `/configure`: add peers, list them.
-pub async fn configure(State(app): State<AppState>, choice: LangChoice) -> Response {
+pub async fn configure(
+    State(app): State<AppState>,
+    choice: LangChoice,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
     let page = ConfigurePage {
         lang: choice.lang,
         panel: panel(&app),
+        operator: OperatorView::of(
+            &app,
+            peer.map(|Extension(ConnectInfo(p))| p),
+            &headers,
+            &uri,
+        ),
     };
     answer(choice, Ok(page))
 }
