@@ -763,7 +763,7 @@ async fn an_honest_peer_is_adopted_among_liars_within_the_bound() {
     let chains = tokio::task::spawn_blocking(chains).await.unwrap();
     let node = node_with_blocks(2).await;
     let honest = fake_peer(Lie::Serves(Arc::new(chains.honest.clone()))).await;
-    let mut all = vec![
+    let mut all = [
         fake_peer(Lie::StallsOnChain).await,
         fake_peer(Lie::StallsOnChain).await,
         fake_peer(Lie::Claims {
