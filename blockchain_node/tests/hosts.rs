@@ -397,7 +397,55 @@ fn another_machine_needs_the_token_and_peers_must_be_nodes() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
+    wallet_cli_sends_the_token(&hosts, &node, &token);
     browser_signs_in(&hosts, &node, &token);
+}
+
+/// The wallet's command line mines on the node from the other host with the token
+/// (`--operator-token-file` or `BLOCKCHAIN_OPERATOR_TOKEN`), and is refused without it.
+fn wallet_cli_sends_the_token(hosts: &Hosts, node: &NsNode, token: &str) {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_blockchain_node"))
+        .with_file_name("blockchain_client");
+    if !bin.exists() {
+        eprintln!("wallet part skipped: build blockchain_client (the workspace's tests do)");
+        return;
+    }
+    let to = common::WALLETS[0].key.address().as_hex().to_owned();
+    let mine = |env: Option<&str>, file: Option<&std::path::Path>| {
+        let mut command = Command::new("ip");
+        command
+            .args(["netns", "exec", &hosts.b])
+            .arg(&bin)
+            .args(["mine", "--node", &node.url, "--to", &to])
+            .env_remove("BLOCKCHAIN_OPERATOR_TOKEN");
+        if let Some(token) = env {
+            command.env("BLOCKCHAIN_OPERATOR_TOKEN", token);
+        }
+        if let Some(file) = file {
+            command.arg("--operator-token-file").arg(file);
+        }
+        command.output().expect("the wallet CLI runs")
+    };
+    let refused = mine(None, None);
+    assert!(!refused.status.success());
+    let words = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        words.contains("401") || words.contains("Operator token"),
+        "{words}"
+    );
+    let by_env = mine(Some(token), None);
+    assert!(
+        by_env.status.success(),
+        "{}",
+        String::from_utf8_lossy(&by_env.stderr)
+    );
+    let file = node._dir.path().join("data").join("operator-token");
+    let by_file = mine(None, Some(&file));
+    assert!(
+        by_file.status.success(),
+        "{}",
+        String::from_utf8_lossy(&by_file.stderr)
+    );
 }
 
 /// The sign-in in headless Chromium, from the second namespace (`e2e/operator.mjs`).
