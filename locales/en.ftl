@@ -359,3 +359,4 @@ op-sign-in = Sign in
 op-wrong-token = That is not this node's operator token.
 op-signed-in = Signed in as this node's operator.
 op-sign-out = Sign out
+js-peers-refused = Not added: { $reasons }

@@ -358,3 +358,4 @@ op-sign-in = 登录
 op-wrong-token = 这不是本节点的操作员令牌。
 op-signed-in = 已作为本节点的操作员登录。
 op-sign-out = 退出登录
+js-peers-refused = 未添加：{ $reasons }
