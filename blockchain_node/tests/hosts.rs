@@ -11,7 +11,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -130,18 +129,7 @@ impl NsNode {
             .stdout(Stdio::piped())
             .spawn()
             .expect("node starts");
-        let stdout = child.stdout.take().unwrap();
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.starts_with("listening on ") {
-                    let _ = sender.send(());
-                }
-            }
-        });
-        receiver
-            .recv_timeout(Duration::from_secs(30))
-            .expect("node printed its URL");
+        common::listening_url(&mut child);
         NsNode {
             child,
             url,

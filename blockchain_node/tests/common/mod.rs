@@ -167,6 +167,21 @@ fn start_node(
         .stderr(stderr)
         .spawn()
         .expect("node starts");
+    let url = listening_url(&mut child);
+    NodeProcess {
+        child,
+        url,
+        data_dir: data_dir.to_owned(),
+        genesis: genesis.to_owned(),
+        _dir: dir,
+    }
+}
+
+/// The URL a node process started with piped stdout prints once it listens.
+///
+/// # Panics
+/// If it prints none within 30 s.
+pub fn listening_url(child: &mut Child) -> String {
     let stdout = child.stdout.take().unwrap();
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -176,16 +191,9 @@ fn start_node(
             }
         }
     });
-    let url = receiver
+    receiver
         .recv_timeout(Duration::from_secs(30))
-        .expect("node printed its URL");
-    NodeProcess {
-        child,
-        url,
-        data_dir: data_dir.to_owned(),
-        genesis: genesis.to_owned(),
-        _dir: dir,
-    }
+        .expect("node printed its URL")
 }
 
 impl NodeProcess {
