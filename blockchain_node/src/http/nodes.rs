@@ -38,7 +38,7 @@ use crate::network::{PeerUrl, RegisterError};
     ))]
 pub async fn register(
     State(app): State<AppState>,
-    Extension(ConnectInfo(peer)): Extension<ConnectInfo<SocketAddr>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     fields: Fields,
 ) -> Result<Response, ApiError> {
@@ -50,7 +50,8 @@ pub async fn register(
     }
     let urls = PeerUrl::parse_list(list)
         .map_err(|(i, e)| ApiError::BadRequest(RegisterError::Url(i, e).to_string()))?;
-    if urls.len() > 1 && !app.operator.access(Some(peer), &headers).is_operator() {
+    let peer = peer.map(|Extension(ConnectInfo(peer))| peer);
+    if urls.len() > 1 && !app.operator.access(peer, &headers).is_operator() {
         return Ok(operator::unauthorized(
             "POST",
             "/nodes/register with several URLs",

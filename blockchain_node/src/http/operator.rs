@@ -314,6 +314,7 @@ pub async fn sign_in(
     responses(
         (status = 200, description = "Signed out: the cookie is cleared", body = blockchain_api::OperatorSession),
         (status = 303, description = "A browser's form, back to its page, signed out"),
+        (status = 400, description = "A malformed body", body = ErrorBody),
         (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
     ))]
 pub async fn sign_out(headers: HeaderMap, fields: Fields) -> Response {
