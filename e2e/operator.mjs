@@ -29,6 +29,8 @@ try {
     await waitForText(page, "#operator-sign-in", "Read-only from this machine");
     await page.waitForFunction(() => document.getElementById("mine-button")?.disabled === true);
     expect(!(await page.locator("#operator-sign-in-button").isDisabled()), "sign-in stays usable");
+    expect(await page.locator("#resolve-button").isDisabled(), "Refresh (resolve) is disabled");
+    expect(!(await page.locator("button.copy").first().isDisabled()), "Copy stays usable");
     await shot(page, "1-mine-read-only");
   });
 

@@ -5,7 +5,9 @@
   const card = document.getElementById("operator-sign-in");
   if (!card) return;
   const disable = () => {
-    for (const control of document.querySelectorAll("main button, main input, main textarea, main select")) {
+    // The forms that act, Refresh (resolve) and each peer's Remove; Copy buttons and links stay.
+    const acting = "main form button, main form input, main form textarea, main form select, #resolve-button, [data-remove-peer]";
+    for (const control of document.querySelectorAll(acting)) {
       if (!card.contains(control)) control.disabled = true;
     }
   };
