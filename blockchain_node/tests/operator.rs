@@ -69,16 +69,18 @@ async fn loopback_is_the_operator_and_the_token_file_is_private() {
     let mode = std::fs::metadata(&file).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
 
-    let node = node.restart(&[]);
-    let again = std::fs::read_to_string(&file).unwrap();
-    assert_eq!(again.trim(), token, "the token is kept across restarts");
-    drop(node);
+    // Stopped cleanly (SIGTERM), so the buffered log is written out.
+    let (_, stopped) = node.terminate();
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(
         logged.contains(&file.display().to_string()),
         "the log names the file: {logged}"
     );
     assert!(!logged.contains(&token), "the token is never logged");
+    let node = stopped.start();
+    let again = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(again.trim(), token, "the token is kept across restarts");
+    drop(node);
 
     // Another place for it, with --operator-token-file.
     let elsewhere = dir.path().join("secrets").join("token");
