@@ -335,30 +335,36 @@ pub struct OperatorView {
     pub wrong: bool,
 }
 
-impl OperatorView {
-    pub fn of(
+/// A page's handler takes the view as an extractor, from the request's peer address,
+/// headers and URI.
+impl axum::extract::FromRequestParts<AppState> for OperatorView {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
         app: &AppState,
-        peer: Option<SocketAddr>,
-        headers: &HeaderMap,
-        uri: &axum::http::Uri,
-    ) -> Self {
+    ) -> Result<Self, Self::Rejection> {
+        let headers = &parts.headers;
         // A page is fetched by navigation: it may carry no Origin, and its cookie is ours
         // (SameSite=Strict) unless another site linked here, when the cookie is not sent.
-        let mut access = app.operator.access(peer, headers);
+        let mut access = app.operator.access(peer_of(&parts.extensions), headers);
         if access == Access::Denied
             && cookie(headers, COOKIE).is_some_and(|token| app.operator.matches(token))
         {
             access = Access::Cookie;
         }
-        OperatorView {
+        Ok(OperatorView {
             access,
-            back: uri.path().to_owned(),
-            wrong: uri
+            back: parts.uri.path().to_owned(),
+            wrong: parts
+                .uri
                 .query()
                 .is_some_and(|q| q.split('&').any(|p| p == "sign_in=wrong")),
-        }
+        })
     }
+}
 
+impl OperatorView {
     pub fn read_only(&self) -> bool {
         self.access == Access::Denied
     }

@@ -5,10 +5,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use std::net::SocketAddr;
-
-use axum::Extension;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use blockchain_core::{Address, Transaction, TxId};
@@ -271,17 +268,9 @@ pub struct PageQuery {
 pub async fn mine(
     State(app): State<AppState>,
     choice: LangChoice,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    uri: Uri,
+    operator: OperatorView,
     query: Result<Query<PageQuery>, ApiError>,
 ) -> Response {
-    let operator = OperatorView::of(
-        &app,
-        peer.map(|Extension(ConnectInfo(p))| p),
-        &headers,
-        &uri,
-    );
     answer(choice, mine_page(&app, choice.lang, operator, query))
 }
 
@@ -340,19 +329,12 @@ pub struct ConfigurePage {
 pub async fn configure(
     State(app): State<AppState>,
     choice: LangChoice,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    uri: Uri,
+    operator: OperatorView,
 ) -> Response {
     let page = ConfigurePage {
         lang: choice.lang,
         panel: panel(&app),
-        operator: OperatorView::of(
-            &app,
-            peer.map(|Extension(ConnectInfo(p))| p),
-            &headers,
-            &uri,
-        ),
+        operator,
     };
     answer(choice, Ok(page))
 }
