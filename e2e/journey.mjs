@@ -350,14 +350,33 @@ async function firstHour(context, tmp) {
     await shot(dashboard, "24-first-hour-settings-kept");
   });
 
-  await step("first hour: Configure adds a peer, shows its health live, and removes it", dashboard, async () => {
+  await step("first hour: Configure refuses what is not a node, adds a peer, shows its health live, and removes it", dashboard, async () => {
+    // A peer must answer as a node of the same network: the wallet app is refused, by name.
     await dashboard.goto(`${nodeUrl}/configure`);
     await dashboard.fill("#nodes", clientUrl.replace("http://", ""));
     await dashboard.click("#register-button");
-    await waitForText(dashboard, "#peer-table", clientUrl);
+    await waitForText(dashboard, "#register-result", "is not a node");
+    // That refusal (a 400 the page explains) is expected: not a problem for the check below.
+    for (let i = problems.length - 1; i >= 0; i -= 1) {
+      if (/400 .*\/nodes\/register$|status of 400 \(Bad Request\)/.test(problems[i])) problems.splice(i, 1);
+    }
+    const peerPort = await freePort();
+    const peerUrl = `http://127.0.0.1:${peerPort}`;
+    const peer = start("first-hour-peer", NODE_BIN, ["--port", String(peerPort)], tmp, home);
+    await waitHttp(`${peerUrl}/status`, peer, "peer");
+    await dashboard.fill("#nodes", peerUrl.replace("http://", ""));
+    await dashboard.click("#register-button");
+    await waitForText(dashboard, "#peer-table", peerUrl);
     await shot(dashboard, "25-first-hour-peer");
-    await dashboard.click(`[data-remove-peer="${clientUrl}"]`);
+    // The peer registered this node back (after checking it): wait for that before removing.
+    const deadline = Date.now() + 15_000;
+    while (!(await (await fetch(`${peerUrl}/nodes/get`)).json()).nodes.includes(nodeUrl)) {
+      expect(Date.now() < deadline, "the peer did not register this node back");
+      await dashboard.waitForTimeout(100);
+    }
+    await dashboard.click(`[data-remove-peer="${peerUrl}"]`);
     await waitForText(dashboard, "#peer-table", "No nodes yet");
+    await stop(peer);
   });
 
   await step("first hour: no errors in the browser console, no failed loads, no favicon 404", page, async () => {

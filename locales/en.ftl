@@ -481,3 +481,12 @@ js-card-expected = Expected
 js-card-idle = not mining now
 js-card-links = Names block { $block }'s hash as its previous hash
 js-card-broken = Does not name block { $block }'s hash
+## Operator token: signing in from another machine (branch token)
+op-read-only-title = Read-only from this machine
+op-read-only-body = This node mines, changes its peers and its settings only for its operator. On the node's own machine everything works; from another machine, sign in with the operator token: the file operator-token in the node's data directory (the node's log names it).
+op-token-label = Operator token
+op-sign-in = Sign in
+op-wrong-token = That is not this node's operator token.
+op-signed-in = Signed in as this node's operator.
+op-sign-out = Sign out
+js-peers-refused = Not added: { $reasons }

@@ -479,3 +479,12 @@ js-card-expected = 预计次数
 js-card-idle = 当前未在挖矿
 js-card-links = 把区块 { $block } 的哈希记作前一区块哈希
 js-card-broken = 没有记着区块 { $block } 的哈希
+## 操作员令牌：从其他设备登录（token 分支）
+op-read-only-title = 在此设备上只读
+op-read-only-body = 只有节点的操作员才能挖矿、更改节点和设置。在节点所在的机器上一切照常；从其他设备访问时，请用操作员令牌登录：令牌保存在节点数据目录中的 operator-token 文件里（节点日志会写明其位置）。
+op-token-label = 操作员令牌
+op-sign-in = 登录
+op-wrong-token = 这不是本节点的操作员令牌。
+op-signed-in = 已作为本节点的操作员登录。
+op-sign-out = 退出登录
+js-peers-refused = 未添加：{ $reasons }

@@ -451,7 +451,10 @@
         }
         $("nodes").removeAttribute("aria-invalid");
         $("nodes").value = "";
-        show($("register-result"), "success", `${explain(data.message)}: ${data.total_nodes.join(", ")}`);
+        const refused = (data.refused || []).map((r) => explain(r.reason, "node")).join("; ");
+        const added = `${explain(data.message)}: ${data.total_nodes.join(", ")}`;
+        show($("register-result"), refused ? "notice" : "success",
+          refused ? `${added}. ${t("js-peers-refused", { reasons: refused })}` : added);
       } catch (error) {
         show($("register-result"), "error", t("js-cannot-reach-this-node", { error: error.message }));
       } finally {

@@ -416,6 +416,9 @@ pub struct SettingsLimits {
 pub struct PeersChanged {
     pub message: String,
     pub total_nodes: Vec<String>,
+    /// URLs of the list that were not added, each with why (absent when none was).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<RefusedPeer>,
 }
 
 /// `GET /nodes/get`: the original's `nodes` (URLs), and each peer's health.
@@ -586,4 +589,19 @@ pub enum StorageHealth {
         /// When the first write failed, in milliseconds since the Unix epoch.
         since_ms: u64,
     },
+}
+
+/// A URL `POST /nodes/register` did not add, and why: nothing answered there, it is not a
+/// node of this network, or the node keeps its most peers already.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RefusedPeer {
+    pub node: String,
+    pub reason: String,
+}
+
+/// `POST /operator/sign-in` and `/operator/sign-out` asked by a program (a browser's form
+/// gets a 303 back to its page instead): what happened to the operator's cookie.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OperatorSession {
+    pub message: String,
 }

@@ -131,3 +131,18 @@ pub struct RegisterRequest {
 pub struct RemoveRequest {
     pub node: String,
 }
+
+/// `POST /operator/sign-in`: the operator token, and the page to go back to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SignInForm {
+    pub token: String,
+    /// A path on the node (`/`, `/configure`) [default: `/`].
+    pub back: Option<String>,
+}
+
+/// `POST /operator/sign-out`: the page to go back to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SignOutForm {
+    /// A path on the node (`/`, `/configure`) [default: `/`].
+    pub back: Option<String>,
+}

@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 
 use crate::http::{AppState, serve};
 use crate::node::{NodeClient, NodeKind, http_client, parse_node_url};
+use crate::operator_token::OperatorTokenArgs;
 use crate::signing::{self, NonceChoice, SignRequest};
 
 /// The node a client talks to unless told otherwise.
@@ -85,6 +86,8 @@ pub struct ServeArgs {
     pub allow_hosts: Vec<String>,
     #[command(flatten)]
     pub client: blockchain_http::ClientTimeout,
+    #[command(flatten)]
+    pub operator: OperatorTokenArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +169,8 @@ pub struct MineArgs {
     /// Blocks to mine, one after another.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub blocks: u32,
+    #[command(flatten)]
+    pub operator: OperatorTokenArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -293,7 +298,9 @@ fn node_client(text: &str) -> anyhow::Result<NodeClient> {
 
 async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let node = parse_node_url(&args.node).context("--node")?;
-    let state = AppState::new(node).with_allowed_hosts(&args.allow_hosts);
+    let state = AppState::new(node)
+        .with_allowed_hosts(&args.allow_hosts)
+        .with_operator_token(args.operator.token()?);
     serve(
         SocketAddr::new(args.host, args.port),
         state,
@@ -430,7 +437,7 @@ async fn balance(args: &BalanceArgs) -> anyhow::Result<()> {
 
 async fn mine(args: &MineArgs) -> anyhow::Result<()> {
     let address = blockchain_core::Address::parse_field(args.to.trim(), "to")?;
-    let node = node_client(&args.node)?;
+    let node = node_client(&args.node)?.with_operator_token(args.operator.token()?);
     let mut blocks = Vec::new();
     for _ in 0..args.blocks {
         let mined = node.mine_to(address.as_hex()).await?;

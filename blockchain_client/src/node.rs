@@ -319,6 +319,8 @@ impl SubmitAnswer {
 pub struct NodeClient {
     http: reqwest::Client,
     base: Url,
+    /// Sent on the operator's calls (`mine_to`), if given.
+    operator_token: Option<std::sync::Arc<str>>,
 }
 
 /// Builds the HTTP client used for every node.
@@ -337,7 +339,19 @@ pub fn http_client() -> reqwest::Client {
 
 impl NodeClient {
     pub fn new(http: reqwest::Client, base: Url) -> Self {
-        NodeClient { http, base }
+        NodeClient {
+            http,
+            base,
+            operator_token: None,
+        }
+    }
+
+    /// Sends `token` as `Authorization: Bearer` on the operator's calls (see
+    /// [`crate::operator_token`]).
+    #[must_use]
+    pub fn with_operator_token(mut self, token: Option<std::sync::Arc<str>>) -> Self {
+        self.operator_token = token;
+        self
     }
 
     /// The node's base URL, ending in `/`.
@@ -522,10 +536,13 @@ impl NodeClient {
     /// `reward` and is reported as a [`NodeError::BadBody`].
     pub async fn mine_to(&self, address: &str) -> Result<MinedAnswer, NodeError> {
         let url = self.endpoint("mine");
-        let request = self
+        let mut request = self
             .http
             .post(url.clone())
             .form(&[("reward_address", address)]);
+        if let Some(token) = &self.operator_token {
+            request = request.bearer_auth(token);
+        }
         let answer = self.send(&url, request).await?;
         decode(&url, answer)
     }

@@ -72,7 +72,7 @@ pub async fn serve(
     let mut stop = pin!(stop);
     loop {
         // axum's `Listener` retries failed accepts, backing off when out of descriptors.
-        let (stream, _) = tokio::select! {
+        let (stream, remote) = tokio::select! {
             accepted = Listener::accept(&mut listener) => accepted,
             () = &mut stop => break,
         };
@@ -81,7 +81,17 @@ pub async fn serve(
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "TCP_NODELAY not set");
         }
-        let service = TowerToHyperService::new(app.clone());
+        // Each request carries the address it came from (`ConnectInfo`), taken from the
+        // connection, never from a header a client writes.
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(remote));
+                request
+            },
+        ));
         let connection = connections.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(error) = connection.await {

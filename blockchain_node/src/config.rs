@@ -102,6 +102,16 @@ pub struct Config {
     #[arg(long)]
     pub mining_threads: Option<usize>,
 
+    /// The file holding the operator token, which requests from other machines must show
+    /// on the operator's routes (created with a random token, mode 0600, if absent)
+    /// [default: <data-dir>/operator-token].
+    #[arg(long, value_name = "PATH")]
+    pub operator_token_file: Option<PathBuf>,
+
+    /// The most peers this node keeps; registrations past it are refused.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_peers: u64,
+
     /// Difficulty (bits) of the blocks this node mines: at least the network's. A harder
     /// block carries more work, so it wins a tie [default: the network's, or as last
     /// configured].
@@ -114,6 +124,13 @@ impl Config {
         self.data_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from("data").join(format!("node-{}", self.port)))
+    }
+
+    /// Where the operator token is kept.
+    pub fn operator_token_file(&self) -> PathBuf {
+        self.operator_token_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir().join(crate::http::operator::FILE_NAME))
     }
 
     pub fn sync_interval(&self) -> Option<Duration> {

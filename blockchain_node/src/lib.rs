@@ -104,8 +104,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     .map_err(|error| anyhow::anyhow!(error.explain(&dir)))?;
     let node = Arc::new(node);
+    let token_file = config.operator_token_file();
+    let operator = http::operator::OperatorToken::load_or_create(&token_file)?;
     let stored_peers = node.stored_peers()?;
     let network = Network::new(Arc::clone(&node), stored_peers);
+    network.set_max_peers(usize::try_from(config.max_peers).unwrap_or(usize::MAX));
 
     let listener = tokio::net::TcpListener::bind((config.host, config.port))
         .await
@@ -124,6 +127,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         reward_address = %node.reward_address().short(),
         "node listening"
     );
+    tracing::info!(
+        operator_token_file = %operator.path().display(),
+        "requests from other machines to the operator's routes need the token in this file (Authorization: Bearer, or sign in on the Mine page)"
+    );
     // A line for scripts and tests that start the node on port 0.
     println!("listening on http://{local}");
 
@@ -131,7 +138,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let peers = config.peers.join(",");
         let network = Arc::clone(&network);
         tokio::spawn(async move {
-            if let Err(error) = network.register(&peers).await {
+            if let Err(error) = network.register_trusted(&peers).await {
                 tracing::warn!(%error, "--peer not registered");
             }
         });
@@ -161,6 +168,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             network,
             shutdown,
             guard: Arc::new(guard),
+            operator: Arc::new(operator),
         }),
         config.client.timeout,
     );

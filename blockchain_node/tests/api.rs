@@ -380,9 +380,11 @@ async fn restart_keeps_chain_pool_and_peers() {
         .unwrap();
     let second = Transaction::sign(alice, bob.address(), "2", Some("2")).unwrap();
     assert_eq!(post_form(&tx_url(&node), &form_of(&second)).await.0, 201);
+    // A peer is kept only if it answers as a node of the same network.
+    let peer = NodeBuilder::new().arg("--sync-interval").arg("0").start();
     let (status, _) = post_form(
         &format!("{}/nodes/register", node.url),
-        &[("nodes", "127.0.0.1:9".to_owned())],
+        &[("nodes", peer.url.clone())],
     )
     .await;
     assert_eq!(status, 201);
@@ -393,7 +395,7 @@ async fn restart_keeps_chain_pool_and_peers() {
     assert_eq!(after["tip_hash"], before["tip_hash"]);
     assert_eq!(after["height"], 1);
     assert_eq!(after["pool_size"], 1);
-    assert_eq!(after["peers"], serde_json::json!(["http://127.0.0.1:9"]));
+    assert_eq!(after["peers"], serde_json::json!([peer.url]));
     assert_eq!(
         after["miner_address"], before["miner_address"],
         "the node keeps its wallet"

@@ -314,13 +314,15 @@ async fn the_event_stream_tells_of_the_pool_blocks_settings_and_peers_as_they_ha
     .await;
     assert_eq!(events.next("status").await["mining_difficulty"], 12);
 
+    // A peer is registered only if it answers as a node of the same network.
+    let peer = NodeBuilder::new().start();
     post_form(
         &format!("{}/nodes/register", node.url),
-        &[("nodes", "127.0.0.1:9".to_owned())],
+        &[("nodes", peer.url.clone())],
     )
     .await;
     let peers = events.next("peers").await;
-    assert_eq!(peers["peers"][0]["url"], "http://127.0.0.1:9");
+    assert_eq!(peers["peers"][0]["url"], peer.url.as_str());
 }
 
 #[tokio::test]

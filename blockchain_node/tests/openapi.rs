@@ -27,6 +27,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/nodes/remove"),
     ("get", "/nodes/resolve"),
     ("post", "/nodes/resolve"),
+    ("post", "/operator/sign-in"),
+    ("post", "/operator/sign-out"),
     ("get", "/settings"),
     ("post", "/settings"),
     ("get", "/stats/blocks"),
@@ -111,6 +113,10 @@ async fn get_ok(node: &NodeProcess, uri: &str, content_type: &str) -> reqwest::R
     assert_eq!(response.status().as_u16(), 200, "{uri}");
     assert_eq!(response.headers()["content-type"], content_type, "{uri}");
     response
+}
+
+fn remove_route() -> (&'static str, &'static str) {
+    ("post", "/nodes/remove")
 }
 
 /// Sends a request; the body is JSON, a form, or raw bytes with a content type.
@@ -377,8 +383,19 @@ async fn answers_match_the_document() {
     expect(c, n, ("post", "/blocks"), broken, 400).await;
 
     // Peers.
-    let peer = "http://127.0.0.1:9";
+    // A peer must answer as a node of the same network; junk is refused by name.
+    let other = NodeBuilder::new().arg("--sync-interval").arg("0").start();
+    let peer = other.url.as_str();
     let register = ("post", "/nodes/register");
+    let junk = Body::Form(vec![("nodes", "http://127.0.0.1:9".into())]);
+    expect(c, n, register, junk, 400).await;
+    let mixed = format!("{peer},http://127.0.0.1:9");
+    let answer = expect(c, n, register, Body::Form(vec![("nodes", mixed)]), 201).await;
+    assert_eq!(
+        answer["refused"][0]["node"], "http://127.0.0.1:9",
+        "{answer}"
+    );
+    expect(c, n, remove_route(), Body::Json(json!({"node": peer})), 200).await;
     expect(
         c,
         n,
@@ -387,6 +404,9 @@ async fn answers_match_the_document() {
         201,
     )
     .await;
+    // Signing in needs a token (its 303s are checked in hosts.rs).
+    let sign_in = ("post", "/operator/sign-in");
+    expect(c, n, sign_in, Body::Form(vec![("back", "/".into())]), 400).await;
     expect(c, n, register, Body::Form(vec![("nodes", " ".into())]), 400).await;
     ok("/nodes/get").await;
     let remove = ("post", "/nodes/remove");

@@ -78,6 +78,8 @@ pub struct AppState {
     /// Answers IP addresses, localhost and the names given with `--allow-host`; lets only
     /// this app's own pages use the routes that act.
     guard: Arc<Guard>,
+    /// The default node's operator token (`--operator-token-file`), sent to it alone.
+    operator_token: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -86,7 +88,16 @@ impl AppState {
             default_node,
             http: http_client(),
             guard: Arc::new(Guard::new(&[], FORBIDDEN)),
+            operator_token: None,
         }
+    }
+
+    /// Sends `token` on the operator's calls to the default node (never to another node a
+    /// request names).
+    #[must_use]
+    pub fn with_operator_token(mut self, token: Option<Arc<str>>) -> Self {
+        self.operator_token = token;
+        self
     }
 
     /// Also answers requests naming these hosts.
@@ -102,7 +113,10 @@ impl AppState {
             Some(text) => parse_node_url(text)?,
             None => self.default_node.clone(),
         };
-        Ok(NodeClient::new(self.http.clone(), base))
+        let token = (base == self.default_node)
+            .then(|| self.operator_token.clone())
+            .flatten();
+        Ok(NodeClient::new(self.http.clone(), base).with_operator_token(token))
     }
 
     /// The default node as pages show it, without the trailing `/` of a bare host.

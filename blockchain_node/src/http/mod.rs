@@ -11,6 +11,7 @@ mod mine;
 mod network_page;
 mod nodes;
 mod openapi;
+pub mod operator;
 mod pages;
 mod proofs;
 mod search;
@@ -66,6 +67,9 @@ pub struct AppParts {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// The host names and origins this node trusts.
     pub guard: Arc<Guard>,
+    /// The operator's token: what a request from another machine must show on the
+    /// operator's routes.
+    pub operator: Arc<operator::OperatorToken>,
 }
 
 impl AppState {
@@ -130,12 +134,19 @@ pub fn router(state: AppState, body_time: Duration) -> Router {
 
 /// The routes, and the document of those that make the API.
 fn routes(state: &AppState, body_time: Duration) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    // The operator's routes (they mine, change peers or settings) refuse other sites' pages.
+    // The operator's routes (they mine, change peers or settings) refuse other sites' pages,
+    // and requests from other machines without the operator token (`operator.rs`).
     let guard = Arc::clone(&state.guard);
-    let operator = |routes: UtoipaMethodRouter<AppState>| -> UtoipaMethodRouter<AppState> {
+    let cross_site = |routes: UtoipaMethodRouter<AppState>| -> UtoipaMethodRouter<AppState> {
         let (schemas, paths, method_router) = routes;
         let layer = GuardLayer::cross_site(Arc::clone(&guard));
         (schemas, paths, method_router.route_layer(layer))
+    };
+    let operator = |routes: UtoipaMethodRouter<AppState>| -> UtoipaMethodRouter<AppState> {
+        let (schemas, mut paths, method_router) = routes;
+        openapi::refusing(&mut paths, openapi::OPERATOR);
+        let token = axum::middleware::from_fn_with_state(state.clone(), operator::require_operator);
+        cross_site((schemas, paths, method_router.route_layer(token)))
     };
     let body_limit = |limit| BodyLimitLayer::new(limit, body_time, REFUSALS);
     let mut api = OpenApiRouter::new()
@@ -151,7 +162,10 @@ fn routes(state: &AppState, body_time: Duration) -> (Router<AppState>, utoipa::o
         .routes(routes!(chain::recent))
         .routes(routes!(settings::get))
         .routes(operator(routes!(settings::update)))
-        .routes(operator(routes!(nodes::register)))
+        // Peers register themselves from anywhere, checked (`nodes::register`).
+        .routes(cross_site(routes!(nodes::register)))
+        .routes(cross_site(routes!(operator::sign_in)))
+        .routes(cross_site(routes!(operator::sign_out)))
         .routes(operator(routes!(nodes::remove)))
         .routes(routes!(nodes::list))
         .routes(operator(routes!(nodes::resolve)))

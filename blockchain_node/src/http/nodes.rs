@@ -1,20 +1,27 @@
 //! `/nodes/*`: peers.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use blockchain_api::{
-    ErrorBody, Peers, PeersChanged, RegisterForm, RegisterRequest, RemoveRequest, Resolved,
+    ErrorBody, Peers, PeersChanged, RefusedPeer, RegisterForm, RegisterRequest, RemoveRequest,
+    Resolved,
 };
 
 use super::AppState;
 use super::error::ApiError;
 use super::fields::Fields;
-use crate::network::RegisterError;
+use super::operator;
+use crate::network::{PeerUrl, RegisterError};
 
 /// `POST /nodes/register`: form field `nodes`, comma-separated (or JSON `{"nodes": [...]}`).
-/// A list with any bad entry registers nothing.
+/// A list with a malformed entry registers nothing. Each new URL is asked for its
+/// `/status` first and added only if it answers as a node of this network; the others are
+/// refused with the reason (in `refused`, or a 4xx when none was added). The operator may
+/// register any list; anyone else (a node registering itself back, as peers do) one URL.
 #[utoipa::path(post, path = "/nodes/register", tag = "peers",
     request_body(content(
         (RegisterForm = "application/x-www-form-urlencoded"),
@@ -22,26 +29,77 @@ use crate::network::RegisterError;
         (RegisterRequest = "application/json"),
     )),
     responses(
-        (status = 201, description = "Registered", body = PeersChanged),
-        (status = 400, description = "Missing or a bad URL", body = ErrorBody),
+        (status = 201, description = "Registered (URLs not added are listed in `refused`)", body = PeersChanged),
+        (status = 400, description = "Missing or a bad URL, or no URL answered as a node of this network", body = ErrorBody),
+        (status = 401, description = "Several URLs from another machine without the operator token", body = ErrorBody),
+        (status = 409, description = "The node keeps its most peers already (--max-peers)", body = ErrorBody),
         (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
         (status = 500, description = "The disk failed", body = ErrorBody),
         (status = 507, description = "The disk holding the data dir is full: nothing was done; retry after Retry-After", body = ErrorBody),
     ))]
-pub async fn register(State(app): State<AppState>, fields: Fields) -> Result<Response, ApiError> {
+pub async fn register(
+    State(app): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    fields: Fields,
+) -> Result<Response, ApiError> {
     let list = fields.require("nodes")?;
     if list.trim().is_empty() {
         return Err(ApiError::BadRequest(
             "Error: Please supply a valid list of nodes".into(),
         ));
     }
-    let peers = app.network.register(list).await.map_err(|e| match e {
-        RegisterError::Storage(e) => e.into(),
-        other => ApiError::BadRequest(other.to_string()),
-    })?;
+    let urls = PeerUrl::parse_list(list)
+        .map_err(|(i, e)| ApiError::BadRequest(RegisterError::Url(i, e).to_string()))?;
+    let peer = peer.map(|Extension(ConnectInfo(peer))| peer);
+    if urls.len() > 1 && !app.operator.access(peer, &headers).is_operator() {
+        return Ok(operator::unauthorized(
+            "POST",
+            "/nodes/register with several URLs",
+        ));
+    }
+    let registration = app
+        .network
+        .register_checked(urls)
+        .await
+        .map_err(|e| match e {
+            RegisterError::Storage(e) => e.into(),
+            other => ApiError::BadRequest(other.to_string()),
+        })?;
+    for refused in &registration.refused {
+        tracing::info!(peer = %refused.url, reason = %refused.reason, "peer refused");
+    }
+    let already = registration.refused.is_empty() && registration.added.is_empty();
+    if registration.added.is_empty() && !already {
+        let reasons: Vec<&str> = registration
+            .refused
+            .iter()
+            .map(|r| r.reason.as_str())
+            .collect();
+        if registration.refused.iter().all(|r| r.full) {
+            let body = ErrorBody {
+                error: reasons.join("; "),
+                field: None,
+                message: "Too many peers".to_owned(),
+            };
+            return Ok((StatusCode::CONFLICT, Json(body)).into_response());
+        }
+        return Err(ApiError::BadRequest(format!(
+            "no node registered: {}",
+            reasons.join("; ")
+        )));
+    }
     let body = PeersChanged {
         message: "New nodes have been added".to_owned(),
-        total_nodes: peers,
+        total_nodes: registration.peers,
+        refused: registration
+            .refused
+            .into_iter()
+            .map(|r| RefusedPeer {
+                node: r.url,
+                reason: r.reason,
+            })
+            .collect(),
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -86,6 +144,7 @@ pub async fn remove(State(app): State<AppState>, fields: Fields) -> Result<Respo
     let body = PeersChanged {
         message: "Node removed".to_owned(),
         total_nodes: app.network.peers(),
+        refused: Vec::new(),
     };
     Ok((StatusCode::OK, Json(body)).into_response())
 }

@@ -43,6 +43,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
         (name = "chain", description = "Reading the chain; blocks from peers"),
         (name = "settings", description = "The node's run-time settings"),
         (name = "peers", description = "Registering peers and reaching consensus"),
+        (name = "operator", description = "Signing in as the node's operator from another machine"),
     )
 )]
 pub struct ApiDoc;
@@ -111,6 +112,13 @@ pub fn distinct_operation_ids(paths: &mut Paths) {
 pub const EVERY_ROUTE: &[Refusal] = &[Refusal {
     status: StatusCode::FORBIDDEN,
     why: "A host name this node does not answer to, or (on the operator's routes) a page of another site",
+    error_body: true,
+}];
+
+/// What an operator's route answers a request from another machine without the token.
+pub const OPERATOR: &[Refusal] = &[Refusal {
+    status: StatusCode::UNAUTHORIZED,
+    why: "From another machine without the operator token (`Authorization: Bearer <token>`)",
     error_body: true,
 }];
 

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{Path, Query};
+use super::operator::OperatorView;
 use blockchain_api::PeerHealth;
 
 /// Blocks per page of the chain table.
@@ -257,6 +258,7 @@ fn panel(app: &AppState) -> NodePanel {
 pub struct MinePage {
     pub lang: Lang,
     pub panel: NodePanel,
+    pub operator: OperatorView,
     pub pending: Vec<TxRow>,
     pub confirmed: Vec<TxRow>,
     pub page: usize,
@@ -272,14 +274,16 @@ pub struct PageQuery {
 pub async fn mine(
     State(app): State<AppState>,
     choice: LangChoice,
+    operator: OperatorView,
     query: Result<Query<PageQuery>, ApiError>,
 ) -> Response {
-    answer(choice, mine_page(&app, choice.lang, query))
+    answer(choice, mine_page(&app, choice.lang, operator, query))
 }
 
 fn mine_page(
     app: &AppState,
     lang: Lang,
+    operator: OperatorView,
     query: Result<Query<PageQuery>, ApiError>,
 ) -> Result<MinePage, PageError> {
     let Query(query) = query?;
@@ -311,6 +315,7 @@ fn mine_page(
     Ok(MinePage {
         lang,
         panel,
+        operator,
         pending,
         confirmed,
         page,
@@ -323,13 +328,19 @@ fn mine_page(
 pub struct ConfigurePage {
     pub lang: Lang,
     pub panel: NodePanel,
+    pub operator: OperatorView,
 }
 
 /// `/configure`: add peers, list them.
-pub async fn configure(State(app): State<AppState>, choice: LangChoice) -> Response {
+pub async fn configure(
+    State(app): State<AppState>,
+    choice: LangChoice,
+    operator: OperatorView,
+) -> Response {
     let page = ConfigurePage {
         lang: choice.lang,
         panel: panel(&app),
+        operator,
     };
     answer(choice, Ok(page))
 }

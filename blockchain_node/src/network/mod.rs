@@ -23,6 +23,7 @@
 //! ```text
 //!  peer_url  what a peer's URL may be, parsed and normalised once
 //!  register  adding and removing peers, durably
+//!  admit     whether a URL answers as a node of our network, before it is added
 //!  health    what we have seen of each peer; backoff and retries
 //!  announce  node events sent on to peers
 //!  sync      resolve rounds: download, verify and adopt the best chain
@@ -30,6 +31,7 @@
 //!  client    the HTTP client and its bounded JSON GET
 //! ```
 
+mod admit;
 mod announce;
 mod client;
 mod health;
@@ -46,7 +48,10 @@ use tokio::sync::Semaphore;
 use crate::node::Node;
 
 pub use peer_url::{PeerUrl, PeerUrlError, parse_peer_url};
-pub use register::RegisterError;
+pub use register::{Refused, RegisterError, Registration};
+
+/// Most peers a node keeps unless `--max-peers` says otherwise.
+pub const DEFAULT_MAX_PEERS: usize = 64;
 
 /// The node's peers and its client for talking to them.
 pub struct Network {
@@ -62,6 +67,8 @@ pub struct Network {
     /// This node's own URL, sent to peers so they register us back.
     self_url: RwLock<Option<String>>,
     in_flight: Arc<Semaphore>,
+    /// The most peers kept (`--max-peers`).
+    max_peers: std::sync::atomic::AtomicUsize,
     resolving: tokio::sync::Mutex<()>,
 }
 
@@ -82,8 +89,20 @@ impl Network {
             client: client::build(),
             self_url: RwLock::new(None),
             in_flight: Arc::new(Semaphore::new(announce::MAX_ANNOUNCEMENTS_IN_FLIGHT)),
+            max_peers: std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_PEERS),
             resolving: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Sets the most peers kept (`--max-peers`).
+    pub fn set_max_peers(&self, max: usize) {
+        self.max_peers
+            .store(max, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The most peers kept.
+    pub fn max_peers(&self) -> usize {
+        self.max_peers.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Sets the URL peers reach us at, once the listener is bound.

@@ -177,8 +177,11 @@ fn start_node(
     }
 }
 
-/// The URL a node started with piped stdout prints once it listens; its stdout is read
-/// (and dropped) from then on, so the node never blocks on it.
+/// The URL a node process started with piped stdout prints once it listens; its stdout is
+/// read (and dropped) from then on, so the node never blocks on it.
+///
+/// # Panics
+/// If it prints none within 30 s.
 pub fn listening_url(child: &mut Child) -> String {
     let stdout = child.stdout.take().expect("stdout piped");
     let (sender, receiver) = std::sync::mpsc::channel();
