@@ -21,9 +21,11 @@
 
 pub mod answers;
 pub mod events;
+pub mod faucet;
 pub mod requests;
 pub mod schemas;
 
 pub use answers::*;
 pub use events::*;
+pub use faucet::*;
 pub use requests::*;

@@ -72,7 +72,7 @@ pub async fn serve(
     let mut stop = pin!(stop);
     loop {
         // axum's `Listener` retries failed accepts, backing off when out of descriptors.
-        let (stream, _) = tokio::select! {
+        let (stream, remote) = tokio::select! {
             accepted = Listener::accept(&mut listener) => accepted,
             () = &mut stop => break,
         };
@@ -81,7 +81,9 @@ pub async fn serve(
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "TCP_NODELAY not set");
         }
-        let service = TowerToHyperService::new(app.clone());
+        // The client's address, for handlers that limit by it (`ConnectInfo`).
+        let client = axum::Extension(axum::extract::ConnectInfo(remote));
+        let service = TowerToHyperService::new(tower::Layer::layer(&client, app.clone()));
         let connection = connections.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(error) = connection.await {

@@ -140,6 +140,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             network,
             shutdown,
             guard: Arc::new(guard),
+            faucet: http::faucet::FaucetLimits::new(config.faucet_window),
         }),
         config.client.timeout,
     );

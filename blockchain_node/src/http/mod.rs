@@ -5,6 +5,7 @@ mod chain;
 mod error;
 mod events;
 mod extract;
+pub mod faucet;
 mod fields;
 mod front_door;
 mod mine;
@@ -62,6 +63,8 @@ pub struct AppParts {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// The host names and origins this node trusts.
     pub guard: Arc<Guard>,
+    /// Who `POST /faucet` paid lately (in memory).
+    pub faucet: faucet::FaucetLimits,
 }
 
 impl AppState {
@@ -149,7 +152,8 @@ fn routes(state: &AppState, body_time: Duration) -> (Router<AppState>, utoipa::o
         .routes(operator(routes!(nodes::register)))
         .routes(operator(routes!(nodes::remove)))
         .routes(routes!(nodes::list))
-        .routes(operator(routes!(nodes::resolve)));
+        .routes(operator(routes!(nodes::resolve)))
+        .routes(routes!(faucet::faucet));
     openapi::refusing(&mut api.get_openapi_mut().paths, openapi::BODY_LIMITS);
     openapi::refusing(&mut api.get_openapi_mut().paths, openapi::TIMEOUT);
     let api = api

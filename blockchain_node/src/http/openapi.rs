@@ -42,6 +42,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
         (name = "chain", description = "Reading the chain; blocks from peers"),
         (name = "settings", description = "The node's run-time settings"),
         (name = "peers", description = "Registering peers and reaching consensus"),
+        (name = "faucet", description = "Coins for a wallet from the node's own wallet"),
     )
 )]
 pub struct ApiDoc;

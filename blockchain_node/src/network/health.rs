@@ -26,6 +26,7 @@ impl PeerRecord {
         PeerRecord {
             seen: PeerHealth {
                 failures: 0,
+                found: None,
                 height: None,
                 last_contact: None,
                 last_error: None,

@@ -23,6 +23,7 @@
 //! ```
 
 mod connect;
+mod faucet;
 mod mine;
 mod open;
 mod query;
@@ -49,6 +50,7 @@ use crate::settings::{Limits, SettingError, Settings, SettingsPatch};
 use crate::storage::{Storage, StorageError, Write};
 
 pub use connect::ConnectError;
+pub use faucet::FaucetError;
 use mine::Search;
 pub use open::OpenError;
 pub use query::{
