@@ -111,11 +111,27 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let peers = config.peers.join(",");
         let network = Arc::clone(&network);
         tokio::spawn(async move {
-            if let Err(error) = network.register(&peers).await {
+            let configured = blockchain_api::PeerSource::Configured;
+            if let Err(error) = network.register_found(&peers, configured).await {
                 tracing::warn!(%error, "--peer not registered");
             }
         });
     }
+    // Announcing stops (with a goodbye) when this is dropped, as the node stops.
+    let _discovery = if config.discover {
+        let announcement = network::discovery::Announcement {
+            genesis: node.genesis_hash(),
+            public_url: &public_url,
+            host: config.host,
+            port: local.port(),
+        };
+        Some(network::discovery::Discovery::start(
+            Arc::clone(&network),
+            &announcement,
+        )?)
+    } else {
+        None
+    };
     tokio::spawn(Arc::clone(&network).announce_events());
     tokio::spawn(Arc::clone(&network).retry_unreachable());
     if let Some(every) = config.sync_interval() {

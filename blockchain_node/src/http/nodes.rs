@@ -2,16 +2,17 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use blockchain_api::{
-    ErrorBody, Peers, PeersChanged, RegisterForm, RegisterRequest, RemoveRequest, Resolved,
+    ErrorBody, PeerSource, Peers, PeersChanged, RegisterForm, RegisterRequest, RemoveRequest,
+    Resolved,
 };
 
 use super::AppState;
 use super::error::ApiError;
 use super::fields::Fields;
-use crate::network::RegisterError;
+use crate::network::{PEER_AGENT, RegisterError};
 
 /// `POST /nodes/register`: form field `nodes`, comma-separated (or JSON `{"nodes": [...]}`).
 /// A list with any bad entry registers nothing.
@@ -27,20 +28,37 @@ use crate::network::RegisterError;
         (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
         (status = 500, description = "The disk failed", body = ErrorBody),
     ))]
-pub async fn register(State(app): State<AppState>, fields: Fields) -> Result<Response, ApiError> {
+pub async fn register(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    fields: Fields,
+) -> Result<Response, ApiError> {
     let list = fields.require("nodes")?;
     if list.trim().is_empty() {
         return Err(ApiError::BadRequest(
             "Error: Please supply a valid list of nodes".into(),
         ));
     }
-    let peers = app.network.register(list).await.map_err(|e| match e {
-        RegisterError::Storage(e) => {
-            tracing::error!(error = %e, "peers not stored");
-            ApiError::Storage
-        }
-        other => ApiError::BadRequest(other.to_string()),
-    })?;
+    // A node registering back sends its own URL with its peer client's name.
+    let from_a_node = headers
+        .get(header::USER_AGENT)
+        .is_some_and(|agent| agent.as_bytes() == PEER_AGENT.as_bytes());
+    let source = if from_a_node && !list.contains(',') {
+        PeerSource::Itself
+    } else {
+        PeerSource::Operator
+    };
+    let peers = app
+        .network
+        .register_found(list, source)
+        .await
+        .map_err(|e| match e {
+            RegisterError::Storage(e) => {
+                tracing::error!(error = %e, "peers not stored");
+                ApiError::Storage
+            }
+            other => ApiError::BadRequest(other.to_string()),
+        })?;
     let body = PeersChanged {
         message: "New nodes have been added".to_owned(),
         total_nodes: peers,

@@ -27,10 +27,14 @@
 //!  announce  node events sent on to peers
 //!  sync      resolve rounds: download, verify and adopt the best chain
 //!  client    the HTTP client and its bounded JSON GET
+//!  found     how each peer was found (--peer, operator, itself, mDNS)
+//!  discovery --discover: this node announced over mDNS, same-network nodes registered
 //! ```
 
 mod announce;
 mod client;
+pub mod discovery;
+mod found;
 mod health;
 mod peer_url;
 mod register;
@@ -43,6 +47,7 @@ use tokio::sync::Semaphore;
 
 use crate::node::Node;
 
+pub use found::PEER_AGENT;
 pub use peer_url::{PeerUrl, PeerUrlError, parse_peer_url};
 pub use register::RegisterError;
 
@@ -59,6 +64,8 @@ pub struct Network {
     self_url: RwLock<Option<String>>,
     in_flight: Arc<Semaphore>,
     resolving: tokio::sync::Mutex<()>,
+    /// How each peer was found (see `found`).
+    found: RwLock<HashMap<String, blockchain_api::PeerSource>>,
 }
 
 impl Network {
@@ -78,6 +85,13 @@ impl Network {
             self_url: RwLock::new(None),
             in_flight: Arc::new(Semaphore::new(announce::MAX_ANNOUNCEMENTS_IN_FLIGHT)),
             resolving: tokio::sync::Mutex::new(()),
+            found: RwLock::new(
+                stored_peers
+                    .iter()
+                    .filter_map(|peer| PeerUrl::parse(peer).ok())
+                    .map(|peer| (peer.as_str().to_owned(), blockchain_api::PeerSource::Stored))
+                    .collect(),
+            ),
         })
     }
 
