@@ -142,7 +142,7 @@ async fn found(
         return;
     };
     if theirs != Some(genesis) {
-        tracing::debug!(peer = %url, ?theirs, "another network's node: left alone");
+        tracing::info!(peer = %url, ?theirs, "another network's node: left alone");
         return;
     }
     if url.as_str() == own_url || network.peers().iter().any(|p| p == url.as_str()) {
