@@ -55,7 +55,7 @@ gen-copy-private = Copy private key
 gen-download = Download wallet file
 gen-not-kept = This page does not keep your keys: they are gone when you leave it.
 gen-get-coins = Get coins
-gen-get-coins-lead = A new wallet holds nothing. On a test network anyone can mine: ask the node to mine a block whose reward pays this wallet. The block also confirms the payments waiting in the node's pool.
+gen-get-coins-lead = A new wallet holds nothing. On a test network anyone can mine: ask the node to mine a block whose reward pays this wallet. The block also confirms the payments waiting in the node's pool. A classroom node that mines only for its teacher sends coins from its faucet instead.
 gen-then-pay-before = Then pay someone on{" "}
 gen-then-pay-after = , or generate a second wallet above to pay it.
 
@@ -84,7 +84,7 @@ wallet-lead = Enter a wallet address (a public key) to see its balance and the t
 wallet-look-up = Look up a wallet
 wallet-address = Wallet Address
 wallet-check = Check Balance
-wallet-mine-help = The node mines a block whose reward pays this wallet (test networks: how to get coins).
+wallet-mine-help = The node mines a block whose reward pays this wallet (test networks: how to get coins); a classroom node that mines only for its teacher sends coins from its faucet instead.
 
 not-found-title = Not found
 not-found-heading = Page not found
@@ -350,3 +350,7 @@ js-field-mining-threads = Mining threads
 js-field-mining-difficulty = Mining difficulty
 js-field-nonce = Nonce
 js-field-bits = Key size
+
+# faucet (issue #22): the wallet app's Get coins, when the node pays from its faucet
+js-faucet-sent = The faucet sent you { $amount } coins;{" "}
+js-faucet-arrives = they arrive with the next block (block { $block }).
