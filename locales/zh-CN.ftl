@@ -353,3 +353,17 @@ js-field-bits = 密钥长度
 # faucet (issue #22): the wallet app's Get coins, when the node pays from its faucet
 js-faucet-sent = 水龙头给你发了 { $amount } 个币，
 js-faucet-arrives = 将随下一个区块（区块 { $block }）到账。
+conf-faucet = 水龙头
+conf-faucet-lead-before = 学生的钱包通过{" "}
+conf-faucet-lead-after = {" "}领取币：本节点从自己的钱包付款，每个钱包、每台机器在一段时间内只能领一次。把区块挖给本节点的钱包即可给水龙头加币。
+conf-faucet-enabled = 向申请的钱包付款
+conf-faucet-amount = 每个钱包的币数
+conf-faucet-amount-help = 设为 0 即关闭水龙头。
+conf-found = 发现方式
+js-found-configured = 启动时指定
+js-found-operator = 由操作员添加
+js-found-itself = 对方自行注册
+js-found-discovered = 在局域网中发现
+js-found-stored = 沿用上次运行
+js-faucet-saved-on = 已保存。水龙头给每个钱包发 { $amount } 个币。
+js-faucet-saved-off = 已保存。水龙头已关闭。

@@ -132,6 +132,20 @@ async fn nodes_with_discover_find_each_other_and_leave_another_network_out() {
             );
         }
     }
+    // The Configure page says how each peer was found.
+    let page = http()
+        .get(format!("{}/configure", urls[0]))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("discovered on the LAN") || page.contains("registered itself"),
+        "{page}"
+    );
     // The other network's node was heard, and left out, both ways.
     let log = dir.path().join("node1.log");
     let other = &urls[3];
