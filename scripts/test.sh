@@ -53,8 +53,10 @@ node e2e/keys.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_clie
 keys_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 node e2e/zh.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
 zh_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
+node e2e/faucet.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
+faucet_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 # The API fuzzed by schemathesis in a loopback-only network namespace (root; else skipped).
 bash scripts/fuzz.sh "$target/debug/blockchain_node" 2>&1 | tee "$log"
 fuzz_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 
-echo "tests: $((rust_passed + browser_passed + interop_passed + keys_passed + zh_passed + fuzz_passed)) passed, 0 failed"
+echo "tests: $((rust_passed + browser_passed + interop_passed + keys_passed + zh_passed + faucet_passed + fuzz_passed)) passed, 0 failed"

@@ -81,9 +81,17 @@ pub async fn serve(
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "TCP_NODELAY not set");
         }
-        // The client's address, for handlers that limit by it (`ConnectInfo`).
-        let client = axum::Extension(axum::extract::ConnectInfo(remote));
-        let service = TowerToHyperService::new(tower::Layer::layer(&client, app.clone()));
+        // Each request carries the address it came from (`ConnectInfo`), taken from the
+        // connection, never from a header a client writes.
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(remote));
+                request
+            },
+        ));
         let connection = connections.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(error) = connection.await {

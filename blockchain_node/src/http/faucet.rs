@@ -205,10 +205,14 @@ pub async fn faucet(State(app): State<AppState>, request: Request) -> Result<Res
 /// 429 with `Retry-After` and the time the faucet will pay again, in words.
 fn too_soon_answer(too_soon: &TooSoon, window: Duration) -> Response {
     let seconds = too_soon.wait.as_secs().max(1);
-    let at = humantime::format_rfc3339_seconds(SystemTime::now() + Duration::from_secs(seconds));
+    // The time of day is enough within a window, and keeps the words short enough for a
+    // wallet page to show whole.
+    let at = humantime::format_rfc3339_seconds(SystemTime::now() + Duration::from_secs(seconds))
+        .to_string();
+    let at = at.get(11..19).unwrap_or(&at);
     let body = ErrorBody {
         error: format!(
-            "the faucet pays {} once every {} s: try again in {seconds} s (at {at})",
+            "the faucet pays {} once every {} s: try again in {seconds} s (at {at} UTC)",
             too_soon.what,
             window.as_secs()
         ),
