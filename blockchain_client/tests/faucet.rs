@@ -9,19 +9,8 @@ use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use common::{spawn, spawn_client};
-use serde_json::{Value, json};
-
-async fn post_form(url: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
-        .post(url)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap())
-}
+use common::{post_form, spawn, spawn_client};
+use serde_json::json;
 
 /// A node whose `/mine` answers `mine_status` and whose faucet pays 2 coins.
 async fn classroom_node(mine_status: StatusCode) -> String {

@@ -9,6 +9,8 @@
 
 mod lan;
 
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use lan::Lan;
@@ -179,7 +181,7 @@ async fn the_faucet_pays_each_student_once_and_students_pay_through_the_teachers
     if skip() {
         return;
     }
-    let client = lan::client_binary();
+    let client = client_binary();
     let dir = tempfile::tempdir().unwrap();
     let mut lan = Lan::new(3);
     let teacher = format!("http://{}:5000", lan.addr(1));
@@ -294,6 +296,29 @@ async fn the_faucet_pays_each_student_once_and_students_pay_through_the_teachers
     mine("1");
     assert_eq!(balance(&bob)["balance"], "2.5");
     assert_eq!(balance(&ada)["balance"], "1.5");
+}
+
+/// The wallet app's binary, beside the node's (built on demand when this package's tests
+/// run alone).
+fn client_binary() -> PathBuf {
+    let node = PathBuf::from(env!("CARGO_BIN_EXE_blockchain_node"));
+    let client = node.with_file_name("blockchain_client");
+    if !client.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "-p",
+                "blockchain_client",
+                "--bin",
+                "blockchain_client",
+            ])
+            .env("CARGO_TARGET_DIR", node.parent().unwrap().parent().unwrap())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building blockchain_client");
+    }
+    client
 }
 
 fn rand_tag() -> u128 {

@@ -1,10 +1,11 @@
-//! A LAN of hosts for tests: network namespaces joined by a bridge, each with a 10.x
-//! address, created by the test and removed when dropped. Needs root (`ip netns`); a test
-//! on a machine without it prints why it skips.
+//! A LAN of hosts for tests and benches: network namespaces joined by a bridge, each with
+//! a 10.x address, created by the caller and removed when dropped. Needs root (`ip netns`);
+//! a test on a machine without it prints why it skips. `blockchain_bench`'s
+//! `discovery_bench` includes this file too.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -188,27 +189,4 @@ impl Drop for Lan {
             .args(["link", "del", &format!("{}b", self.tag)])
             .status();
     }
-}
-
-/// The wallet app's binary, beside the node's (built on demand when this package's tests
-/// run alone).
-pub fn client_binary() -> PathBuf {
-    let node = PathBuf::from(env!("CARGO_BIN_EXE_blockchain_node"));
-    let client = node.with_file_name("blockchain_client");
-    if !client.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "-p",
-                "blockchain_client",
-                "--bin",
-                "blockchain_client",
-            ])
-            .env("CARGO_TARGET_DIR", node.parent().unwrap().parent().unwrap())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building blockchain_client");
-    }
-    client
 }
