@@ -177,7 +177,7 @@ mod tests {
     #[test]
     fn an_instance_name_is_a_dns_label_of_host_and_port() {
         assert_eq!(instance_name("http://10.0.0.1:5000"), "node-10-0-0-1-5000");
-        assert_eq!(instance_name("http://[::1]:5000/"), "node---1--5000");
+        assert_eq!(instance_name("http://[::1]:5000/"), "node----1--5000");
         assert!(instance_name(&format!("http://{}", "a".repeat(100))).len() <= 68);
     }
 }
