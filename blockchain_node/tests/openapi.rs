@@ -469,6 +469,13 @@ async fn faucet_answers_match_the_document() {
     )
     .await;
     assert!(bad["error"].as_str().unwrap().contains("address"), "{bad}");
+    let settings = expect(&contract, &node, ("get", "/settings"), Body::None, 200).await;
+    let own = Body::Json(json!({"address": settings["node_wallet"]}));
+    let own = expect(&contract, &node, faucet, own, 400).await;
+    assert!(
+        own["error"].as_str().unwrap().contains("own wallet"),
+        "{own}"
+    );
     let missing = expect(&contract, &node, faucet, Body::Form(vec![]), 400).await;
     assert_eq!(missing["error"], "missing field: address");
     // A fresh node's wallet holds nothing: the faucet says it is empty.

@@ -141,10 +141,11 @@ fn forget_oldest<K: Clone + Eq + std::hash::Hash>(map: &mut HashMap<K, Instant>)
     )),
     responses(
         (status = 201, description = "Paid: the payment is in the pool and arrives with the next block", body = FaucetPaid),
-        (status = 400, description = "A missing or malformed address", body = ErrorBody),
+        (status = 400, description = "A missing or malformed address, or the node's own wallet", body = ErrorBody),
         (status = 403, description = "The operator turned the faucet off", body = ErrorBody),
+        (status = 406, description = "The payment broke a rule (the recipient's balance would pass the most there can be)", body = ErrorBody),
         (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
-        (status = 429, description = "This address or this client was paid within the window; Retry-After says when to ask again", body = ErrorBody,
+        (status = 429, description = "This address or this client was paid within the window (Retry-After says when to ask again), or the node's wallet holds its whole share of the pool", body = ErrorBody,
             headers(("retry-after" = u64, description = "Seconds to wait"))),
         (status = 500, description = "The disk failed", body = ErrorBody),
         (status = 503, description = "The faucet is empty (the node's wallet holds less than it pays) or the pool is full", body = ErrorBody,
@@ -158,6 +159,11 @@ pub async fn faucet(State(app): State<AppState>, request: Request) -> Result<Res
     let fields = Fields::from_request(request, &()).await?;
     let hex = fields.require("address")?;
     let address = app.address(hex, "address")?;
+    if address == app.node.wallet {
+        return Err(ApiError::BadRequest(
+            "address: that is this node's own wallet, which the faucet pays from".into(),
+        ));
+    }
     let Some(amount) = app.node.settings().faucet() else {
         return Err(ApiError::Forbidden(
             "the faucet is off on this node (its operator set faucet_enabled to false or faucet_amount to 0)".into(),
