@@ -352,8 +352,9 @@ js-field-nonce = Nonce
 js-field-bits = Key size
 
 # faucet (issue #22): the wallet app's Get coins, when the node pays from its faucet
-js-faucet-sent = The faucet sent you { $amount } coins;{" "}
-js-faucet-arrives = they arrive with the next block (block { $block }).
+js-faucet-sent-one = The faucet sent you { $amount } coin;{" "}
+js-faucet-sent-other = The faucet sent you { $amount } coins;{" "}
+js-faucet-arrives = the payment arrives with the next block (block { $block }).
 conf-faucet = Faucet
 conf-faucet-lead-before = Students' wallets ask{" "}
 conf-faucet-lead-after = {" "}for coins: this node pays them from its own wallet, once per wallet and once per machine in a while. Mine blocks to this node's wallet to fill it.
@@ -366,5 +367,6 @@ js-found-operator = added by the operator
 js-found-itself = registered itself
 js-found-discovered = discovered on the LAN
 js-found-stored = kept from an earlier run
-js-faucet-saved-on = Saved. The faucet pays { $amount } coins per wallet.
+js-faucet-saved-on-one = Saved. The faucet pays { $amount } coin per wallet.
+js-faucet-saved-on-other = Saved. The faucet pays { $amount } coins per wallet.
 js-faucet-saved-off = Saved. The faucet is off.

@@ -351,7 +351,8 @@ js-field-nonce = 随机数
 js-field-bits = 密钥长度
 
 # faucet (issue #22): the wallet app's Get coins, when the node pays from its faucet
-js-faucet-sent = 水龙头给你发了 { $amount } 个币，
+js-faucet-sent-one = 水龙头给你发了 { $amount } 个币，
+js-faucet-sent-other = 水龙头给你发了 { $amount } 个币，
 js-faucet-arrives = 将随下一个区块（区块 { $block }）到账。
 conf-faucet = 水龙头
 conf-faucet-lead-before = 学生的钱包通过{" "}
@@ -365,5 +366,6 @@ js-found-operator = 由操作员添加
 js-found-itself = 对方自行注册
 js-found-discovered = 在局域网中发现
 js-found-stored = 沿用上次运行
-js-faucet-saved-on = 已保存。水龙头给每个钱包发 { $amount } 个币。
+js-faucet-saved-on-one = 已保存。水龙头给每个钱包发 { $amount } 个币。
+js-faucet-saved-on-other = 已保存。水龙头给每个钱包发 { $amount } 个币。
 js-faucet-saved-off = 已保存。水龙头已关闭。

@@ -160,7 +160,7 @@
     }
     // A node that mines only for its operator paid from its faucet instead (`via`).
     const what = body.via === "faucet"
-      ? el("p", {}, el("strong", { text: t("js-faucet-sent", { amount: body.amount }) }), t("js-faucet-arrives", { block: body.block_index }))
+      ? el("p", {}, el("strong", { text: plural("js-faucet-sent", Number(body.amount), { amount: body.amount }) }), t("js-faucet-arrives", { block: body.block_index }))
       : el("p", {}, el("strong", { text: t("js-mine-to-mined", { block: body.block_number }) }), t("js-mine-to-reward", { reward: body.reward.value }));
     showBox(
       box,

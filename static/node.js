@@ -472,7 +472,7 @@
           return;
         }
         const on = data.faucet_enabled && data.faucet_amount !== "0";
-        show($("faucet-result"), "success", on ? t("js-faucet-saved-on", { amount: data.faucet_amount }) : t("js-faucet-saved-off"));
+        show($("faucet-result"), "success", on ? plural("js-faucet-saved-on", Number(data.faucet_amount), { amount: data.faucet_amount }) : t("js-faucet-saved-off"));
       } catch (error) {
         show($("faucet-result"), "error", t("js-cannot-reach-this-node", { error: error.message }));
       } finally {

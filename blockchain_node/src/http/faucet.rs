@@ -181,7 +181,7 @@ pub async fn faucet(State(app): State<AppState>, request: Request) -> Result<Res
                 amount,
                 block_index,
                 message: format!(
-                    "The faucet sent {amount} {}; they arrive with block {block_index}",
+                    "The faucet sent {amount} {}; the payment arrives with block {block_index}",
                     if amount.to_string() == "1" {
                         "coin"
                     } else {
