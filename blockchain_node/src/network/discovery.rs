@@ -63,6 +63,12 @@ impl Discovery {
         network: Arc<Network>,
         announcement: &Announcement<'_>,
     ) -> Result<Discovery, DiscoveryError> {
+        if announcement.public_url.contains("://0.0.0.0") {
+            tracing::warn!(
+                url = announcement.public_url,
+                "--discover announces a URL nobody can reach: give --public-url http://<this machine's address>:<port>"
+            );
+        }
         let daemon = ServiceDaemon::new()?;
         daemon.disable_interface(IfKind::IPv6)?;
         if !announcement.host.is_unspecified() {
