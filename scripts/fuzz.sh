@@ -23,7 +23,6 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}"
 node_binary="${1:-$target/debug/blockchain_node}"
 venv="${FUZZ_VENV:-$target/fuzz-venv}"
-python="${PYTHON:-python3}"
 examples="${FUZZ_EXAMPLES:-50}"
 schemathesis_version=4.32.5
 
@@ -36,49 +35,11 @@ skip() {
 command -v ip >/dev/null 2>&1 || skip "'ip' is missing (apt-get install iproute2)"
 [ -x "$node_binary" ] || { echo "fuzz: no node binary at $node_binary (cargo build -p blockchain_node)" >&2; exit 1; }
 
-# The Python environment, made once; one lock, as in scripts/original-venv.sh.
-mkdir -p "$(dirname "$venv")"
-venv="$(cd "$(dirname "$venv")" && pwd)/$(basename "$venv")"
-installed() {
-  [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" = "schemathesis, version $schemathesis_version" ]
-}
-ready() {
-  [ -f "$venv/.complete" ] && installed
-}
-apt_install() {
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >&2
-  else
-    return 1
-  fi
-}
-exec 9>"$venv.lock"
-flock 9
-if ! ready; then
-  if ! command -v "$python" >/dev/null 2>&1; then
-    [ "$python" = python3 ] && apt_install python3 python3-venv || true
-    command -v "$python" >/dev/null 2>&1 || {
-      echo "fuzz: '$python' is missing: install Python 3 (on Debian: apt-get install python3 python3-venv)" >&2
-      exit 1
-    }
-  fi
-  rm -rf "$venv"
-  if ! "$python" -m venv "$venv" >&2 2>/dev/null; then
-    # Debian's python3 needs its venv package (ensurepip) for `python3 -m venv`.
-    minor="$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
-    if apt_install "python$minor-venv" || apt_install python3-venv; then
-      rm -rf "$venv"
-      "$python" -m venv "$venv" >&2
-    else
-      echo "fuzz: cannot make a Python virtual environment with '$python -m venv' (on Debian: apt-get install python3-venv)" >&2
-      exit 1
-    fi
-  fi
-  "$venv/bin/python" -m pip install --quiet "schemathesis==$schemathesis_version" >&2
-  installed || { echo "fuzz: schemathesis did not install into $venv" >&2; exit 1; }
-  touch "$venv/.complete"
-fi
-flock -u 9
+# The Python environment, made once (scripts/python-venv.sh, as for the original apps).
+fuzz_python="$(bash "$root/scripts/python-venv.sh" "$venv" \
+  "import importlib.metadata as m; assert m.version('schemathesis') == '$schemathesis_version'" \
+  "schemathesis==$schemathesis_version")"
+schemathesis="$(dirname "$fuzz_python")/schemathesis"
 
 # A namespace with loopback only, a temp dir, and a node; all removed on exit.
 ns="fuzz-$$-$RANDOM"
@@ -141,7 +102,7 @@ fuzz() {
   # From the temp dir: schemathesis keeps its caches (.hypothesis, .schemathesis) there.
   # One worker: with two, CPython 3.11's ast.parse, which hypothesis calls to describe its
   # strategies, raced between threads ("AST constructor recursion depth mismatch").
-  (cd "$work" && ip netns exec "$ns" "$venv/bin/schemathesis" run "$url/openapi.json" \
+  (cd "$work" && ip netns exec "$ns" "$schemathesis" run "$url/openapi.json" \
     --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \
     --max-examples "$examples" \
     --workers 1 \

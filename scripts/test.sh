@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: the workspace's unit and integration tests (real node processes on
 # ephemeral loopback ports), then the browser journey, the interop journey (the original
-# tutorial's apps with ours), the keys test (keys stay in the browser) and the journey in
-# Simplified Chinese in headless Debian Chromium, then the API fuzz (scripts/fuzz.sh:
+# tutorial's apps with ours), the keys test (keys stay in the browser), the journey in
+# Simplified Chinese and the Network page's (a fork between two nodes, drawn) in headless
+# Debian Chromium, then the API fuzz (scripts/fuzz.sh:
 # schemathesis against a live node).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,8 +56,12 @@ node e2e/zh.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client
 zh_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 node e2e/faucet.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
 faucet_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
+node e2e/proofs.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
+proofs_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
+node e2e/network.mjs "$target/debug/blockchain_node" 2>&1 | tee "$log"
+network_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 # The API fuzzed by schemathesis in a loopback-only network namespace (root; else skipped).
 bash scripts/fuzz.sh "$target/debug/blockchain_node" 2>&1 | tee "$log"
 fuzz_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
 
-echo "tests: $((rust_passed + browser_passed + interop_passed + keys_passed + zh_passed + faucet_passed + fuzz_passed)) passed, 0 failed"
+echo "tests: $((rust_passed + browser_passed + interop_passed + keys_passed + zh_passed + faucet_passed + proofs_passed + network_passed + fuzz_passed)) passed, 0 failed"

@@ -159,9 +159,21 @@
     tickLastBlock();
     setText("expected-tries", number(Math.pow(2, status.mining_difficulty)));
     showProgress(status.mining ? status.mining_progress : null);
+    showStorage(status.storage);
     if (status.last_search) {
       const s = status.last_search;
       setText("last-search", t("js-last-search", { block: s.block_number, tries: compact(s.tries), seconds: fixed(s.elapsed_ms / 1000, 2), rate: compact(s.hash_rate) }));
+    }
+  }
+
+  // Storage refusing writes (a full disk): the node recovers by itself once it can write.
+  function showStorage(storage) {
+    const notice = $("storage-notice");
+    if (!notice || !storage) return;
+    notice.hidden = storage.state !== "failing";
+    if (!notice.hidden) {
+      const since = new Date(storage.since_ms).toLocaleTimeString();
+      notice.textContent = t(storage.disk_full ? "js-storage-disk-full" : "js-storage-failing", { since, error: storage.error });
     }
   }
 

@@ -300,6 +300,8 @@ pub struct Status {
     pub pool_size: usize,
     #[schema(value_type = schemas::Coins)]
     pub reward: Amount,
+    /// Whether the node's storage takes writes (a full disk refuses them until freed).
+    pub storage: StorageHealth,
     #[schema(value_type = schemas::Hex64)]
     pub tip_hash: BlockHash,
     #[schema(minimum = 0)]
@@ -575,4 +577,23 @@ mod tests {
             BatchItem::Refused(BatchRefused { status: 406, .. })
         ));
     }
+}
+
+/// Whether the node's storage takes writes, as `/status` shows it. While it is failing,
+/// writes are refused (507 for a full disk, else 503, both with `Retry-After`) and the node
+/// retries by itself; reads go on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum StorageHealth {
+    /// Writes are taken.
+    Ok,
+    /// Writes are refused since `since_ms`.
+    Failing {
+        /// The cause, as the write refusals name it.
+        error: String,
+        /// Whether the cause is a full disk.
+        disk_full: bool,
+        /// When the first write failed, in milliseconds since the Unix epoch.
+        since_ms: u64,
+    },
 }

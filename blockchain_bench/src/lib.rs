@@ -7,12 +7,13 @@
 //!  node_binary() ─► node_command(binary, data dir, genesis) + the bench's flags
 //!                ─► spawn ─► Starting::listening ─► NodeProcess (url, pid; killed on drop)
 //!  api::{client, get, status, register, mine, submit}  one client, blockchain_api's types
+//!  chain::{signed_payments, mine_chain, store_chain}    long chains made in process
 //!  usage::{cpu_time, memory}(Process)                   /proc/<pid>/{stat,status}
 //!  percentile(sorted latencies, q)
 //! ```
 //!
 //! The benchmarks are this crate's binaries (`loadgen`, `net_bench`, `scale_bench`,
-//! `sync_bench`) and its example `journal_compaction`. They find the node binary beside
+//! `snapshot_bench`, `sync_bench`) and its example `journal_compaction`. They find the node binary beside
 //! their own, so both are built in the same profile:
 //!
 //! ```text
@@ -21,11 +22,13 @@
 //! ```
 
 pub mod api;
+pub mod chain;
 pub mod latency;
 pub mod node_process;
 pub mod usage;
 pub mod wallets;
 
+pub use chain::{mine_chain, signed_payments, store_chain};
 pub use latency::percentile;
 pub use node_process::{NodeProcess, Starting, node_binary, node_command, spawn};
 pub use usage::{Memory, Process};

@@ -64,6 +64,10 @@ pub enum Command {
     /// Ask a node's faucet for coins: it pays the wallet from the node's own wallet, once
     /// in a while (how a student gets coins from a teacher's node).
     Faucet(FaucetArgs),
+    /// Check a transaction's Merkle proof (the JSON of a node's GET
+    /// /transactions/{id}/proof) from a file, stdin, or a node; exits 0 if it holds, 1
+    /// naming the level that fails.
+    VerifyProof(VerifyProofArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -187,6 +191,20 @@ pub struct TransactionsArgs {
     pub pending: bool,
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct VerifyProofArgs {
+    /// The proof's JSON file ("-" or nothing: stdin), unless --id is given.
+    #[arg(value_name = "FILE", conflicts_with = "id")]
+    pub file: Option<PathBuf>,
+    /// Fetch the proof of this transaction from --node (and check its leaf against the
+    /// transaction's id and signature too).
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+    /// The node to fetch from, with --id.
+    #[arg(long, default_value = DEFAULT_NODE, value_name = "URL")]
+    pub node: String,
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     init_tracing();
@@ -213,6 +231,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Some(Command::Transactions(args)) => transactions(&args).await,
             Some(Command::Mine(args)) => mine(&args).await,
             Some(Command::Faucet(args)) => faucet(&args).await,
+            Some(Command::VerifyProof(args)) => verify_proof(&args).await,
         }
     });
     match result {
@@ -222,6 +241,47 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn verify_proof(args: &VerifyProofArgs) -> anyhow::Result<()> {
+    let (proof, signature) = match &args.id {
+        Some(id) => {
+            let node = node_client(&args.node)?;
+            let proof = node.proof(id).await?;
+            if !proof.transaction_id.to_string().eq_ignore_ascii_case(id) {
+                bail!(
+                    "the node sent the proof of transaction {}, not of {id}",
+                    proof.transaction_id
+                );
+            }
+            let answer = node.transaction(id).await?;
+            let signature = answer["transaction"]["signature"]
+                .as_str()
+                .and_then(|text| hex::decode(text).ok())
+                .context("the node's transaction has no hex signature")?;
+            (proof, Some(signature))
+        }
+        None => {
+            let mut text = String::new();
+            match args.file.as_deref().filter(|path| *path != Path::new("-")) {
+                Some(path) => {
+                    text = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                }
+                None => {
+                    std::io::stdin()
+                        .read_to_string(&mut text)
+                        .context("reading the proof from stdin")?;
+                }
+            }
+            let proof = serde_json::from_str(&text)
+                .context("the proof is not the JSON of GET /transactions/{id}/proof")?;
+            (proof, None)
+        }
+    };
+    let verified = crate::proof::check(&proof, signature.as_deref())?;
+    print_json(&verified);
+    Ok(())
 }
 
 fn init_tracing() {

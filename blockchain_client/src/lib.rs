@@ -17,6 +17,7 @@ pub mod cli;
 pub mod history;
 pub mod http;
 pub mod node;
+pub mod proof;
 pub mod signing;
 
 pub use http::{AppState, router};

@@ -482,6 +482,22 @@ impl NodeClient {
         }
     }
 
+    /// `GET /transactions/{id}/proof`: the transaction's Merkle proof.
+    ///
+    /// # Errors
+    /// A [`NodeError`]: a pending transaction is a 409, an unknown one a 404.
+    pub async fn proof(&self, id: &str) -> Result<blockchain_api::TransactionProof, NodeError> {
+        self.get(&format!("transactions/{id}/proof"), &[]).await
+    }
+
+    /// `GET /transactions/{id}`: the transaction, pending or confirmed.
+    ///
+    /// # Errors
+    /// A [`NodeError`].
+    pub async fn transaction(&self, id: &str) -> Result<Value, NodeError> {
+        self.get(&format!("transactions/{id}"), &[]).await
+    }
+
     /// `GET /transactions/get`: the pending pool.
     ///
     /// # Errors

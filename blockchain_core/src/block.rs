@@ -110,29 +110,10 @@ impl BlockHeader {
 }
 
 /// The Merkle root of the transactions' leaf hashes. An odd node is carried up unpaired
-/// (not duplicated), so two different lists never share a root.
+/// (not duplicated), so two different lists never share a root. See [`crate::merkle`].
 pub fn merkle_root(transactions: &[Transaction]) -> [u8; 32] {
-    let mut level: Vec<[u8; 32]> = transactions.iter().map(Transaction::leaf_hash).collect();
-    if level.is_empty() {
-        return [0; 32];
-    }
-    while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|pair| match pair {
-                [left, right] => {
-                    let mut hasher = Sha256::new();
-                    hasher.update(b"node");
-                    hasher.update(left);
-                    hasher.update(right);
-                    hasher.finalize().into()
-                }
-                [single] => *single,
-                _ => unreachable!("chunks of two"),
-            })
-            .collect();
-    }
-    level[0]
+    let leaves: Vec<[u8; 32]> = transactions.iter().map(Transaction::leaf_hash).collect();
+    crate::merkle::root_of(&leaves)
 }
 
 /// A block: header fields and transactions. The hash and root are derived, never trusted.

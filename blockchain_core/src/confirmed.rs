@@ -71,7 +71,8 @@ impl ConfirmedIds {
         None
     }
 
-    fn iter(&self) -> impl Iterator<Item = (&TxId, &u64)> {
+    /// Every confirmed id with its block, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&TxId, &u64)> {
         self.settled.iter().chain(self.recent.iter())
     }
 }

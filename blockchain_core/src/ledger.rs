@@ -287,6 +287,11 @@ impl Ledger {
         self.confirmed.get(id)
     }
 
+    /// Every confirmed id with the block that confirmed it, in no particular order.
+    pub fn confirmed_ids(&self) -> impl Iterator<Item = (&TxId, u64)> {
+        self.confirmed.iter().map(|(id, block)| (id, *block))
+    }
+
     /// Every address with a balance, largest first.
     pub fn richest(&self, limit: usize) -> Vec<(Address, Amount)> {
         let mut all: Vec<_> = self.balances.iter().map(|(a, v)| (a.clone(), *v)).collect();

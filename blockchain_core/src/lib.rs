@@ -22,6 +22,7 @@ pub mod chain;
 pub mod confirmed;
 pub mod genesis;
 pub mod ledger;
+pub mod merkle;
 pub mod message;
 pub mod pow;
 mod signature;

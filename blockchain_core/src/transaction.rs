@@ -371,11 +371,7 @@ impl Transaction {
 
     /// The hash a block's transaction root commits to: the id and the signature.
     pub fn leaf_hash(&self) -> [u8; 32] {
-        let mut hasher = Sha256::new();
-        hasher.update(b"tx");
-        hasher.update(self.id.0);
-        hasher.update(&self.signature);
-        hasher.finalize().into()
+        crate::merkle::leaf_hash(&self.id, &self.signature)
     }
 
     /// The wire form.

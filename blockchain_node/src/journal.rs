@@ -15,6 +15,11 @@
 //!
 //! A crash in the middle of an append leaves a torn or corrupt tail; opening cuts it off.
 //! Nothing acknowledged is in it: a submission is answered only after its `fdatasync`.
+//! Damage in the middle (an unreadable record with intact ones after it, and no page
+//! between them that never reached the disk) is not a tear: cutting there would drop
+//! acknowledged transactions, so opening refuses the file instead. A write or sync that
+//! fails (a full disk) has its bytes zeroed, before the next append if not at once, so a
+//! record the caller was told failed never turns up after a newer one.
 //!
 //! The file is kept zero-filled (written and synced) a few MB ahead of its last record,
 //! so an append overwrites blocks that already exist and the file's size does not change:
@@ -35,7 +40,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"POOLJNL1";
-const FILE_NAME: &str = "pool.journal";
+pub const FILE_NAME: &str = "pool.journal";
 const NEW_FILE_NAME: &str = "pool.journal.new";
 const RECORD_HEADER: u64 = 8;
 const PUT: u8 = 1;
@@ -65,6 +70,9 @@ pub struct Journal {
     len: u64,
     /// The file is zero-filled (and synced) up to here.
     prepared: u64,
+    /// A failed write may have left bytes up to here past `len`: zeroed before the next
+    /// append, so that no stale record ever follows a newer one.
+    stale_until: u64,
     /// Live transactions: sequence number to (offset of its JSON, length).
     live: BTreeMap<u64, (u64, u32)>,
     /// Bytes of the live records, headers included.
@@ -98,6 +106,7 @@ impl Journal {
             file,
             len: 0,
             prepared: 0,
+            stale_until: 0,
             live: BTreeMap::new(),
             live_bytes: 0,
             buffer: Vec::new(),
@@ -126,6 +135,14 @@ impl Journal {
         }
         journal.len = at;
         if at < file_len {
+            if let Some(intact) = damage_before_intact_record(&journal.file, at, file_len)? {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "damaged in the middle: the record at byte {at} is unreadable, yet intact records follow from byte {intact} on (not a crash while writing, which only tears the end)"
+                    ),
+                ));
+            }
             if !zeros_from(&journal.file, at, file_len)? {
                 tracing::warn!(
                     kept = at,
@@ -199,11 +216,17 @@ impl Journal {
             buffer[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
             placed.push((start, buffer.len()));
         }
+        if let Err(error) = self.clear_stale() {
+            self.buffer = buffer;
+            return Err(error);
+        }
         self.prepare(self.len + buffer.len() as u64);
         let written = self.file.write_all_at(&buffer, self.len);
         if let Err(error) = written {
-            // Whatever part landed is past `len`: the next append writes over it, and a
-            // restart sees a torn record there and cuts it off.
+            // Whatever part landed is past `len`, and may hold whole records: zeroed now if
+            // the disk lets us, else before the next append.
+            self.stale_until = self.len + buffer.len() as u64;
+            let _ = self.clear_stale();
             self.buffer = buffer;
             return Err(error);
         }
@@ -214,6 +237,43 @@ impl Journal {
         }
         self.len += buffer.len() as u64;
         self.buffer = buffer;
+        Ok(())
+    }
+
+    /// As [`Journal::append`] then [`Journal::sync`], for new entries; if the sync fails,
+    /// the entries are taken back out (their bytes zeroed as a failed write's are), so that
+    /// a later sync does not make durable what the caller was told failed.
+    ///
+    /// # Errors
+    /// When the write or the sync fails; the journal is then as it was before.
+    pub fn append_synced<'a>(
+        &mut self,
+        changes: impl IntoIterator<Item = Change<'a>> + Clone,
+    ) -> io::Result<()> {
+        let before = self.len;
+        self.append(changes.clone())?;
+        let Err(error) = self.sync() else {
+            return Ok(());
+        };
+        for change in changes {
+            if let Change::Put { seq, .. } = change {
+                self.forget(seq);
+            }
+        }
+        self.stale_until = self.len;
+        self.len = before;
+        let _ = self.clear_stale();
+        Err(error)
+    }
+
+    /// Zeroes what a failed write left past the last record.
+    fn clear_stale(&mut self) -> io::Result<()> {
+        if self.stale_until <= self.len {
+            return Ok(());
+        }
+        let zeros = vec![0; (self.stale_until - self.len) as usize];
+        self.file.write_all_at(&zeros, self.len)?;
+        self.stale_until = 0;
         Ok(())
     }
 
@@ -401,6 +461,7 @@ fn copy_live(dir: PathBuf, old: &File, live: &BTreeMap<u64, (u64, u32)>) -> io::
         dir,
         len: MAGIC.len() as u64,
         prepared: 0,
+        stale_until: 0,
         live: BTreeMap::new(),
         live_bytes: 0,
         buffer: Vec::new(),
@@ -459,6 +520,51 @@ fn next_record(reader: &mut impl Read, payload: &mut Vec<u8>) -> io::Result<Opti
         _ => false,
     };
     Ok((well_formed && crc32fast::hash(payload) == crc).then_some(u64::from(length)))
+}
+
+/// Where an intact record starts after the unreadable one at `from`, when the bytes in
+/// between are damage rather than a crash's tear; `None` for a torn (or zero-filled) end.
+///
+/// A crash tears only what was written since the last sync, and it tears by pages: a
+/// page that never reached the disk reads as the zeros the file was filled with ahead.
+/// So an intact record after the unreadable one, with no whole zero page between them,
+/// means bytes were changed in place: the journal is damaged, and what follows it would
+/// be silently dropped if it were cut off there.
+fn damage_before_intact_record(file: &File, from: u64, to: u64) -> io::Result<Option<u64>> {
+    const PAGE: u64 = 4096;
+    let mut rest = vec![0; usize::try_from(to - from).expect("the journal fits in memory")];
+    file.read_exact_at(&mut rest, from)?;
+    let Some(intact) = (1..rest.len()).find(|&at| is_intact_record(&rest[at..])) else {
+        return Ok(None);
+    };
+    let (start, end) = (from, from + intact as u64);
+    let mut page = start.div_ceil(PAGE) * PAGE;
+    while page + PAGE <= end {
+        let at = (page - from) as usize;
+        if rest[at..at + PAGE as usize].iter().all(|&b| b == 0) {
+            return Ok(None);
+        }
+        page += PAGE;
+    }
+    Ok(Some(end))
+}
+
+/// Whether `bytes` start with a whole, intact record (a transaction's JSON is an object).
+fn is_intact_record(bytes: &[u8]) -> bool {
+    let Some(header) = bytes.get(..RECORD_HEADER as usize) else {
+        return false;
+    };
+    let length = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
+    let crc = u32::from_le_bytes(header[4..].try_into().expect("4 bytes"));
+    let Some(payload) = bytes.get(RECORD_HEADER as usize..RECORD_HEADER as usize + length) else {
+        return false;
+    };
+    let plausible = match payload.first() {
+        Some(&PUT) => payload.get(9) == Some(&b'{'),
+        Some(&REMOVE) => length == 9,
+        _ => false,
+    };
+    plausible && crc32fast::hash(payload) == crc
 }
 
 /// Whether the file holds only zeros from `from` to `to`: space zero-filled ahead, not a
@@ -573,13 +679,13 @@ mod tests {
     }
 
     #[test]
-    fn a_corrupt_record_ends_the_journal_there() {
+    fn damage_in_the_middle_is_refused_not_cut_off() {
         let dir = tempfile::tempdir().unwrap();
         let mut journal = Journal::open(dir.path()).unwrap();
-        journal.append([put(1, b"good")]).unwrap();
+        journal.append([put(1, br#"{"good":1}"#)]).unwrap();
         let bad_at = journal.file_len();
         journal
-            .append([put(2, b"flipped"), put(3, b"after")])
+            .append([put(2, br#"{"flipped":2}"#), put(3, br#"{"after":3}"#)])
             .unwrap();
         journal.sync().unwrap();
         drop(journal);
@@ -588,9 +694,42 @@ mod tests {
         bytes[bad_at as usize + RECORD_HEADER as usize + 10] ^= 0x20;
         std::fs::write(&path, &bytes).unwrap();
 
+        let error = Journal::open(dir.path()).err().unwrap();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("byte {bad_at} is unreadable")),
+            "{error}"
+        );
+    }
+
+    /// A crash tears by pages: one that never reached the disk reads as zeros, and the
+    /// records after it were never synced, so never acknowledged.
+    #[test]
+    fn a_tear_with_a_page_that_never_landed_is_cut_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(dir.path()).unwrap();
+        journal.append([put(1, br#"{"kept":1}"#)]).unwrap();
+        journal.sync().unwrap();
+        let whole = journal.file_len();
+        let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(10_000));
+        journal
+            .append([put(2, big.as_bytes()), put(3, br#"{"landed":3}"#)])
+            .unwrap();
+        drop(journal);
+        let path = dir.path().join(FILE_NAME);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let page = (whole as usize).div_ceil(4096) * 4096;
+        bytes[page..page + 4096].fill(0);
+        std::fs::write(&path, &bytes).unwrap();
+
         let journal = Journal::open(dir.path()).unwrap();
-        assert_eq!(journal.entries().unwrap(), vec![(1, b"good".to_vec())]);
-        assert_eq!(journal.file_len(), bad_at);
+        assert_eq!(journal.file_len(), whole);
+        assert_eq!(
+            journal.entries().unwrap(),
+            vec![(1, br#"{"kept":1}"#.to_vec())]
+        );
     }
 
     #[test]

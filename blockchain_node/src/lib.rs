@@ -2,6 +2,7 @@
 
 pub mod addresses;
 pub mod blocks;
+pub mod cli;
 pub mod config;
 pub mod http;
 pub mod journal;
@@ -12,6 +13,7 @@ pub mod network;
 pub mod node;
 pub mod pool;
 pub mod settings;
+pub mod snapshot;
 pub mod storage;
 pub mod wire;
 
@@ -44,14 +46,31 @@ pub fn init_tracing() -> log_output::LogOutput {
     output
 }
 
-/// Reads the network parameters: the genesis file (or defaults), with `--difficulty`
-/// taking precedence. Difficulty is a network parameter: nodes that disagree on it are on
-/// different networks, and their genesis hashes say so.
+/// Reads the network parameters: the genesis file (or, without `--genesis`, the one an
+/// import left in the data dir, or defaults), with `--difficulty` taking precedence.
+/// Difficulty is a network parameter: nodes that disagree on it are on different
+/// networks, and their genesis hashes say so.
 ///
 /// # Errors
 /// An unreadable or invalid genesis file, or a difficulty out of range.
 pub fn network_params(config: &Config) -> anyhow::Result<NetworkParams> {
-    let mut params = match &config.genesis {
+    let genesis = config
+        .genesis
+        .clone()
+        .or_else(|| snapshot::stored_genesis(&config.data_dir()));
+    read_network_params(genesis.as_deref(), config.difficulty)
+}
+
+/// The network parameters of the genesis file at `genesis` (defaults without one), with
+/// `difficulty` taking precedence.
+///
+/// # Errors
+/// An unreadable or invalid genesis file, or a difficulty out of range.
+pub fn read_network_params(
+    genesis: Option<&std::path::Path>,
+    difficulty: Option<u32>,
+) -> anyhow::Result<NetworkParams> {
+    let mut params = match genesis {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading genesis file {}", path.display()))?;
@@ -60,7 +79,7 @@ pub fn network_params(config: &Config) -> anyhow::Result<NetworkParams> {
         }
         None => NetworkParams::default(),
     };
-    if let Some(bits) = config.difficulty {
+    if let Some(bits) = difficulty {
         params.difficulty = Difficulty::new(bits).context("--difficulty")?;
     }
     Ok(params)
@@ -81,8 +100,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let node = {
         let dir = dir.clone();
-        tokio::task::spawn_blocking(move || Node::open(&dir, params, &options)).await??
-    };
+        tokio::task::spawn_blocking(move || Node::open(&dir, params, &options)).await?
+    }
+    .map_err(|error| anyhow::anyhow!(error.explain(&dir)))?;
     let node = Arc::new(node);
     let stored_peers = node.stored_peers()?;
     let network = Network::new(Arc::clone(&node), stored_peers);
@@ -138,6 +158,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tokio::spawn(Arc::clone(&network).sync_periodically(every));
     }
     tokio::spawn(mine_in_background(Arc::clone(&node)));
+    tokio::spawn(report_storage_health(Arc::clone(&node)));
 
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let mut hosts = config.allow_hosts.clone();
@@ -203,6 +224,22 @@ async fn mine_in_background(node: Arc<Node>) {
         last_block = Some(tokio::time::Instant::now());
         if let Err(error) = node.mine(None).await {
             tracing::error!(%error, "background mining failed");
+            if let crate::node::ConnectError::Storage(error) = &error
+                && error.outage().is_some()
+            {
+                // Mining resumes as soon as the disk takes writes again.
+                let mut health = node.watch_storage_health();
+                let _ = health.wait_for(Option::is_none).await;
+                last_block = None;
+            }
         }
+    }
+}
+
+/// Tells the dashboards when storage begins refusing writes and when it takes them again.
+async fn report_storage_health(node: Arc<Node>) {
+    let mut health = node.watch_storage_health();
+    while health.changed().await.is_ok() {
+        node.publish(crate::node::Event::Storage);
     }
 }

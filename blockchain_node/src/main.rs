@@ -1,3 +1,5 @@
+use std::process::ExitCode;
+
 use clap::Parser;
 
 /// mimalloc instead of the system allocator: a submitted transaction makes some sixty
@@ -9,8 +11,12 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let config = blockchain_node::Config::parse();
+async fn main() -> anyhow::Result<ExitCode> {
+    let cli = blockchain_node::cli::Cli::parse();
+    if let Some(command) = cli.command {
+        return Ok(blockchain_node::snapshot::cli::run(command).await);
+    }
     let _log = blockchain_node::init_tracing();
-    blockchain_node::run(config).await
+    blockchain_node::run(cli.config).await?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -23,35 +23,13 @@ use blockchain_core::{
     Block, BlockError, ChainError, LedgerError, NetworkParams, Transaction, TxError, validate_chain,
 };
 use common::{
-    NodeBuilder, NodeProcess, WALLETS, client, form_of, genesis_json, get_json, post_form,
+    NodeProcess, POLL, WALLETS, client, form_of, genesis_json, get_json, post_form, quiet_node,
+    wait_for,
 };
 use serde_json::{Value, json};
 
-/// Long enough for a debug build on two busy cores; polls end as soon as the state holds.
-const DEADLINE: Duration = Duration::from_secs(60);
-const POLL: Duration = Duration::from_millis(50);
 /// The node's own bound on a resolve round is 20 s; a little slack for the HTTP round trip.
 const RESOLVE_BOUND: Duration = Duration::from_secs(25);
-
-fn quiet_node() -> NodeBuilder {
-    NodeBuilder::new().arg("--sync-interval").arg("0")
-}
-
-/// Polls `check` until it returns `Some`, or panics with `what` after [`DEADLINE`].
-async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(POLL).await;
-    }
-}
 
 async fn status(node: &str) -> Value {
     let (code, body) = get_json(&format!("{node}/status")).await;

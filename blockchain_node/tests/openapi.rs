@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 const EXPECTED: &[(&str, &str)] = &[
     ("get", "/balance"),
     ("post", "/blocks"),
+    ("get", "/blocks/tree"),
     ("get", "/blocks/{number}"),
     ("get", "/chain"),
     ("get", "/events"),
@@ -35,6 +36,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/transactions/get"),
     ("post", "/transactions/new"),
     ("get", "/transactions/{id}"),
+    ("get", "/transactions/{id}/proof"),
 ];
 
 /// The document as a running node serves it.
@@ -326,6 +328,8 @@ async fn answers_match_the_document() {
     ok("/transactions/get").await;
     let id = format!("/transactions/{}", tx.id());
     assert_eq!(ok(&id).await["status"], "pending");
+    let proof = format!("{id}/proof");
+    expect(c, n, ("get", &proof), Body::None, 409).await;
     let unknown = format!("/transactions/{}", "0".repeat(64));
     expect(c, n, ("get", &unknown), Body::None, 404).await;
     expect(c, n, ("get", "/transactions/xyz"), Body::None, 400).await;
@@ -341,6 +345,9 @@ async fn answers_match_the_document() {
     let bad = Body::Json(json!({"reward_address": "not a key"}));
     expect(c, n, ("post", "/mine"), bad, 400).await;
     assert_eq!(ok(&id).await["status"], "confirmed");
+    ok(&proof).await;
+    expect(c, n, ("get", &format!("{unknown}/proof")), Body::None, 404).await;
+    expect(c, n, ("get", "/transactions/xyz/proof"), Body::None, 400).await;
 
     // The chain, its blocks, an address's history, the charts' figures.
     ok("/chain").await;
@@ -360,6 +367,9 @@ async fn answers_match_the_document() {
     let history = format!("{history}&limit=0");
     expect(c, n, ("get", &history), Body::None, 400).await;
     ok("/stats/blocks?limit=5").await;
+    ok("/blocks/tree").await;
+    ok("/blocks/tree?from=0&to=3").await;
+    expect(c, n, ("get", "/blocks/tree?from=3&to=0"), Body::None, 400).await;
     expect(c, n, ("get", "/stats/blocks?limit=0"), Body::None, 400).await;
 
     // Blocks from peers.
@@ -416,6 +426,7 @@ async fn event_messages_match_the_document() {
         ("block", "BlockEvent"),
         ("reorg", "ReorgEvent"),
         ("mining", "MiningProgress"),
+        ("stale", "StaleEvent"),
     ];
     let mut response = get_ok(&node, "/events", "text/event-stream").await;
     let mut text = String::new();

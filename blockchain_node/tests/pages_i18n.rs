@@ -18,6 +18,7 @@ async fn every_page_speaks_english_and_chinese() {
     let pages = [
         ("/", "Transactions on the blockchain", 200),
         ("/configure", "Save settings", 200),
+        ("/network", "Stale block (lost)", 200),
         ("/explorer/block/0", "(hash of the network parameters)", 200),
         ("/explorer/block/1", "Previous hash", 200),
         (

@@ -18,18 +18,18 @@
 
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use blockchain_api::Resolved;
 use blockchain_bench::api::{self, status};
-use blockchain_bench::{NodeProcess, funded_genesis, node_binary, node_command, random_wallets};
-use blockchain_core::ledger::{reward_transaction, verify_signatures};
-use blockchain_core::{Block, BlockHash, NetworkParams, PrivateKey, Transaction};
-use blockchain_node::node::{Node, NodeOptions};
-use blockchain_node::settings::SettingsPatch;
+use blockchain_bench::{
+    NodeProcess, funded_genesis, mine_chain, node_binary, node_command, random_wallets,
+    signed_payments, store_chain,
+};
+use blockchain_core::ledger::verify_signatures;
+use blockchain_core::{BlockHash, NetworkParams, Transaction};
 use clap::Parser;
-use rayon::prelude::*;
 
 /// The node's allocator (see `blockchain_node/src/main.rs`): this bench runs the node's code
 /// in process, so it allocates as the node does.
@@ -72,16 +72,7 @@ fn main() -> anyhow::Result<()> {
     let wallets = random_wallets(args.wallets, args.bits);
     let genesis = funded_genesis("sync-bench", &wallets, Some(args.difficulty));
     let params = NetworkParams::from_json(&genesis)?;
-    let payments: Vec<Transaction> = (0..args.txs)
-        .into_par_iter()
-        .map(|i| {
-            let (from, to) = (
-                &wallets[i % wallets.len()],
-                &wallets[(i + 1) % wallets.len()],
-            );
-            Transaction::sign(from, to.address(), "1", Some(&format!("p{i}"))).expect("valid")
-        })
-        .collect();
+    let payments = signed_payments(&wallets, args.txs);
     println!(
         "  made {} wallets and signed {} payments in {:.1} s",
         wallets.len(),
@@ -109,18 +100,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    // A's chain goes in through the node's own adoption, which stores it as state.
-    runtime.block_on(async {
-        let options = NodeOptions {
-            pool_capacity: 1000,
-            sender_limit: 1000,
-            max_threads: 1,
-            settings: SettingsPatch::default(),
-        };
-        let node = Node::open(&dir_a, params.clone(), &options)?;
-        node.adopt_chain(blocks).await?;
-        anyhow::Ok(())
-    })?;
+    store_chain(&dir_a, &params, blocks)?;
     let miner = wallets[0].address().as_hex().to_owned();
     let started = Instant::now();
     let a = start_node(&node_binary, &dir_a, &genesis_file, &miner)?;
@@ -191,34 +171,6 @@ async fn time_sync(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok((started.elapsed().as_secs_f64(), resolve_seconds, resolved))
-}
-
-/// A chain of `count` blocks on `params`' genesis holding `payments`, spread evenly.
-fn mine_chain(
-    params: &NetworkParams,
-    miner: &PrivateKey,
-    payments: Vec<Transaction>,
-    count: usize,
-) -> Vec<Block> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let per_block = payments.len().div_ceil(count.max(1));
-    let mut payments = payments.into_iter();
-    let mut blocks = vec![params.genesis_block()];
-    for number in 1..=count as u64 {
-        let mut txs: Vec<Transaction> = payments.by_ref().take(per_block).collect();
-        txs.push(reward_transaction(miner.address(), params, number));
-        let parent = blocks.last().expect("genesis").hash();
-        let block = Block::new(number, now, params.difficulty, parent, txs, 0);
-        let nonce = block
-            .header()
-            .pow_template()
-            .search(params.difficulty, 0, 1, u64::MAX)
-            .expect("a nonce within 2^64 tries");
-        blocks.push(block.with_nonce(nonce));
-    }
-    blocks
 }
 
 /// Starts the node binary on `dir`, paying its rewards to `miner`, and waits until it

@@ -17,12 +17,14 @@
 //! | `GET /api/chain?node=` | the node's `/chain`, fetched by this server |
 //! | `GET /api/wallet?node=&address=` | balance, pending and history of one address |
 //! | `POST /api/mine` | form `address`, `node` → the node mines a block paying `address` |
+//! | `GET /search?q=` | a 303 to the node's `/search?q=` (the nav's search box) |
 //! | `GET /static/*` | embedded assets |
 
 mod api;
 mod assets;
 mod error;
 mod pages;
+mod search;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -132,6 +134,7 @@ pub fn router(state: AppState, body_time: Duration) -> Router {
         .route("/make/transaction", get(pages::make_transaction))
         .route("/view/transactions", get(pages::view_transactions))
         .route("/wallet", get(pages::wallet))
+        .route("/search", get(search::search))
         .merge(own)
         .route("/static/{*path}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))

@@ -32,6 +32,7 @@ use crate::storage::StorageError;
         (status = 200, description = "A page of the chain", body = ChainPage),
         (status = 400, description = "A malformed parameter", body = ErrorBody),
         (status = 500, description = "The disk failed", body = ErrorBody),
+        (status = 507, description = "The disk holding the data dir is full: nothing was done; retry after Retry-After", body = ErrorBody),
     ))]
 pub async fn chain(
     State(app): State<AppState>,
@@ -139,6 +140,7 @@ fn comma_separated(
         (status = 400, description = "Not a whole number", body = ErrorBody),
         (status = 404, description = "Past the tip", body = ErrorBody),
         (status = 500, description = "The disk failed", body = ErrorBody),
+        (status = 507, description = "The disk holding the data dir is full: nothing was done; retry after Retry-After", body = ErrorBody),
     ))]
 pub async fn block(
     State(app): State<AppState>,
@@ -169,6 +171,7 @@ pub async fn block(
         (status = 400, description = "Not a block", body = ErrorBody),
         (status = 422, description = "The block breaks a rule", body = ErrorBody),
         (status = 500, description = "The disk failed", body = ErrorBody),
+        (status = 507, description = "The disk holding the data dir is full: nothing was done; retry after Retry-After", body = ErrorBody),
     ))]
 pub async fn announce(
     State(app): State<AppState>,
@@ -177,11 +180,17 @@ pub async fn announce(
 ) -> Result<Response, ApiError> {
     let block: Block = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("block is not valid JSON: {e}")))?;
+    if let Some(peer) = sender(&headers) {
+        app.network
+            .heard_block(&peer, block.number(), block.hash().to_string());
+        app.node.note_sender(block.hash().0, peer);
+    }
     match app.node.place_of(&block) {
         BlockPlace::Known => {
             return Ok((StatusCode::OK, Json(received("Block already known"))).into_response());
         }
         BlockPlace::Elsewhere => {
+            app.network.side_block(block, sender(&headers));
             app.network.resolve_in_background(sender(&headers));
             return Ok((
                 StatusCode::ACCEPTED,
@@ -309,6 +318,7 @@ pub fn status_of(app: &AppState) -> Status {
         peers,
         pool_size: chain.pool_size,
         reward: app.node.params.reward,
+        storage: app.node.storage_health(),
         tip_hash: chain.tip_hash,
         tip_timestamp: chain.tip_timestamp,
         wallet_address: app.node.wallet.as_hex().to_owned(),
@@ -329,6 +339,7 @@ const MAX_HISTORY: usize = 5000;
         (status = 200, description = "The address's transactions", body = History),
         (status = 400, description = "No address, not a public key, or a bad limit", body = ErrorBody),
         (status = 500, description = "The disk failed", body = ErrorBody),
+        (status = 507, description = "The disk holding the data dir is full: nothing was done; retry after Retry-After", body = ErrorBody),
     ))]
 pub async fn history(
     State(app): State<AppState>,

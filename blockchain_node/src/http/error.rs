@@ -1,5 +1,6 @@
 //! One error type for every handler, mapped to a status and a JSON body in one place.
-//! Internal details (storage errors) are logged, never sent.
+//! Internal details (storage errors) are logged, never sent; a write the disk refuses says
+//! its cause (the disk full, or the OS's error), which the operator acts on.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -37,6 +38,12 @@ pub enum ApiError {
     TooManyPending(String),
     /// The disk failed; details are in the log.
     Storage,
+    /// The disk refuses writes (see `crate::storage`): 507 when it is full, else 503 with
+    /// Retry-After; the cause in words.
+    StorageRefused {
+        disk_full: bool,
+        message: String,
+    },
 }
 
 impl ApiError {
@@ -94,6 +101,15 @@ impl ApiError {
                 "Storage failure",
                 "the node could not write to its database; nothing was accepted".to_owned(),
             ),
+            ApiError::StorageRefused { disk_full, message } => (
+                if disk_full {
+                    StatusCode::INSUFFICIENT_STORAGE
+                } else {
+                    StatusCode::SERVICE_UNAVAILABLE
+                },
+                "Storage failure",
+                format!("{message}; nothing was accepted"),
+            ),
         }
     }
 }
@@ -101,7 +117,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = self.parts();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if matches!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE
+        ) {
             return (status, [("retry-after", "5")], Json(body)).into_response();
         }
         (status, Json(body)).into_response()
@@ -119,10 +138,7 @@ impl From<SubmitError> for ApiError {
             SubmitError::Pool(e @ crate::pool::PoolError::SenderFull { .. }) => {
                 ApiError::TooManyPending(e.to_string())
             }
-            SubmitError::Storage(e) => {
-                tracing::error!(error = %e, "transaction not stored");
-                ApiError::Storage
-            }
+            SubmitError::Storage(e) => e.into(),
         }
     }
 }
@@ -131,17 +147,23 @@ impl From<ConnectError> for ApiError {
     fn from(error: ConnectError) -> Self {
         match error {
             ConnectError::Block(e) => ApiError::InvalidBlock(e.to_string()),
-            ConnectError::Storage(e) => {
-                tracing::error!(error = %e, "block not stored");
-                ApiError::Storage
-            }
+            ConnectError::Storage(e) => e.into(),
         }
     }
 }
 
 impl From<crate::storage::StorageError> for ApiError {
     fn from(error: crate::storage::StorageError) -> Self {
-        tracing::error!(%error, "chain not readable");
-        ApiError::Storage
+        match error.outage() {
+            // Logged once, when it began.
+            Some(outage) => ApiError::StorageRefused {
+                disk_full: outage.disk_full,
+                message: outage.message.clone(),
+            },
+            None => {
+                tracing::error!(%error, "storage failure");
+                ApiError::Storage
+            }
+        }
     }
 }

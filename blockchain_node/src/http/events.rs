@@ -21,6 +21,7 @@
 //! | `reorg` | `{"fork", "height", "reinjected"}` |
 //! | `mining` | the search in progress: tries, elapsed, hash rate, expected tries |
 //! | `peers` | `{"peers": [health]}` |
+//! | `stale` | `{"number", "hash"}`: a block kept off the best chain (the Network page) |
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -29,7 +30,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use blockchain_api::{
-    BlockEvent, BlockOrigin, ChainEvent, PeersEvent, PendingEvent, ReorgEvent, TxRow,
+    BlockEvent, BlockOrigin, ChainEvent, PeersEvent, PendingEvent, ReorgEvent, StaleEvent, TxRow,
 };
 use blockchain_core::{Block, Transaction};
 use futures_util::Stream;
@@ -57,12 +58,13 @@ const BLOCKS_PER_FLUSH: usize = 20;
 pub const RECENT_BLOCKS: usize = 20;
 
 /// `GET /events`: server-sent events named `status`, `pending`, `block`, `chain`, `reorg`,
-/// `mining` and `peers` (see the module's doc); the stream lasts until the client leaves.
+/// `mining`, `peers` and `stale` (see the module's doc); the stream lasts until the client
+/// leaves.
 #[utoipa::path(get, path = "/events", tag = "chain",
     responses((status = 200, content_type = "text/event-stream",
         description = "Events `status` (Status), `pending` (PendingEvent), `block` (BlockEvent), \
             `chain` (ChainEvent), `reorg` (ReorgEvent), `mining` (MiningProgress), `peers` (PeersEvent), \
-            each with its JSON as data",
+            `stale` (StaleEvent), each with its JSON as data",
         body = String)))]
 pub async fn events(
     State(app): State<AppState>,
@@ -83,6 +85,7 @@ struct Batch {
     pending: bool,
     peers: bool,
     lagged: bool,
+    stale: Vec<StaleEvent>,
 }
 
 impl Batch {
@@ -111,7 +114,11 @@ impl Batch {
                 self.pending = true;
             }
             Event::Peers => self.peers = true,
-            Event::Mining | Event::Settings => {}
+            Event::Stale { number, hash } => self.stale.push(StaleEvent {
+                number,
+                hash: hex::encode(hash),
+            }),
+            Event::Mining | Event::Settings | Event::Storage => {}
         }
     }
 
@@ -129,6 +136,9 @@ impl Batch {
                     &block_event(block, Some((*origin, *at_ms))),
                 ));
             }
+        }
+        for stale in &self.stale {
+            out.push(message("stale", stale));
         }
         if self.pending || self.lagged {
             out.push(message("pending", &pending_event(app)));
@@ -163,7 +173,10 @@ async fn feed(app: AppState, out: mpsc::Sender<SseEvent>) {
         tokio::select! {
             received = events.recv() => match received {
                 Ok(event) => {
-                    urgent = matches!(event, Event::Block { .. } | Event::Reorg { .. });
+                    urgent = matches!(
+                        event,
+                        Event::Block { .. } | Event::Reorg { .. } | Event::Stale { .. }
+                    );
                     batch.add(event);
                 }
                 Err(RecvError::Lagged(_)) => batch.lagged = true,

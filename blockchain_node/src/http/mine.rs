@@ -29,6 +29,7 @@ use super::fields::Fields;
         (status = 415, description = "A body neither a form nor JSON", body = ErrorBody),
         (status = 422, description = "The block broke a rule (a bug)", body = ErrorBody),
         (status = 500, description = "The disk failed", body = ErrorBody),
+        (status = 507, description = "The disk holding the data dir is full: nothing was done; retry after Retry-After", body = ErrorBody),
     ))]
 pub async fn mine(State(app): State<AppState>, request: Request) -> Result<Json<Mined>, ApiError> {
     let reward_to = reward_address(&app, request).await?;

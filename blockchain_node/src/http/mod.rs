@@ -9,11 +9,15 @@ pub mod faucet;
 mod fields;
 mod front_door;
 mod mine;
+mod network_page;
 mod nodes;
 mod openapi;
 mod pages;
+mod proofs;
+mod search;
 mod settings;
 mod transactions;
+mod tree;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -141,6 +145,7 @@ fn routes(state: &AppState, body_time: Duration) -> (Router<AppState>, utoipa::o
         .routes(routes!(transactions::submit))
         .routes(routes!(transactions::pending))
         .routes(routes!(transactions::lookup))
+        .routes(routes!(proofs::proof))
         .routes(routes!(chain::chain))
         .routes(routes!(chain::block))
         .routes(routes!(chain::balance))
@@ -153,15 +158,18 @@ fn routes(state: &AppState, body_time: Duration) -> (Router<AppState>, utoipa::o
         .routes(operator(routes!(nodes::remove)))
         .routes(routes!(nodes::list))
         .routes(operator(routes!(nodes::resolve)))
-        .routes(routes!(faucet::faucet));
+        .routes(routes!(faucet::faucet))
+        .routes(routes!(tree::tree));
     openapi::refusing(&mut api.get_openapi_mut().paths, openapi::BODY_LIMITS);
     openapi::refusing(&mut api.get_openapi_mut().paths, openapi::TIMEOUT);
     let api = api
         .route("/", get(pages::mine))
         .route("/configure", get(pages::configure))
+        .route("/network", get(network_page::network))
         .route("/explorer/block/{number}", get(pages::block))
         .route("/explorer/tx/{id}", get(pages::transaction))
         .route("/explorer/address/{address}", get(pages::address))
+        .route("/search", get(search::search))
         .route("/static/{*path}", get(asset))
         .route("/favicon.ico", get(favicon))
         .layer(body_limit(BODY_LIMIT))

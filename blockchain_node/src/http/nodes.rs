@@ -27,6 +27,7 @@ use crate::network::{PEER_AGENT, RegisterError};
         (status = 400, description = "Missing or a bad URL", body = ErrorBody),
         (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
         (status = 500, description = "The disk failed", body = ErrorBody),
+        (status = 507, description = "The disk holding the data dir is full: nothing was done; retry after Retry-After", body = ErrorBody),
     ))]
 pub async fn register(
     State(app): State<AppState>,
@@ -53,10 +54,7 @@ pub async fn register(
         .register_found(list, source)
         .await
         .map_err(|e| match e {
-            RegisterError::Storage(e) => {
-                tracing::error!(error = %e, "peers not stored");
-                ApiError::Storage
-            }
+            RegisterError::Storage(e) => e.into(),
             other => ApiError::BadRequest(other.to_string()),
         })?;
     let body = PeersChanged {
@@ -89,14 +87,12 @@ pub async fn list(State(app): State<AppState>) -> Json<Peers> {
         (status = 404, description = "Not a peer", body = ErrorBody),
         (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
         (status = 500, description = "The disk failed", body = ErrorBody),
+        (status = 507, description = "The disk holding the data dir is full: nothing was done; retry after Retry-After", body = ErrorBody),
     ))]
 pub async fn remove(State(app): State<AppState>, fields: Fields) -> Result<Response, ApiError> {
     let node = fields.require("node")?;
     let removed = app.network.remove(node).await.map_err(|e| match e {
-        RegisterError::Storage(e) => {
-            tracing::error!(error = %e, "peer removal not stored");
-            ApiError::Storage
-        }
+        RegisterError::Storage(e) => e.into(),
         other => ApiError::BadRequest(format!("node: {other}")),
     })?;
     if !removed {

@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use blockchain_api::{
     BlockEvent, ChainEvent, ErrorBody, MiningProgress, PeersEvent, PendingEvent, ReorgEvent,
-    Status, TxRow,
+    StaleEvent, Status, TxRow,
 };
 use utoipa::OpenApi;
 use utoipa::openapi::path::Paths;
@@ -34,7 +34,8 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
         BlockEvent,
         ChainEvent,
         ReorgEvent,
-        PeersEvent
+        PeersEvent,
+        StaleEvent
     )),
     tags(
         (name = "transactions", description = "Submitting and finding transactions"),

@@ -27,12 +27,17 @@ const HISTORY_ROWS: usize = 500;
 /// The refusals pages make themselves are named here; any other is the API's, whose
 /// English words a Chinese page shows after a lead-in.
 pub enum PageError {
-    NoBlock { number: u64, tip: u64 },
+    NoBlock {
+        number: u64,
+        tip: u64,
+    },
     NoTransaction(TxId),
     BadBlockNumber(String),
     BadTransactionId,
     BadAddress(ApiError),
     NoPage(String),
+    /// A refusal in the page's words already, with its status (the search box's).
+    Refused(StatusCode, String),
     Api(ApiError),
 }
 
@@ -76,6 +81,7 @@ impl PageError {
             PageError::BadTransactionId => {
                 (StatusCode::BAD_REQUEST, lang.t("error-bad-transaction-id"))
             }
+            PageError::Refused(status, message) => (status, message),
             PageError::NoPage(path) => (
                 StatusCode::NOT_FOUND,
                 lang.t1("error-no-page", "path", path),
@@ -114,7 +120,7 @@ impl PageError {
 }
 
 /// A page, or its refusal, in the chosen language.
-fn answer<P: IntoResponse>(choice: LangChoice, page: Result<P, PageError>) -> Response {
+pub(super) fn answer<P: IntoResponse>(choice: LangChoice, page: Result<P, PageError>) -> Response {
     match page {
         Ok(page) => Localized(choice, page).into_response(),
         Err(error) => Localized(choice, error.page(choice.lang)).into_response(),
@@ -396,6 +402,8 @@ pub struct TransactionPage {
     pub row: TxRow,
     pub nonce: String,
     pub signature: String,
+    /// The Merkle proof, once a block holds the transaction.
+    pub proof: Option<blockchain_api::TransactionProof>,
 }
 
 /// `/explorer/tx/{id}`.
@@ -420,8 +428,13 @@ fn transaction_page(
             .block_info(n)
             .map(|info| (n, info.header.timestamp))
     });
+    let proof = match block {
+        Some(_) => super::proofs::proof_for(app, &id).ok(),
+        None => None,
+    };
     Ok(TransactionPage {
         lang,
+        proof,
         nonce: tx.nonce().unwrap_or("").to_owned(),
         signature: hex::encode(tx.signature()),
         row: TxRow::new(lang, &tx, stamp),

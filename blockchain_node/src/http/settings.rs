@@ -30,6 +30,7 @@ pub async fn get(State(app): State<AppState>) -> Json<SettingsView> {
         (status = 400, description = "No setting, an unknown one, or one out of range (named in `field`)", body = ErrorBody),
         (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
         (status = 500, description = "The disk failed", body = ErrorBody),
+        (status = 507, description = "The disk holding the data dir is full: nothing was done; retry after Retry-After", body = ErrorBody),
     ))]
 pub async fn update(
     State(app): State<AppState>,
@@ -45,10 +46,7 @@ pub async fn update(
     match app.node.update_settings(&patch).await {
         Ok(_) => Ok(Json(describe(&app))),
         Err(UpdateError::Invalid(error)) => Err(invalid(error)),
-        Err(UpdateError::Storage(error)) => {
-            tracing::error!(%error, "settings not stored");
-            Err(ApiError::Storage)
-        }
+        Err(UpdateError::Storage(error)) => Err(error.into()),
     }
 }
 

@@ -44,6 +44,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RelayedBy {
         (status = 415, description = "Neither a form nor JSON", body = ErrorBody),
         (status = 429, description = "The sender holds its whole share of the pool", body = ErrorBody),
         (status = 500, description = "The disk failed", body = ErrorBody),
+        (status = 507, description = "The disk holding the data dir is full: nothing was done; retry after Retry-After", body = ErrorBody),
         (status = 503, description = "The pool is full (Retry-After)", body = ErrorBody),
     ))]
 pub async fn submit(

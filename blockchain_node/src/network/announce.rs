@@ -66,6 +66,10 @@ impl Network {
             };
             let Ok(body) = body else { continue };
             let body = bytes::Bytes::from(body);
+            let block = match &event {
+                Event::Block { block, .. } => Some((block.number(), block.hash().to_string())),
+                _ => None,
+            };
             for peer in peers {
                 let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
                     tracing::debug!(%peer, "announcement dropped: too many in flight");
@@ -78,11 +82,20 @@ impl Network {
                     .header("x-peer", self.self_url().unwrap_or_default())
                     .body(body.clone());
                 let network = Arc::clone(&self);
+                let block = block.clone();
                 tokio::spawn(async move {
                     let _permit = permit;
                     let started = Instant::now();
                     match request.send().await {
-                        Ok(_) => network.record_contact(&peer, Ok(started.elapsed())),
+                        Ok(answer) => {
+                            network.record_contact(&peer, Ok(started.elapsed()));
+                            // 201: the block joined its chain, so it is its tip now.
+                            if let (Some((number, hash)), reqwest::StatusCode::CREATED) =
+                                (block, answer.status())
+                            {
+                                network.heard_block(&peer, number, hash);
+                            }
+                        }
                         Err(error) => {
                             tracing::debug!(%peer, %error, "announcement failed");
                             network.record_contact(&peer, Err(&format!("unreachable: {error}")));

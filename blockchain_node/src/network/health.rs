@@ -190,6 +190,7 @@ impl Network {
             return false;
         };
         self.record_health(peer, |h| h.height = Some(status.height));
+        self.note_tip(peer, &status);
         self.node.publish(Event::Peers);
         true
     }

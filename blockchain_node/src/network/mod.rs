@@ -26,6 +26,7 @@
 //!  health    what we have seen of each peer; backoff and retries
 //!  announce  node events sent on to peers
 //!  sync      resolve rounds: download, verify and adopt the best chain
+//!  tips      peers' tips as last heard; their losing branches kept for the block tree
 //!  client    the HTTP client and its bounded JSON GET
 //!  found     how each peer was found (--peer, operator, itself, mDNS)
 //!  discovery --discover: this node announced over mDNS, same-network nodes registered
@@ -39,6 +40,7 @@ mod health;
 mod peer_url;
 mod register;
 mod sync;
+mod tips;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
@@ -59,6 +61,8 @@ pub struct Network {
     /// back: it has it already. Bounded; an entry is used once.
     heard_from: std::sync::Mutex<HashMap<[u8; 32], String>>,
     health: RwLock<HashMap<String, health::PeerRecord>>,
+    /// Each peer's tip as last heard (see `tips`).
+    tips: RwLock<HashMap<String, tips::PeerTip>>,
     client: reqwest::Client,
     /// This node's own URL, sent to peers so they register us back.
     self_url: RwLock<Option<String>>,
@@ -80,6 +84,7 @@ impl Network {
                     .collect(),
             ),
             health: RwLock::new(HashMap::new()),
+            tips: RwLock::new(HashMap::new()),
             heard_from: std::sync::Mutex::new(HashMap::new()),
             client: client::build(),
             self_url: RwLock::new(None),

@@ -142,7 +142,7 @@ fn rank_of(work_before: Work, blocks: &[VerifiedBlock<StoredBlock>]) -> TipRank 
 }
 
 /// Checks that a page's blocks are numbered on from `from`.
-fn in_order(from: u64, chain: &[WireBlock]) -> Result<(), SyncError> {
+pub(super) fn in_order(from: u64, chain: &[WireBlock]) -> Result<(), SyncError> {
     match chain
         .iter()
         .enumerate()
@@ -249,6 +249,7 @@ impl Network {
             // What a chain claims in work costs nothing to sum; only a chain that would
             // win is worth validating.
             if !is_better_tip(rank, self.node.tip_rank()) {
+                self.keep_losing_branch(&peer, fork, blocks);
                 outcomes.push(not_better(peer));
                 continue;
             }
@@ -256,7 +257,11 @@ impl Network {
             // dropping it halfway would leave storage and memory disagreeing.
             let node = Arc::clone(&self.node);
             let started = std::time::Instant::now();
-            let adoption = tokio::spawn(async move { node.adopt_branch(fork, blocks).await });
+            let from = peer.clone();
+            let adoption =
+                tokio::spawn(
+                    async move { node.adopt_branch_from(fork, blocks, Some(&from)).await },
+                );
             let outcome = match tokio::time::timeout_at(deadline, adoption).await {
                 Ok(Ok(Ok(Adoption::Adopted {
                     height,
@@ -296,11 +301,17 @@ impl Network {
     async fn fetch_chain(&self, peer: &str) -> Result<Option<Fetched>, SyncError> {
         let status: PeerStatus = self.get_json(&format!("{peer}/status")).await?;
         self.record_health(peer, |h| h.height = Some(status.height));
+        self.note_tip(peer, &status);
         // What the peer claims only decides whether to download; a peer that names no
         // work or tip is downloaded and judged on what it serves.
         if let Some(theirs) = status.claimed_tip() {
             let ours = self.node.tip_rank();
             if !is_better_tip(theirs, ours) {
+                if !self.node.knows_block(status.height, &theirs.hash.0)
+                    && let Err(error) = self.fetch_stale(peer, status.height).await
+                {
+                    tracing::debug!(%peer, %error, "a peer's other tip not kept");
+                }
                 if is_better_tip(ours, theirs) {
                     // The peer holds a worse tip, perhaps the loser of a tie it never saw
                     // the winner of: offer it ours, and it resolves with us.
@@ -321,6 +332,7 @@ impl Network {
             tokio::task::JoinHandle<Result<Vec<VerifiedBlock<StoredBlock>>, SyncError>>,
         >(PAGES_AHEAD);
         let node = Arc::clone(&self.node);
+        let from_peer = peer.to_owned();
         // On its own task: a round that times out stops downloading, but an adoption in
         // progress finishes (storage and memory move together).
         let adopter = tokio::spawn(async move {
@@ -336,7 +348,7 @@ impl Network {
                     continue;
                 }
                 let count = page.len() as u64;
-                match node.adopt_branch(next, page).await {
+                match node.adopt_branch_from(next, page, Some(&from_peer)).await {
                     Ok(Adoption::Adopted { height: h, .. }) => {
                         height = Some(h);
                         next += count;
@@ -417,7 +429,11 @@ impl Network {
     /// a few at a time down from the lower tip, stepping back twice as far each time, so a
     /// peer a few blocks ahead costs one small request rather than its whole chain. A hash
     /// a peer claims is only a hint: the chain it leads to is validated from genesis.
-    async fn common_ancestor(&self, peer: &str, peer_height: u64) -> Result<u64, SyncError> {
+    pub(super) async fn common_ancestor(
+        &self,
+        peer: &str,
+        peer_height: u64,
+    ) -> Result<u64, SyncError> {
         let our_height = self.node.height();
         let mut end = our_height.min(peer_height);
         let mut step = SEARCH_BLOCKS;

@@ -65,6 +65,8 @@ impl Node {
             delta.balances().map(|(a, v)| (a.clone(), v)).collect();
         let mut writes = block_writes(&stored, balances, delta.confirmed());
         writes.extend(mined_seqs.iter().map(|&seq| Write::RemovePoolTx { seq }));
+        let from = (origin == BlockOrigin::Mined).then_some(blockchain_api::MINED_HERE);
+        writes.extend(self.note_arrivals([&*stored.block], from));
         let prepared = started.elapsed();
         self.storage.commit(writes).await?;
         let committed = started.elapsed();

@@ -62,7 +62,8 @@ impl Node {
     /// search stops and starts over on the new tip.
     ///
     /// # Errors
-    /// A storage failure, or (a bug) a block our own rules refuse.
+    /// A storage failure (at once, without a search, while storage refuses writes), or
+    /// (a bug) a block our own rules refuse.
     ///
     /// The reward goes to `reward_to` when given (as `generatetoaddress` in Bitcoin Core's
     /// regtest), else to the configured reward address.
@@ -70,6 +71,8 @@ impl Node {
         self: &Arc<Self>,
         reward_to: Option<Address>,
     ) -> Result<Arc<Block>, ConnectError> {
+        // A block that cannot be stored is not worth searching for.
+        self.storage.writable()?;
         self.searches.fetch_add(1, Ordering::AcqRel);
         self.publish(Event::Mining);
         let result = self.mine_inner(reward_to).await;

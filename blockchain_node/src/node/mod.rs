@@ -10,6 +10,19 @@
 //! network layer ask `query`'s methods, each of which takes the lock briefly and returns
 //! owned data, so no caller can hold the lock across an `.await`.
 //!
+//! ## When the disk refuses a write
+//!
+//! Every change follows one order: check, commit, and only then change memory (`connect`,
+//! `reorg`, settings) — or, for a payment, admit it to the pool and take it out again if its
+//! commit fails (`submit`). So a failed commit leaves memory as the disk is, and there is
+//! nothing to undo. The storage layer does the rest (see `crate::storage`): it reopens the
+//! database at once (reads go on), refuses writes with the cause while the disk is full
+//! or failing, and takes them again as soon as a probe write succeeds. Meanwhile `mine`
+//! refuses at once instead of searching for a block it could not store, the background
+//! miner waits for the disk, and a peer's block is refused (the peer, or our next sync,
+//! offers it again). Afterwards nothing needs a restart. A process killed meanwhile starts
+//! from the last commit: everything acknowledged was committed.
+//!
 //! One concern per module, each with its own `impl Node` block:
 //!
 //! ```text
@@ -20,15 +33,21 @@
 //!  reorg    another chain or branch with more work (adopt_chain, adopt_branch)
 //!  query    read-only answers for the HTTP layer and the network layer
 //!  writes   the storage writes a block or a branch makes
+//!  proof    where a transaction sits, for its Merkle proof
+//!  search   block hashes and transaction ids by a hex prefix, for the search box
+//!  tree     arrivals and stale blocks, for the block tree
 //! ```
 
 mod connect;
 mod faucet;
 mod mine;
 mod open;
+mod proof;
 mod query;
 mod reorg;
+mod search;
 mod submit;
+mod tree;
 mod writes;
 
 #[cfg(test)]
@@ -53,11 +72,14 @@ pub use connect::ConnectError;
 pub use faucet::FaucetError;
 use mine::Search;
 pub use open::OpenError;
+pub use proof::ProofPlace;
 pub use query::{
     BalanceView, BlockPlace, ChainPage, ChainStatus, History, HistoryItem, NoSuchBlock,
 };
 pub use reorg::{AdoptError, Adoption};
+pub use search::HexPrefix;
 pub use submit::SubmitError;
+pub use tree::MAX_STALE;
 
 /// Seconds since the Unix epoch, by this node's clock.
 pub(crate) fn now() -> u64 {
@@ -117,6 +139,10 @@ pub enum Event {
     Peers,
     /// The operator changed a setting.
     Settings,
+    /// Storage began refusing writes, or takes them again (see `crate::storage`).
+    Storage,
+    /// A block was kept off the best chain (abandoned, or a peer's that lost).
+    Stale { number: u64, hash: [u8; 32] },
 }
 
 /// Settings that could not be changed.
@@ -163,11 +189,13 @@ pub struct Node {
     /// Woken when a setting changes.
     pub(crate) settings_changed: Notify,
     events: broadcast::Sender<Event>,
+    /// Arrivals and stale blocks, for the block tree (see `tree`).
+    tree: Mutex<tree::BlockTree>,
 }
 
-const META_GENESIS: &str = "genesis_hash";
-const META_MINER_KEY: &str = "miner_private_key";
-const META_SETTINGS: &str = "settings";
+pub(crate) const META_GENESIS: &str = "genesis_hash";
+pub(crate) const META_MINER_KEY: &str = "miner_private_key";
+pub(crate) const META_SETTINGS: &str = "settings";
 /// Set once the chain is stored as state (headers, balances, ids, index) beside the bodies.
 const META_STATE: &str = "state_tables";
 

@@ -20,7 +20,7 @@ use super::{
 use crate::blocks::{BlockInfo, ChainBlocks};
 use crate::pool::PendingPool;
 use crate::settings::{Limits, SettingError, Settings};
-use crate::storage::{Storage, StorageError, Write};
+use crate::storage::{FileProblem, Storage, StorageError, Write};
 
 /// Why the node could not start.
 #[derive(Debug, Error)]
@@ -41,6 +41,33 @@ pub enum OpenError {
     CorruptState(String),
 }
 
+impl OpenError {
+    /// The whole story for the operator: the file, what is wrong with it, and what to do.
+    pub fn explain(&self, dir: &std::path::Path) -> String {
+        let database = dir.join(crate::storage::DATABASE_FILE);
+        match self {
+            OpenError::Storage(error @ StorageError::File { problem, .. }) => {
+                format!("{error}; {}", problem.advice())
+            }
+            OpenError::Storage(error) => {
+                let error = StorageError::file(&database, error.clone());
+                let StorageError::File { problem, .. } = &error else {
+                    unreachable!("StorageError::file makes a File")
+                };
+                format!("{error}; {}", problem.advice())
+            }
+            OpenError::CorruptBlock { .. }
+            | OpenError::CorruptState(_)
+            | OpenError::MinerWallet(_) => format!(
+                "{}: {self}; {}",
+                database.display(),
+                FileProblem::Damaged.advice()
+            ),
+            OpenError::OtherNetwork { .. } | OpenError::Setting(_) => self.to_string(),
+        }
+    }
+}
+
 impl Node {
     /// Opens the node's database in `dir`, creating the chain from `params` on first use,
     /// and restores chain, ledger and pool.
@@ -54,13 +81,23 @@ impl Node {
     ) -> Result<Self, OpenError> {
         let storage = Storage::open(dir)?;
         let genesis = params.genesis_block();
-        if let Some(stored) = storage.meta(META_GENESIS)?
-            && stored != genesis.hash().0
-        {
-            return Err(OpenError::OtherNetwork {
-                stored: hex::encode(stored),
-                expected: genesis.hash(),
-            });
+        match storage.meta(META_GENESIS)? {
+            Some(stored) if stored != genesis.hash().0 => {
+                return Err(OpenError::OtherNetwork {
+                    stored: hex::encode(stored),
+                    expected: genesis.hash(),
+                });
+            }
+            // Every node recorded its genesis on its first start: a database that was
+            // there before and lacks it lost its records, and a new chain must not be
+            // started over what it held.
+            None if !storage.created() => {
+                return Err(OpenError::Storage(StorageError::damaged(
+                    &dir.join(crate::storage::DATABASE_FILE),
+                    "damaged: it records no chain (no genesis), though it was there before",
+                )));
+            }
+            _ => {}
         }
         let keys = Arc::new(crate::keys::KeyCache::default());
         if storage.meta(META_STATE)?.is_none() {
@@ -97,6 +134,7 @@ impl Node {
         );
 
         let (events, _) = broadcast::channel(4096);
+        let tree = Mutex::new(super::tree::BlockTree::load(&storage)?);
         Ok(Node {
             params,
             wallet,
@@ -117,6 +155,7 @@ impl Node {
             pool_changed: Notify::new(),
             settings_changed: Notify::new(),
             events,
+            tree,
         })
     }
 

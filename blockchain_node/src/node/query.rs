@@ -166,6 +166,19 @@ impl Node {
         Some((tx.clone(), Some(number)))
     }
 
+    /// Whether storage takes writes now, for `/status` and the dashboards.
+    pub fn storage_health(&self) -> crate::storage::Health {
+        self.storage.health()
+    }
+
+    /// A receiver that changes whenever [`Node::storage_health`] does: for the background
+    /// miner, which waits for writes to be taken again, and the dashboards' events.
+    pub fn watch_storage_health(
+        &self,
+    ) -> tokio::sync::watch::Receiver<Option<std::sync::Arc<crate::storage::Outage>>> {
+        self.storage.watch_health()
+    }
+
     /// The number of our tip.
     pub fn height(&self) -> u64 {
         self.read().height()

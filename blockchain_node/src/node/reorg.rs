@@ -127,6 +127,20 @@ impl Node {
         fork: u64,
         branch: Vec<VerifiedBlock<StoredBlock>>,
     ) -> Result<Adoption, AdoptError> {
+        self.adopt_branch_from(fork, branch, None).await
+    }
+
+    /// [`Node::adopt_branch`] with the peer the branch came from, for the block tree: the
+    /// branch's blocks arrived from `peer`, and a valid branch that loses is kept as stale.
+    ///
+    /// # Errors
+    /// As [`Node::adopt_branch`].
+    pub async fn adopt_branch_from(
+        &self,
+        fork: u64,
+        branch: Vec<VerifiedBlock<StoredBlock>>,
+        peer: Option<&str>,
+    ) -> Result<Adoption, AdoptError> {
         let started = std::time::Instant::now();
         let _writer = self.chain_writer.lock().await;
         let Some(plan) = self.plan_switch(fork, branch)? else {
@@ -134,12 +148,16 @@ impl Node {
         };
         let switch = Self::validate_switch(plan, self.params.clone()).await?;
         if !is_better_tip(rank(&switch.ledger), self.tip_rank()) {
+            if let Some(peer) = peer {
+                self.keep_stale(switch.branch.iter().map(|b| &*b.block), peer)
+                    .await;
+            }
             return Ok(Adoption::NotBetter);
         }
         let validated = started.elapsed();
-        self.commit_switch(&switch).await?;
+        self.commit_switch(&switch, peer).await?;
         let stored = started.elapsed();
-        let applied = self.apply_switch(switch).await?;
+        let applied = self.apply_switch(switch).await;
         Ok(self.announce_switch(applied, validated, stored))
     }
 
@@ -228,15 +246,19 @@ impl Node {
 
     /// Step 3: the switch made durable in one commit (headers, ids, index, balances, the
     /// branch's bodies) before memory changes, so a crash leaves one chain or the other.
-    async fn commit_switch(&self, switch: &Switch) -> Result<(), StorageError> {
-        let writes = branch_writes(&switch.abandoned, &switch.branch, &switch.ledger);
+    /// The abandoned blocks are kept as stale, and the branch's noted as from `peer`, in
+    /// the same commit.
+    async fn commit_switch(&self, switch: &Switch, peer: Option<&str>) -> Result<(), StorageError> {
+        let mut writes = branch_writes(&switch.abandoned, &switch.branch, &switch.ledger);
+        writes.extend(self.abandon(&switch.abandoned));
+        writes.extend(self.note_arrivals(switch.branch.iter().map(|b| &*b.block), peer));
         self.storage.commit(writes).await
     }
 
     /// Step 4: memory follows the disk: the branch replaces our blocks and ledger, the pool
     /// drops what the branch spent and takes back the abandoned blocks' still valid
     /// transactions (stored too), and the abandoned bodies go once no request reads them.
-    async fn apply_switch(&self, switch: Switch) -> Result<Applied, StorageError> {
+    async fn apply_switch(&self, switch: Switch) -> Applied {
         let Switch {
             fork,
             ledger,
@@ -271,20 +293,26 @@ impl Node {
             (state.height(), reinjected, writes, plans_done)
         };
         self.tip_generation.fetch_add(1, Ordering::AcqRel);
-        if !pool_writes.is_empty() {
-            self.storage.commit(pool_writes).await?;
+        // The switch is on disk and in memory: a failure here must not say otherwise. The
+        // pool in memory is right; the journal catches up with removals at the next start
+        // (which revalidates it), but reinjected orphans are kept only in memory until
+        // they are mined or the disk takes writes again.
+        if !pool_writes.is_empty()
+            && let Err(error) = self.storage.commit(pool_writes).await
+        {
+            tracing::warn!(%error, "the pool's changes after a switch were not stored");
         }
         let reorged = !abandoned.is_empty();
         if reorged {
             self.forget_bodies(&abandoned, plans_done);
         }
-        Ok(Applied {
+        Applied {
             fork,
             height,
             tip,
             reinjected,
             reorged,
-        })
+        }
     }
 
     /// Step 5: tells the log, the dashboards and the peers: a reorg if we abandoned blocks,

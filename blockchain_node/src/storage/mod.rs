@@ -22,10 +22,36 @@
 //! crash-safe copy-on-write B-trees with a simple typed API, and durable commits at
 //! about 0.13 ms each here.
 //!
+//! ## When a write fails
+//!
+//! A disk fills up, or fails for a while. redb then refuses every later write ("Previous
+//! I/O error occurred") until the database is closed and opened again, and the node would
+//! refuse blocks for as long as it runs. So the writer thread, on a failed group:
+//!
+//! 1. answers every caller in the group with [`StorageError::Unavailable`], an [`Outage`]
+//!    that names the cause (`the disk holding … is full`, or the OS's error);
+//! 2. closes and reopens the database at once: a reopened database reads the last commit
+//!    that succeeded, so reads (bodies, history) go on being served, and nothing in memory
+//!    has to be undone, because the node changes its state only after a commit succeeded.
+//!    One commit is ambiguous: when its last sync fails, its header may be on disk all
+//!    the same. Each chain commit therefore counts itself in `meta`, and the reopened
+//!    database's count says whether it landed; if it did, its callers hear `Ok`, so
+//!    memory still follows the disk;
+//! 3. refuses every write at once while the outage lasts (no search is wasted on a block
+//!    that cannot be stored, no commit half-written), and meanwhile, with a backoff from
+//!    50 ms to 2 s, writes and syncs a probe file of [`PROBE_BYTES`] in the data dir;
+//! 4. once a probe succeeds, reopens the database if step 2 could not, and takes writes
+//!    again. [`Storage::health`] says which of the two states it is in, and since when.
+//!
+//! Nothing acknowledged is lost at any step: an answer of `Ok` still means on disk, and a
+//! process killed during the outage restarts from the last commit, like any crash.
+//!
 //! `error` holds [`StorageError`]; `writer` the writer thread and how a group of writes
-//! lands in redb and the journal.
+//! lands in redb and the journal; `recovery` the outage and the way back.
 
 mod error;
+mod read_only;
+mod recovery;
 mod writer;
 
 #[cfg(test)]
@@ -37,10 +63,13 @@ use std::sync::{Arc, Mutex};
 
 use crate::journal::Journal;
 use bytes::Bytes;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use tokio::sync::oneshot;
 
-pub use error::StorageError;
+pub use error::{FileProblem, Outage, StorageError, is_disk_full};
+pub use read_only::{ReadOnlyError, ReadOnlyStorage};
+pub use recovery::{Health, PROBE_BYTES};
+use recovery::{Shared, open_database_at_start};
 use writer::{begin_write, commit_group, journal_error, lock, move_legacy_pool, write_loop};
 
 /// Block bodies (their JSON) by number and hash: `number (8, big-endian) ‖ hash (32)`. The
@@ -67,6 +96,12 @@ const LEGACY_BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks"
 const LEGACY_POOL: TableDefinition<u64, &[u8]> = TableDefinition::new("pool");
 const PEERS: TableDefinition<&str, ()> = TableDefinition::new("peers");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Blocks off the main chain that the node keeps to show (see `crate::node::tree`), by the
+/// body key: `number ‖ hash` to the record the tree reads. Bounded by the node.
+const STALE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("stale_blocks");
+
+/// The database's file in the data dir.
+pub const DATABASE_FILE: &str = "chain.redb";
 
 /// redb's page cache. Its default (1 GiB) would let reading the state at start-up and
 /// serving old blocks grow the node by that much; the node keeps what it reads often in
@@ -142,6 +177,16 @@ pub enum Write {
     },
     /// Drops the pre-state-table block table once its blocks were migrated.
     DropLegacyBlocks,
+    /// Keeps a stale block's record (see `crate::node::tree`).
+    PutStale {
+        number: u64,
+        hash: [u8; 32],
+        record: Vec<u8>,
+    },
+    RemoveStale {
+        number: u64,
+        hash: [u8; 32],
+    },
 }
 
 /// Bytes of a history key that name the address.
@@ -200,6 +245,9 @@ impl AsRef<[u8]> for StoredBody {
     }
 }
 
+/// A stale block as stored: number, hash and the record `crate::node::tree` reads.
+pub type StaleRow = (u64, [u8; 32], Vec<u8>);
+
 /// One address index entry, as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryEntry {
@@ -215,9 +263,9 @@ pub struct Storage {
 }
 
 struct Inner {
-    db: Arc<Database>,
-    journal: Arc<Mutex<Journal>>,
-    path: std::path::PathBuf,
+    shared: Arc<Shared>,
+    /// This opening created the database file: it cannot hold a chain yet.
+    created: bool,
     writer: Mutex<Option<mpsc::Sender<Batch>>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -265,12 +313,24 @@ impl Storage {
             path: dir.to_owned(),
             source: Arc::new(e),
         })?;
-        let path = dir.join("chain.redb");
-        let db = Database::builder()
-            .set_cache_size(CACHE_BYTES)
-            .create(&path)?;
-        let db = Arc::new(db);
-        {
+        let path = dir.join(DATABASE_FILE);
+        let journal_path = dir.join(crate::journal::FILE_NAME);
+        let fresh = !path.exists();
+        if fresh && journal_path.exists() {
+            return Err(StorageError::damaged(
+                &path,
+                format!(
+                    "missing, while the pool journal {} is there: the database was deleted or moved",
+                    journal_path.display()
+                ),
+            ));
+        }
+        if !fresh && std::fs::metadata(&path).is_ok_and(|m| m.len() == 0) {
+            return Err(StorageError::damaged(&path, "empty: it was truncated"));
+        }
+        let in_file = |e| StorageError::file(&path, e);
+        let db = open_database_at_start(&path).map_err(in_file)?;
+        let created = (|| {
             let txn = begin_write(&db)?;
             txn.open_table(BODIES)?;
             txn.open_table(HEADERS)?;
@@ -281,22 +341,27 @@ impl Storage {
             txn.open_table(LEGACY_POOL)?;
             txn.open_table(PEERS)?;
             txn.open_table(META)?;
+            txn.open_table(STALE)?;
             txn.commit()?;
-        }
-        let journal = Journal::open(dir).map_err(|e| StorageError::OpenJournal(Arc::new(e)))?;
-        let journal = Arc::new(Mutex::new(journal));
-        move_legacy_pool(&db, &journal)?;
+            Ok(())
+        })();
+        created.map_err(in_file)?;
+        let journal = Journal::open(dir).map_err(|e| {
+            StorageError::file(&journal_path, StorageError::OpenJournal(Arc::new(e)))
+        })?;
+        let journal = Mutex::new(journal);
+        move_legacy_pool(&db, &journal).map_err(in_file)?;
+        let shared = Arc::new(Shared::new(db, journal, dir, path));
         let (writer, batches) = mpsc::channel();
-        let (thread_db, thread_journal) = (Arc::clone(&db), Arc::clone(&journal));
+        let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("storage-writer".into())
-            .spawn(move || write_loop(&thread_db, &thread_journal, &batches))
+            .spawn(move || write_loop(&thread_shared, &batches))
             .map_err(|e| StorageError::StartWriter(Arc::new(e)))?;
         Ok(Storage {
             inner: Arc::new(Inner {
-                db,
-                journal,
-                path,
+                shared,
+                created: fresh,
                 writer: Mutex::new(Some(writer)),
                 thread: Mutex::new(Some(thread)),
             }),
@@ -338,7 +403,40 @@ impl Storage {
     /// # Errors
     /// As [`Storage::commit`].
     pub fn commit_blocking(&self, writes: Vec<Write>) -> Result<(), StorageError> {
-        commit_group(&self.inner.db, &self.inner.journal, writes)
+        let shared = &self.inner.shared;
+        commit_group(&*shared.database()?, &shared.journal, writes).map_err(|failed| failed.error)
+    }
+
+    /// Whether this opening created the database file (a new data dir).
+    pub fn created(&self) -> bool {
+        self.inner.created
+    }
+
+    /// Whether writes are taken now, or refused since an outage began.
+    pub fn health(&self) -> Health {
+        self.inner.shared.health()
+    }
+
+    /// A receiver that changes whenever [`Storage::health`] does: for the miner, which
+    /// waits for writes to be taken again, and the dashboards.
+    pub fn watch_health(&self) -> tokio::sync::watch::Receiver<Option<Arc<Outage>>> {
+        self.inner.shared.watch()
+    }
+
+    /// Whether writes are taken now: `Err` with the outage's refusal if not, so that work
+    /// whose only point is a write (a proof-of-work search) is not started for nothing.
+    ///
+    /// # Errors
+    /// [`StorageError::Unavailable`] during an outage.
+    pub fn writable(&self) -> Result<(), StorageError> {
+        match self.inner.shared.outage() {
+            Some(outage) => Err(StorageError::Unavailable(outage)),
+            None => Ok(()),
+        }
+    }
+
+    fn begin_read(&self) -> Result<redb::ReadTransaction, StorageError> {
+        Ok(self.inner.shared.database()?.begin_read()?)
     }
 
     /// Reads the pool and the peers.
@@ -347,12 +445,12 @@ impl Storage {
     /// When the database cannot be read.
     pub fn snapshot(&self) -> Result<Snapshot, StorageError> {
         let mut snapshot = Snapshot {
-            pool: lock(&self.inner.journal)?
+            pool: lock(&self.inner.shared.journal)?
                 .entries()
                 .map_err(journal_error)?,
             ..Snapshot::default()
         };
-        let txn = self.inner.db.begin_read()?;
+        let txn = self.begin_read()?;
         for row in txn.open_table(PEERS)?.iter()? {
             let (k, _) = row?;
             snapshot.peers.push(k.value().to_owned());
@@ -365,7 +463,7 @@ impl Storage {
     /// # Errors
     /// When the database cannot be read.
     pub fn for_each_header(&self, mut each: impl FnMut(u64, &[u8])) -> Result<(), StorageError> {
-        let txn = self.inner.db.begin_read()?;
+        let txn = self.begin_read()?;
         for row in txn.open_table(HEADERS)?.iter()? {
             let (k, v) = row?;
             each(k.value(), v.value());
@@ -378,7 +476,7 @@ impl Storage {
     /// # Errors
     /// When the database cannot be read.
     pub fn for_each_balance(&self, mut each: impl FnMut(&str, u64)) -> Result<(), StorageError> {
-        let txn = self.inner.db.begin_read()?;
+        let txn = self.begin_read()?;
         for row in txn.open_table(BALANCES)?.iter()? {
             let (k, v) = row?;
             each(k.value(), v.value());
@@ -391,7 +489,7 @@ impl Storage {
     /// # Errors
     /// When the database cannot be read.
     pub fn for_each_confirmed(&self, mut each: impl FnMut(&[u8], u64)) -> Result<(), StorageError> {
-        let txn = self.inner.db.begin_read()?;
+        let txn = self.begin_read()?;
         for row in txn.open_table(BLOCK_IDS)?.iter()? {
             let (k, v) = row?;
             for id in v.value().chunks_exact(32) {
@@ -409,7 +507,7 @@ impl Storage {
         &self,
         mut each: impl FnMut(u64, &[u8]) -> Result<(), E>,
     ) -> Result<(), E> {
-        let txn = self.inner.db.begin_read().map_err(StorageError::from)?;
+        let txn = self.begin_read()?;
         let table = match txn.open_table(LEGACY_BLOCKS) {
             Ok(table) => table,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
@@ -440,7 +538,7 @@ impl Storage {
     /// # Errors
     /// When the database cannot be read.
     pub fn body_reader(&self) -> Result<BodyReader, StorageError> {
-        let txn = self.inner.db.begin_read()?;
+        let txn = self.begin_read()?;
         Ok(BodyReader {
             table: txn.open_table(BODIES)?,
             _txn: txn,
@@ -457,7 +555,7 @@ impl Storage {
         prefix: &[u8; HISTORY_PREFIX],
         limit: usize,
     ) -> Result<(Vec<HistoryEntry>, u64), StorageError> {
-        let txn = self.inner.db.begin_read()?;
+        let txn = self.begin_read()?;
         let count = txn
             .open_table(HISTORY_COUNTS)?
             .get(&prefix[..])?
@@ -481,9 +579,26 @@ impl Storage {
         Ok((entries, count))
     }
 
+    /// Every stale block: its number, hash and record.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub fn stale_blocks(&self) -> Result<Vec<StaleRow>, StorageError> {
+        let txn = self.begin_read()?;
+        let mut out = Vec::new();
+        for row in txn.open_table(STALE)?.iter()? {
+            let (k, v) = row?;
+            let key = k.value();
+            if let (Ok(number), Ok(hash)) = (key[..8].try_into(), key[8..].try_into()) {
+                out.push((u64::from_be_bytes(number), hash, v.value().to_vec()));
+            }
+        }
+        Ok(out)
+    }
+
     /// The size of the database file, in bytes.
     pub fn file_size(&self) -> u64 {
-        std::fs::metadata(&self.inner.path).map_or(0, |m| m.len())
+        std::fs::metadata(&self.inner.shared.path).map_or(0, |m| m.len())
     }
 
     /// Reads one metadata value.
@@ -491,7 +606,7 @@ impl Storage {
     /// # Errors
     /// When the database cannot be read.
     pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        let txn = self.inner.db.begin_read()?;
+        let txn = self.begin_read()?;
         let table = txn.open_table(META)?;
         Ok(table.get(key)?.map(|v| v.value().to_vec()))
     }

@@ -124,7 +124,7 @@ async fn writes_survive_reopening() {
 async fn a_pool_kept_in_the_database_moves_to_the_journal_once() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let db = Database::create(dir.path().join("chain.redb")).unwrap();
+        let db = redb::Database::create(dir.path().join("chain.redb")).unwrap();
         let txn = db.begin_write().unwrap();
         {
             let mut pool = txn.open_table(LEGACY_POOL).unwrap();
@@ -145,6 +145,96 @@ async fn a_pool_kept_in_the_database_moves_to_the_journal_once() {
     let storage = Storage::open(dir.path()).unwrap();
     assert_eq!(storage.snapshot().unwrap().pool, expected[1..]);
     use redb::ReadableTableMetadata as _;
-    let txn = storage.inner.db.begin_read().unwrap();
+    let txn = storage.begin_read().unwrap();
     assert!(txn.open_table(LEGACY_POOL).unwrap().is_empty().unwrap());
+}
+
+/// A backend whose `sync_data` number `fail_at` fails (counted over its life), on bytes
+/// kept in memory and shared, so that a database can be opened on them again.
+#[derive(Debug)]
+struct FailingSync {
+    bytes: Arc<redb::backends::InMemoryBackend>,
+    syncs: Arc<std::sync::atomic::AtomicUsize>,
+    fail_at: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl redb::StorageBackend for FailingSync {
+    fn len(&self) -> Result<u64, std::io::Error> {
+        self.bytes.len()
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), std::io::Error> {
+        self.bytes.read(offset, out)
+    }
+    fn set_len(&self, len: u64) -> Result<(), std::io::Error> {
+        self.bytes.set_len(len)
+    }
+    fn sync_data(&self) -> Result<(), std::io::Error> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.syncs.fetch_add(1, SeqCst) + 1 == self.fail_at.load(SeqCst) {
+            return Err(std::io::Error::from_raw_os_error(5));
+        }
+        self.bytes.sync_data()
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> Result<(), std::io::Error> {
+        self.bytes.write(offset, data)
+    }
+}
+
+/// A commit whose sync fails may be on disk all the same (its header written before the
+/// last sync): the commit count says which, so the callers hear the truth and memory keeps
+/// following the disk.
+#[test]
+fn a_commit_reported_failed_is_known_on_reopening_to_have_landed_or_not() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let mut landed_when = Vec::new();
+    for fail_last in [false, true] {
+        let bytes = Arc::new(redb::backends::InMemoryBackend::new());
+        let (syncs, fail_at) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let open = || {
+            redb::Database::builder()
+                .create_with_backend(FailingSync {
+                    bytes: Arc::clone(&bytes),
+                    syncs: Arc::clone(&syncs),
+                    fail_at: Arc::clone(&fail_at),
+                })
+                .unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Mutex::new(Journal::open(dir.path()).unwrap());
+        let body = |number: u64| Write::PutBody {
+            number,
+            hash: [number as u8; 32],
+            json: "b".into(),
+        };
+        let db = open();
+        commit_group(&db, &journal, vec![body(1)]).unwrap_or_else(|f| panic!("{}", f.error));
+        let before = syncs.load(SeqCst);
+        commit_group(&db, &journal, vec![body(2)]).unwrap_or_else(|f| panic!("{}", f.error));
+        let per_commit = syncs.load(SeqCst) - before;
+        let nth = if fail_last { per_commit } else { 1 };
+        fail_at.store(syncs.load(SeqCst) + nth, SeqCst);
+        let failed = commit_group(&db, &journal, vec![body(3)]).expect_err("the sync fails");
+        assert_eq!(failed.intended, Some(3));
+        drop(db);
+        fail_at.store(0, SeqCst);
+        let db = open();
+        let landed = writer::stored_commits(&db).unwrap() >= 3;
+        let txn = db.begin_read().unwrap();
+        let stored = txn
+            .open_table(BODIES)
+            .unwrap()
+            .get(&body_key(3, &[3; 32])[..])
+            .unwrap()
+            .is_some();
+        assert_eq!(
+            landed, stored,
+            "the count tells whether the commit is there"
+        );
+        landed_when.push(landed);
+    }
+    assert_eq!(
+        landed_when,
+        [false, true],
+        "a first sync that fails leaves nothing; a last one, the commit"
+    );
 }

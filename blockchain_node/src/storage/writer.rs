@@ -3,17 +3,35 @@
 
 use std::sync::{Arc, Mutex, mpsc};
 
+use super::recovery::{Backoff, Shared};
+
 use redb::{Database, ReadableDatabase, ReadableTable};
 
 use super::{
     BALANCES, BLOCK_IDS, BODIES, Batch, HEADERS, HISTORY, HISTORY_COUNTS, HISTORY_PREFIX,
-    LEGACY_BLOCKS, LEGACY_POOL, MAX_BATCHES_PER_COMMIT, META, PEERS, StorageError, Write, body_key,
-    history_items,
+    LEGACY_BLOCKS, LEGACY_POOL, MAX_BATCHES_PER_COMMIT, META, PEERS, STALE, StorageError, Write,
+    body_key, history_items,
 };
 use crate::journal::{Change, Journal};
 
-pub(super) fn write_loop(db: &Database, journal: &Mutex<Journal>, batches: &mpsc::Receiver<Batch>) {
-    while let Ok(first) = batches.recv() {
+pub(super) fn write_loop(shared: &Shared, batches: &mpsc::Receiver<Batch>) {
+    let mut backoff = Backoff::new();
+    loop {
+        let first = if shared.outage().is_none() {
+            match batches.recv() {
+                Ok(batch) => batch,
+                Err(_) => return,
+            }
+        } else {
+            match batches.recv_timeout(backoff.delay()) {
+                Ok(batch) => batch,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    backoff.retry(shared);
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        };
         let mut group = vec![first];
         while group.len() < MAX_BATCHES_PER_COMMIT {
             match batches.try_recv() {
@@ -21,27 +39,91 @@ pub(super) fn write_loop(db: &Database, journal: &Mutex<Journal>, batches: &mpsc
                 Err(_) => break,
             }
         }
+        if shared.outage().is_some() {
+            let refusal = shared.refusal();
+            for batch in group {
+                let _ = batch.done.send(Err(refusal.clone()));
+            }
+            continue;
+        }
         let mut writes = Vec::new();
         let mut answers = Vec::with_capacity(group.len());
         for batch in group {
+            let pool_only = batch
+                .writes
+                .iter()
+                .all(|w| matches!(w, Write::PutPoolTx { .. }));
             writes.extend(batch.writes);
-            answers.push(batch.done);
+            answers.push((batch.done, pool_only));
         }
         let started = std::time::Instant::now();
         let batches = answers.len();
-        let result = commit_group(db, journal, writes);
-        if let Err(error) = &result {
-            tracing::error!(%error, "commit failed");
-        }
+        let result = match shared.database() {
+            Ok(db) => commit_group(&db, &shared.journal, writes),
+            Err(error) => Err(GroupFailure {
+                error,
+                pool_durable: false,
+                chain_touched: true,
+                intended: None,
+            }),
+        };
         tracing::debug!(
             batches,
             elapsed_us = started.elapsed().as_micros() as u64,
             "group commit"
         );
-        for answer in answers {
-            let _ = answer.send(result.clone());
+        let (refusal, pool_durable) = match result {
+            Ok(()) => (None, true),
+            Err(failed) => {
+                let refusal = shared.fail(failed.error, failed.chain_touched);
+                if shared.holds_commit(failed.intended) {
+                    tracing::warn!(
+                        "the failed commit is on disk all the same (found on reopening): answered as done"
+                    );
+                    (None, true)
+                } else {
+                    (Some(refusal), failed.pool_durable)
+                }
+            }
+        };
+        for (answer, pool_only) in answers {
+            let _ = answer.send(match &refusal {
+                // Its entries are synced in the journal: only the chain's part failed.
+                Some(_) if pool_only && pool_durable => Ok(()),
+                Some(refusal) => Err(refusal.clone()),
+                None => Ok(()),
+            });
         }
     }
+}
+
+/// A group that failed, and how far it got.
+pub(super) struct GroupFailure {
+    pub(super) error: StorageError,
+    /// The pool's new entries were synced before the failure.
+    pub(super) pool_durable: bool,
+    /// The failure was redb's (or came after its commit): it has to be reopened.
+    pub(super) chain_touched: bool,
+    /// The number the failed commit would have given the database (see [`COMMITS`]).
+    pub(super) intended: Option<u64>,
+}
+
+/// How many chain commits the database holds, counted in each one. A commit whose last
+/// sync fails may be on disk all the same; reopened, the database says which by this
+/// count, and the callers are told the truth either way, so memory keeps following disk.
+const COMMITS: &str = "commits";
+
+/// The commit count the database holds.
+pub(super) fn stored_commits(db: &Database) -> Result<u64, StorageError> {
+    let txn = db.begin_read()?;
+    let meta = txn.open_table(META)?;
+    Ok(commit_count(meta.get(COMMITS)?.map(|v| v.value().to_vec())))
+}
+
+fn commit_count(stored: Option<Vec<u8>>) -> u64 {
+    stored
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+        .map_or(0, u64::from_be_bytes)
 }
 
 /// Makes `writes` durable: the pool's new entries, then the chain's changes, then the
@@ -50,7 +132,7 @@ pub(super) fn commit_group(
     db: &Database,
     journal: &Mutex<Journal>,
     writes: Vec<Write>,
-) -> Result<(), StorageError> {
+) -> Result<(), GroupFailure> {
     let mut puts = Vec::new();
     let mut removals = Vec::new();
     let mut chain = Vec::new();
@@ -61,21 +143,40 @@ pub(super) fn commit_group(
             other => chain.push(other),
         }
     }
-    let mut journal = lock(journal)?;
+    let failed = |error, pool_durable, chain_touched| GroupFailure {
+        error,
+        pool_durable,
+        chain_touched,
+        intended: None,
+    };
+    let mut journal = lock(journal).map_err(|e| failed(e, false, false))?;
     if !puts.is_empty() {
-        put_durably(&mut journal, &puts)?;
+        put_durably(&mut journal, &puts).map_err(|e| failed(e, false, false))?;
     }
     if !chain.is_empty() {
-        let txn = begin_write(db)?;
-        apply(&txn, chain)?;
-        txn.commit()?;
+        let mut intended = None;
+        let committed = begin_write(db).and_then(|txn| {
+            apply(&txn, chain)?;
+            let mut meta = txn.open_table(META)?;
+            let next = commit_count(meta.get(COMMITS)?.map(|v| v.value().to_vec())) + 1;
+            meta.insert(COMMITS, next.to_be_bytes().as_slice())?;
+            drop(meta);
+            intended = Some(next);
+            Ok(txn.commit()?)
+        });
+        committed.map_err(|e| GroupFailure {
+            intended,
+            ..failed(e, true, true)
+        })?;
     }
     if !removals.is_empty() {
         // Not synced here: a removal lost in a crash is redone at start-up, where the
-        // chain shows the transaction confirmed. The next group's sync covers it.
-        journal
-            .append(removals.into_iter().map(|seq| Change::Remove { seq }))
-            .map_err(journal_error)?;
+        // chain shows the transaction confirmed. The next group's sync covers it. Nor
+        // does one that fails fail the group: the chain's commit is done, and its callers
+        // must hear so, to change their state as the disk did.
+        if let Err(error) = journal.append(removals.into_iter().map(|seq| Change::Remove { seq })) {
+            tracing::warn!(%error, "pool journal: removals not written; a restart redoes them");
+        }
     }
     // Starts a compaction when one is due, or puts a finished one in place; the copying
     // itself happens on another thread.
@@ -102,12 +203,11 @@ pub(super) fn put_durably(
     entries: &[(u64, Vec<u8>)],
 ) -> Result<(), StorageError> {
     journal
-        .append(
+        .append_synced(
             entries
                 .iter()
                 .map(|(seq, json)| Change::Put { seq: *seq, json }),
         )
-        .and_then(|()| journal.sync())
         .map_err(journal_error)
 }
 
@@ -162,6 +262,7 @@ fn apply(txn: &redb::WriteTransaction, writes: Vec<Write>) -> Result<(), Storage
     let mut counts = txn.open_table(HISTORY_COUNTS)?;
     let mut peers = txn.open_table(PEERS)?;
     let mut meta = txn.open_table(META)?;
+    let mut stale = txn.open_table(STALE)?;
     // Index counts change once per address per commit, not once per entry.
     let mut counted: std::collections::HashMap<[u8; HISTORY_PREFIX], i64> =
         std::collections::HashMap::new();
@@ -222,6 +323,16 @@ fn apply(txn: &redb::WriteTransaction, writes: Vec<Write>) -> Result<(), Storage
                 meta.insert(key, value.as_slice())?;
             }
             Write::DropLegacyBlocks => {}
+            Write::PutStale {
+                number,
+                hash,
+                record,
+            } => {
+                stale.insert(&body_key(number, &hash)[..], record.as_slice())?;
+            }
+            Write::RemoveStale { number, hash } => {
+                stale.remove(&body_key(number, &hash)[..])?;
+            }
         }
     }
     for (prefix, delta) in counted {

@@ -167,7 +167,20 @@ fn start_node(
         .stderr(stderr)
         .spawn()
         .expect("node starts");
-    let stdout = child.stdout.take().unwrap();
+    let url = listening_url(&mut child);
+    NodeProcess {
+        child,
+        url,
+        data_dir: data_dir.to_owned(),
+        genesis: genesis.to_owned(),
+        _dir: dir,
+    }
+}
+
+/// The URL a node started with piped stdout prints once it listens; its stdout is read
+/// (and dropped) from then on, so the node never blocks on it.
+pub fn listening_url(child: &mut Child) -> String {
+    let stdout = child.stdout.take().expect("stdout piped");
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -176,16 +189,9 @@ fn start_node(
             }
         }
     });
-    let url = receiver
+    receiver
         .recv_timeout(Duration::from_secs(30))
-        .expect("node printed its URL");
-    NodeProcess {
-        child,
-        url,
-        data_dir: data_dir.to_owned(),
-        genesis: genesis.to_owned(),
-        _dir: dir,
-    }
+        .expect("node printed its URL")
 }
 
 impl NodeProcess {
@@ -320,4 +326,146 @@ pub async fn get_text(url: &str) -> String {
     let response = client().get(url).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200, "{url}");
     response.text().await.unwrap()
+}
+
+/// A small tmpfs mounted for one test, unmounted when dropped (even when the test fails):
+/// a disk that really fills.
+pub struct Tmpfs {
+    pub path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (`24m`), or returns `None` after printing why when the test
+    /// does not run as root (CI does).
+    pub fn mount(size: &str) -> Option<Tmpfs> {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let root = status
+            .lines()
+            .find_map(|line| line.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1))
+            == Some("0");
+        if !root {
+            eprintln!("skipped: mounting a tmpfs needs root (CI runs these tests as root)");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .expect("mount runs");
+        assert!(mounted.success(), "mount -t tmpfs failed");
+        Some(Tmpfs {
+            path: dir.path().to_owned(),
+            _dir: dir,
+        })
+    }
+
+    /// Fills the filesystem with a file (returned) until a write fails for lack of space.
+    pub fn fill(&self) -> PathBuf {
+        use std::io::Write as _;
+        let path = self.path.join("filler");
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
+        let chunk = vec![0xAA; 4096];
+        loop {
+            if let Err(error) = file.write_all(&chunk) {
+                assert_eq!(error.raw_os_error(), Some(28), "filled up: {error}");
+                return path;
+            }
+        }
+    }
+
+    /// Remounts it read-only (`ro`) or read-write (`rw`).
+    pub fn remount(&self, mode: &str) {
+        let done = Command::new("mount")
+            .args(["-o", &format!("remount,{mode}")])
+            .arg(&self.path)
+            .status()
+            .unwrap();
+        assert!(done.success(), "remount {mode}");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let unmounted = Command::new("umount").arg(&self.path).status();
+        if !unmounted.is_ok_and(|s| s.success()) {
+            // Still busy (a process that has not exited yet): detach it now, freed later.
+            let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+        }
+    }
+}
+
+/// Polls `GET url` until `done` holds for its JSON, for up to `limit`; the last JSON.
+pub async fn wait_for_json(url: &str, limit: Duration, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let (_, json) = get_json(url).await;
+        if done(&json) || Instant::now() > deadline {
+            return json;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Starts the node on `data_dir` expecting it to refuse to start: its exit status and
+/// what it wrote to stderr. Panics if it starts listening instead.
+pub fn start_expecting_exit(data_dir: &Path, genesis: &Path) -> (std::process::ExitStatus, String) {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blockchain_node"))
+        .args(["--port", "0", "--mining-threads", "1"])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--genesis")
+        .arg(genesis)
+        .env("RUST_LOG", "info")
+        .env_remove("RUST_BACKTRACE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log.reopen().unwrap()))
+        .spawn()
+        .expect("node starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = std::fs::read_to_string(log.path()).unwrap_or_default();
+            panic!("the node did not exit on a damaged data dir; it said:\n{stderr}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    (status, std::fs::read_to_string(log.path()).unwrap())
+}
+/// Long enough for a debug build on two busy cores; polls end as soon as the state holds.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+pub const POLL: Duration = Duration::from_millis(50);
+
+/// A node that syncs only when asked or told (`--sync-interval 0`): what converges does so
+/// through propagation and resolve, not the timer.
+pub fn quiet_node() -> NodeBuilder {
+    NodeBuilder::new().arg("--sync-interval").arg("0")
+}
+
+/// Polls `check` until it returns `Some`, or panics with `what` after [`DEADLINE`].
+pub async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(POLL).await;
+    }
 }
