@@ -2,8 +2,9 @@
 # Runs every test: the workspace's unit and integration tests (real node processes on
 # ephemeral loopback ports), then the browser journey, the interop journey (the original
 # tutorial's apps with ours), the keys test (keys stay in the browser), the journey in
-# Simplified Chinese and the Network page's (a fork between two nodes, drawn) in headless
-# Debian Chromium, then the API fuzz (scripts/fuzz.sh:
+# Simplified Chinese, the Merkle proofs and search, the Network page (a fork between two
+# nodes, drawn) and the tamper lab in headless Debian Chromium, then the API fuzz
+# (scripts/fuzz.sh:
 # schemathesis against a live node).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,22 +47,24 @@ else
 fi
 
 cargo build -p blockchain_node -p blockchain_client
-node e2e/journey.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
-browser_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
-node e2e/interop.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" "$ORIGINAL_PYTHON" 2>&1 | tee "$log"
-interop_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
-node e2e/keys.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
-keys_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
-node e2e/zh.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
-zh_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
-node e2e/faucet.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
-faucet_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
-node e2e/proofs.mjs "$target/debug/blockchain_node" "$target/debug/blockchain_client" 2>&1 | tee "$log"
-proofs_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
-node e2e/network.mjs "$target/debug/blockchain_node" 2>&1 | tee "$log"
-network_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
+node_bin="$target/debug/blockchain_node"
+client_bin="$target/debug/blockchain_client"
+passed=$rust_passed
+# Runs one suite (its arguments are the command) and adds the passes its last line counts
+# ("N passed, 0 failed"); a failing suite stops the script (pipefail).
+suite() {
+  "$@" 2>&1 | tee "$log"
+  passed=$((passed + $(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')))
+}
+suite node e2e/journey.mjs "$node_bin" "$client_bin"
+suite node e2e/interop.mjs "$node_bin" "$client_bin" "$ORIGINAL_PYTHON"
+suite node e2e/keys.mjs "$node_bin" "$client_bin"
+suite node e2e/zh.mjs "$node_bin" "$client_bin"
+suite node e2e/proofs.mjs "$node_bin" "$client_bin"
+suite node e2e/network.mjs "$node_bin"
+suite node e2e/tamper.mjs "$node_bin" "$client_bin"
+suite node e2e/faucet.mjs "$node_bin" "$client_bin"
 # The API fuzzed by schemathesis in a loopback-only network namespace (root; else skipped).
-bash scripts/fuzz.sh "$target/debug/blockchain_node" 2>&1 | tee "$log"
-fuzz_passed=$(tail -1 "$log" | grep -Eo '^[0-9]+ passed' | grep -Eo '[0-9]+')
+suite bash scripts/fuzz.sh "$node_bin"
 
-echo "tests: $((rust_passed + browser_passed + interop_passed + keys_passed + zh_passed + faucet_passed + proofs_passed + network_passed + fuzz_passed)) passed, 0 failed"
+echo "tests: $passed passed, 0 failed"

@@ -114,6 +114,8 @@
   let lastBlockTime = null;
 
   function renderChain() {
+    // The chain's cards (static/chain-cards.js) draw the same blocks.
+    document.dispatchEvent(new CustomEvent("dashboard:blocks", { detail: recent }));
     if (!onFirstPage) return;
     const rows = [];
     let index = 0;
@@ -182,6 +184,7 @@
   }
 
   function showProgress(progress) {
+    document.dispatchEvent(new CustomEvent("dashboard:mining", { detail: progress || null }));
     const panel = $("mining-progress");
     if (!panel) return;
     if (!progress) {

@@ -65,6 +65,8 @@ pub struct BlockEvent {
     pub timestamp: u64,
     #[schema(minimum = 0)]
     pub transactions: usize,
+    /// The hash it links to: the Mine dashboard draws the chain's cards by it.
+    pub previous_hash: String,
 }
 
 /// `chain`: the recent blocks, newest last, to rebuild from (after a reorg or a lag).

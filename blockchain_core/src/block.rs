@@ -183,6 +183,47 @@ impl Block {
     pub fn into_transactions(self) -> Vec<Transaction> {
         self.transactions
     }
+
+    /// Checks what a sender claims beside the contents: a `merkle_root` (hex, any case) and
+    /// a `hash` must be the ones the contents give.
+    ///
+    /// # Errors
+    /// [`ClaimError`] for the first claim that is not the block's own.
+    pub fn check_claims(
+        &self,
+        merkle_root: Option<&str>,
+        hash: Option<BlockHash>,
+    ) -> Result<(), ClaimError> {
+        let root = hex::encode(self.header.merkle_root);
+        if let Some(claimed) = merkle_root.filter(|claimed| !claimed.eq_ignore_ascii_case(&root)) {
+            return Err(ClaimError::MerkleRoot {
+                number: self.number(),
+                claimed: claimed.to_owned(),
+                root,
+            });
+        }
+        if hash.is_some_and(|claimed| claimed != self.hash) {
+            return Err(ClaimError::Hash {
+                number: self.number(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Why a block's claimed Merkle root or hash is not its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimError {
+    #[error(
+        "block {number}: merkle_root {claimed} is not the Merkle root of its transactions ({root})"
+    )]
+    MerkleRoot {
+        number: u64,
+        claimed: String,
+        root: String,
+    },
+    #[error("block {number} claims a hash that its contents do not have")]
+    Hash { number: u64 },
 }
 
 /// The wire form: the original field names plus what the design adds.
@@ -194,8 +235,9 @@ struct BlockJson {
     nonce: u64,
     previous_hash: BlockHash,
     difficulty: Difficulty,
-    #[serde(default, skip_deserializing)]
-    merkle_root: String,
+    /// Written always; read only to check it when a sender claims one.
+    #[serde(default)]
+    merkle_root: Option<String>,
     #[serde(default)]
     hash: Option<BlockHash>,
 }
@@ -217,9 +259,10 @@ impl Serialize for Block {
 }
 
 impl<'de> Deserialize<'de> for Block {
-    /// Recomputes root and hash; a `hash` field that disagrees is an error.
+    /// Recomputes root and hash; a `merkle_root` or `hash` field that disagrees is an error.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let json = BlockJson::deserialize(deserializer)?;
+        let claimed_root = json.merkle_root;
         let block = Block::new(
             json.block_number,
             json.timestamp,
@@ -228,12 +271,9 @@ impl<'de> Deserialize<'de> for Block {
             json.transactions,
             json.nonce,
         );
-        if json.hash.is_some_and(|claimed| claimed != block.hash) {
-            return Err(serde::de::Error::custom(format!(
-                "block {} claims a hash that its contents do not have",
-                block.number()
-            )));
-        }
+        block
+            .check_claims(claimed_root.as_deref(), json.hash)
+            .map_err(serde::de::Error::custom)?;
         Ok(block)
     }
 }
@@ -358,6 +398,24 @@ mod tests {
         assert_eq!(back, block);
         let forged = text.replace("\"nonce\":42", "\"nonce\":43");
         assert!(serde_json::from_str::<Block>(&forged).is_err());
+
+        // A claimed Merkle root must be the transactions' (in any case of hex).
+        let root = hex::encode(block.header().merkle_root);
+        let upper = text.replace(&root, &root.to_uppercase());
+        assert_eq!(serde_json::from_str::<Block>(&upper).unwrap(), block);
+        let other = text.replace(&root, &"0".repeat(64));
+        let error = serde_json::from_str::<Block>(&other)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("merkle_root"), "{error}");
+        assert_eq!(
+            block.check_claims(Some(&"0".repeat(64)), None),
+            Err(ClaimError::MerkleRoot {
+                number: 1,
+                claimed: "0".repeat(64),
+                root,
+            })
+        );
     }
 
     #[test]

@@ -75,7 +75,7 @@ pub enum BlockError {
     WrongPreviousHash { expected: BlockHash, got: BlockHash },
     #[error("difficulty {got} is below the network's minimum of {min}")]
     DifficultyTooLow { min: Difficulty, got: Difficulty },
-    #[error("hash {hash} does not meet difficulty {difficulty}")]
+    #[error("proof of work: hash {hash} does not meet difficulty {difficulty}")]
     InsufficientProofOfWork {
         hash: BlockHash,
         difficulty: Difficulty,

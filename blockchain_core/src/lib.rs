@@ -30,7 +30,7 @@ pub mod transaction;
 pub mod wallet;
 
 pub use amount::{Amount, AmountError};
-pub use block::{Block, BlockHash, BlockHeader};
+pub use block::{Block, BlockHash, BlockHeader, ClaimError};
 pub use chain::{ChainError, ChainSummary, validate_branch, validate_chain, verify_blocks};
 pub use genesis::{GenesisError, GenesisFile, NetworkParams};
 pub use ledger::{BlockError, Ledger, LedgerError, PendingView, VerifiedBlock};

@@ -27,6 +27,8 @@ pub struct WireBlock {
     previous_hash: BlockHash,
     difficulty: Difficulty,
     #[serde(default)]
+    merkle_root: Option<String>,
+    #[serde(default)]
     pub hash: Option<BlockHash>,
 }
 
@@ -34,7 +36,7 @@ impl WireBlock {
     /// The block, its addresses parsed through `keys`.
     ///
     /// # Errors
-    /// A malformed transaction, or a `hash` that the contents do not have.
+    /// A malformed transaction, or a `merkle_root` or `hash` that the contents do not have.
     pub fn into_block(self, keys: &KeyCache) -> Result<Block, String> {
         let number = self.block_number;
         let transactions = self
@@ -51,11 +53,9 @@ impl WireBlock {
             transactions,
             self.nonce,
         );
-        if self.hash.is_some_and(|claimed| claimed != block.hash()) {
-            return Err(format!(
-                "block {number} claims a hash that its contents do not have"
-            ));
-        }
+        block
+            .check_claims(self.merkle_root.as_deref(), self.hash)
+            .map_err(|e| e.to_string())?;
         Ok(block)
     }
 }

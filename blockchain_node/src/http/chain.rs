@@ -178,8 +178,15 @@ pub async fn announce(
     headers: HeaderMap,
     body: bytes::Bytes,
 ) -> Result<Response, ApiError> {
-    let block: Block = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("block is not valid JSON: {e}")))?;
+    let block: Block = serde_json::from_slice(&body).map_err(|e| {
+        // A claimed `merkle_root` or `hash` the contents do not have is a broken rule,
+        // not bad JSON: say which.
+        ApiError::BadRequest(if e.is_data() {
+            format!("block refused: {e}")
+        } else {
+            format!("block is not valid JSON: {e}")
+        })
+    })?;
     if let Some(peer) = sender(&headers) {
         app.network
             .heard_block(&peer, block.number(), block.hash().to_string());
@@ -190,6 +197,7 @@ pub async fn announce(
             return Ok((StatusCode::OK, Json(received("Block already known"))).into_response());
         }
         BlockPlace::Elsewhere => {
+            let block = app.node.check_detached(block).await?;
             app.network.side_block(block, sender(&headers));
             app.network.resolve_in_background(sender(&headers));
             return Ok((

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use blockchain_api::ErrorBody;
 
-use crate::node::{ConnectError, SubmitError};
+use crate::node::{ConnectError, DetachedError, SubmitError};
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -140,6 +140,12 @@ impl From<SubmitError> for ApiError {
             }
             SubmitError::Storage(e) => e.into(),
         }
+    }
+}
+
+impl From<DetachedError> for ApiError {
+    fn from(error: DetachedError) -> Self {
+        ApiError::InvalidBlock(error.to_string())
     }
 }
 

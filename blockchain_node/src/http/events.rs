@@ -249,6 +249,7 @@ pub fn block_event(block: &Block, connected: Option<(BlockOrigin, u64)>) -> Bloc
         rows: transactions.iter().take(BLOCK_ROWS).map(tx_row).collect(),
         timestamp: block.timestamp(),
         transactions: transactions.len(),
+        previous_hash: block.previous_hash().to_string(),
     }
 }
 

@@ -352,6 +352,8 @@ pub struct BlockPage {
     pub nonce: u64,
     pub transactions: Vec<TxRow>,
     pub has_next: bool,
+    /// The tip's number: the tamper lab counts the blocks a re-mine would redo.
+    pub tip: u64,
 }
 
 /// `/explorer/block/{number}`.
@@ -392,6 +394,7 @@ fn block_page(
             .map(|tx| TxRow::new(lang, tx, Some((block.number(), block.timestamp()))))
             .collect(),
         has_next: number < app.node.height(),
+        tip: app.node.height(),
     })
 }
 

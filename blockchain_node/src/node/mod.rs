@@ -39,6 +39,7 @@
 //! ```
 
 mod connect;
+mod detached;
 mod faucet;
 mod mine;
 mod open;
@@ -69,6 +70,7 @@ use crate::settings::{Limits, SettingError, Settings, SettingsPatch};
 use crate::storage::{Storage, StorageError, Write};
 
 pub use connect::ConnectError;
+pub use detached::DetachedError;
 pub use faucet::FaucetError;
 use mine::Search;
 pub use open::OpenError;
