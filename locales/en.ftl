@@ -55,7 +55,7 @@ gen-copy-private = Copy private key
 gen-download = Download wallet file
 gen-not-kept = This page does not keep your keys: they are gone when you leave it.
 gen-get-coins = Get coins
-gen-get-coins-lead = A new wallet holds nothing. On a test network anyone can mine: ask the node to mine a block whose reward pays this wallet. The block also confirms the payments waiting in the node's pool.
+gen-get-coins-lead = A new wallet holds nothing. On a test network anyone can mine: ask the node to mine a block whose reward pays this wallet. The block also confirms the payments waiting in the node's pool. A classroom node that mines only for its teacher sends coins from its faucet instead.
 gen-then-pay-before = Then pay someone on{" "}
 gen-then-pay-after = , or generate a second wallet above to pay it.
 
@@ -84,7 +84,7 @@ wallet-lead = Enter a wallet address (a public key) to see its balance and the t
 wallet-look-up = Look up a wallet
 wallet-address = Wallet Address
 wallet-check = Check Balance
-wallet-mine-help = The node mines a block whose reward pays this wallet (test networks: how to get coins).
+wallet-mine-help = The node mines a block whose reward pays this wallet (test networks: how to get coins); a classroom node that mines only for its teacher sends coins from its faucet instead.
 
 not-found-title = Not found
 not-found-heading = Page not found
@@ -351,6 +351,25 @@ js-field-mining-difficulty = Mining difficulty
 js-field-nonce = Nonce
 js-field-bits = Key size
 
+# faucet (issue #22): the wallet app's Get coins, when the node pays from its faucet
+js-faucet-sent-one = The faucet sent you { $amount } coin;{" "}
+js-faucet-sent-other = The faucet sent you { $amount } coins;{" "}
+js-faucet-arrives = the payment arrives with the next block (block { $block }).
+conf-faucet = Faucet
+conf-faucet-lead-before = Students' wallets ask{" "}
+conf-faucet-lead-after = {" "}for coins: this node pays them from its own wallet, once per wallet and once per machine in a while. Mine blocks to this node's wallet to fill it.
+conf-faucet-enabled = Pay wallets that ask
+conf-faucet-amount = Coins per wallet
+conf-faucet-amount-help = 0 turns the faucet off.
+conf-found = Found by
+js-found-configured = --peer at start
+js-found-operator = added by the operator
+js-found-itself = registered itself
+js-found-discovered = discovered on the LAN
+js-found-stored = kept from an earlier run
+js-faucet-saved-on-one = Saved. The faucet pays { $amount } coin per wallet.
+js-faucet-saved-on-other = Saved. The faucet pays { $amount } coins per wallet.
+js-faucet-saved-off = Saved. The faucet is off.
 # Storage refusing writes (a full disk), shown on the Mine dashboard.
 js-storage-disk-full = The disk is full since { $since }: { $error }. Payments and blocks are refused until space is freed; the node retries by itself, no restart needed.
 js-storage-failing = Storage failing since { $since }: { $error }. Payments and blocks are refused until the node can write again; it retries by itself.

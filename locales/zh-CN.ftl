@@ -55,7 +55,7 @@ gen-copy-private = 复制私钥
 gen-download = 下载钱包文件
 gen-not-kept = 本页面不会保存你的密钥：离开页面后密钥就没有了。
 gen-get-coins = 获取测试币
-gen-get-coins-lead = 新钱包里什么都没有。在测试网络上人人都可以挖矿：让节点挖一个区块，把矿工奖励付给这个钱包。这个区块同时会确认节点交易池中的待确认交易。
+gen-get-coins-lead = 新钱包里什么都没有。在测试网络上人人都可以挖矿：让节点挖一个区块，把矿工奖励付给这个钱包。这个区块同时会确认节点交易池中的待确认交易。只为老师挖矿的课堂节点会改由水龙头给你发币。
 gen-then-pay-before = 然后可以在
 gen-then-pay-after = 页面向别人付款，或者在上面再生成一个钱包，向它付款。
 
@@ -84,7 +84,7 @@ wallet-lead = 输入钱包地址（公钥），查看它的余额和相关交易
 wallet-look-up = 查询钱包
 wallet-address = 钱包地址
 wallet-check = 查询余额
-wallet-mine-help = 节点会挖一个区块，把矿工奖励付给这个钱包（测试网络上获取币的方法）。
+wallet-mine-help = 节点会挖一个区块，把矿工奖励付给这个钱包（测试网络上获取币的方法）；只为老师挖矿的课堂节点会改由水龙头发币。
 
 not-found-title = 页面不存在
 not-found-heading = 找不到该页面
@@ -350,6 +350,25 @@ js-field-mining-difficulty = 挖矿难度
 js-field-nonce = 随机数
 js-field-bits = 密钥长度
 
+# faucet (issue #22): the wallet app's Get coins, when the node pays from its faucet
+js-faucet-sent-one = 水龙头给你发了 { $amount } 个币，
+js-faucet-sent-other = 水龙头给你发了 { $amount } 个币，
+js-faucet-arrives = 将随下一个区块（区块 { $block }）到账。
+conf-faucet = 水龙头
+conf-faucet-lead-before = 学生的钱包通过{" "}
+conf-faucet-lead-after = {" "}领取币：本节点从自己的钱包付款，每个钱包、每台机器在一段时间内只能领一次。把区块挖给本节点的钱包即可给水龙头加币。
+conf-faucet-enabled = 向申请的钱包付款
+conf-faucet-amount = 每个钱包的币数
+conf-faucet-amount-help = 设为 0 即关闭水龙头。
+conf-found = 发现方式
+js-found-configured = 启动时指定
+js-found-operator = 由操作员添加
+js-found-itself = 对方自行注册
+js-found-discovered = 在局域网中发现
+js-found-stored = 沿用上次运行
+js-faucet-saved-on-one = 已保存。水龙头给每个钱包发 { $amount } 个币。
+js-faucet-saved-on-other = 已保存。水龙头给每个钱包发 { $amount } 个币。
+js-faucet-saved-off = 已保存。水龙头已关闭。
 # Storage refusing writes (a full disk), shown on the Mine dashboard.
 js-storage-disk-full = 磁盘自 { $since } 起已满：{ $error }。在腾出空间之前，节点将拒绝新的交易和区块；节点会自动重试，无需重启。
 js-storage-failing = 存储自 { $since } 起写入失败：{ $error }。在恢复写入之前，节点将拒绝新的交易和区块；节点会自动重试。

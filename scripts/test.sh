@@ -63,6 +63,7 @@ suite node e2e/zh.mjs "$node_bin" "$client_bin"
 suite node e2e/proofs.mjs "$node_bin" "$client_bin"
 suite node e2e/network.mjs "$node_bin"
 suite node e2e/tamper.mjs "$node_bin" "$client_bin"
+suite node e2e/faucet.mjs "$node_bin" "$client_bin"
 # The API fuzzed by schemathesis in a loopback-only network namespace (root; else skipped).
 suite bash scripts/fuzz.sh "$node_bin"
 

@@ -158,10 +158,14 @@
       showBox(box, "error result", body.error ? explain(body.error, body.field) : t("js-mine-to-failed"));
       return false;
     }
+    // A node that mines only for its operator paid from its faucet instead (`via`).
+    const what = body.via === "faucet"
+      ? el("p", {}, el("strong", { text: plural("js-faucet-sent", Number(body.amount), { amount: body.amount }) }), t("js-faucet-arrives", { block: body.block_index }))
+      : el("p", {}, el("strong", { text: t("js-mine-to-mined", { block: body.block_number }) }), t("js-mine-to-reward", { reward: body.reward.value }));
     showBox(
       box,
       "success result",
-      el("p", {}, el("strong", { text: t("js-mine-to-mined", { block: body.block_number }) }), t("js-mine-to-reward", { reward: body.reward.value })),
+      what,
       el("p", {}, t("js-balance-now"), el("strong", { id: "mined-balance", text: body.balance.balance }), body.balance.pending && body.balance.pending !== "0" ? t("js-balance-pending", { pending: body.balance.pending }) : ""),
     );
     return true;

@@ -324,6 +324,15 @@
 
   // ---- peers (Configure) -----------------------------------------------------------
 
+  // How each peer was found (GET /nodes/get's peers[].found).
+  const FOUND = {
+    configured: "js-found-configured",
+    operator: "js-found-operator",
+    itself: "js-found-itself",
+    discovered: "js-found-discovered",
+    stored: "js-found-stored",
+  };
+
   function onPeers(peers) {
     setText("node-peers", peers.length);
     const table = $("peer-table");
@@ -339,6 +348,7 @@
           el("span", { class: peer.reachable ? "badge in" : "badge out", title: peer.last_error || "", text: t(peer.reachable ? "js-peer-reachable" : "js-peer-unreachable") }),
           peer.reachable || peer.retry_in_s === null ? null : el("span", { class: "muted", text: " " + t("js-peer-retry", { seconds: peer.retry_in_s }) }),
         ),
+        el("td", { text: peer.found ? t(FOUND[peer.found]) : "\u2014" }),
         el("td", { class: "num", text: peer.height === null ? "\u2014" : String(peer.height) }),
         el("td", { text: peer.last_contact === null ? t("js-never") : utc(peer.last_contact) }),
         el("td", { class: "num", text: peer.rtt_ms === null ? "\u2014" : t("js-ms", { ms: fixed(peer.rtt_ms, 1) }) }),
@@ -346,7 +356,7 @@
         el("td", {}, el("button", { type: "button", class: "btn btn-small btn-danger", "data-remove-peer": peer.url, text: t("js-remove") })),
       ),
     );
-    fillTable("peer-table", rows, t("js-no-peers"), 7);
+    fillTable("peer-table", rows, t("js-no-peers"), 8);
   }
 
   // ---- the live stream -------------------------------------------------------------
@@ -457,6 +467,32 @@
           refused ? `${added}. ${t("js-peers-refused", { reasons: refused })}` : added);
       } catch (error) {
         show($("register-result"), "error", t("js-cannot-reach-this-node", { error: error.message }));
+      } finally {
+        setBusy(button, false);
+      }
+    });
+  }
+
+  // The faucet: its switch and amount are settings too.
+  const faucet = $("faucet-form");
+  if (faucet) {
+    faucet.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = $("faucet-button");
+      clearInvalid(faucet);
+      setBusy(button, true);
+      try {
+        const body = { faucet_enabled: $("faucet_enabled").checked, faucet_amount: $("faucet_amount").value.trim() };
+        const { ok, data } = await call("POST", "/settings", body, true);
+        if (!ok) {
+          markInvalid(data.field);
+          show($("faucet-result"), "error", explain(data.error || data.message, data.field));
+          return;
+        }
+        const on = data.faucet_enabled && data.faucet_amount !== "0";
+        show($("faucet-result"), "success", on ? plural("js-faucet-saved-on", Number(data.faucet_amount), { amount: data.faucet_amount }) : t("js-faucet-saved-off"));
+      } catch (error) {
+        show($("faucet-result"), "error", t("js-cannot-reach-this-node", { error: error.message }));
       } finally {
         setBusy(button, false);
       }

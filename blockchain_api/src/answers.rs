@@ -386,6 +386,13 @@ pub struct SettingsView {
     pub background_mining: bool,
     #[schema(minimum = 0.0)]
     pub block_interval: f64,
+    /// Coins `POST /faucet` pays; 0 is off.
+    #[serde(default)]
+    #[schema(value_type = schemas::Coins)]
+    pub faucet_amount: blockchain_core::Amount,
+    /// The faucet's switch.
+    #[serde(default)]
+    pub faucet_enabled: bool,
     pub limits: SettingsLimits,
     #[schema(minimum = 0, maximum = 64)]
     pub mining_difficulty: u32,
@@ -435,6 +442,9 @@ pub struct PeerHealth {
     #[schema(minimum = 0)]
     pub failures: u32,
     /// Its height at the last status it gave.
+    /// How this node found it (absent from nodes before this field existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found: Option<crate::PeerSource>,
     #[schema(required = true, minimum = 0)]
     pub height: Option<u64>,
     /// When it last answered (Unix seconds).

@@ -21,6 +21,7 @@
 
 pub mod answers;
 pub mod events;
+pub mod faucet;
 pub mod proofs;
 pub mod requests;
 pub mod schemas;
@@ -28,6 +29,7 @@ pub mod tree;
 
 pub use answers::*;
 pub use events::*;
+pub use faucet::*;
 pub use proofs::*;
 pub use requests::*;
 pub use tree::*;

@@ -102,6 +102,11 @@ pub struct SettingsChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 64)]
     pub mining_difficulty: Option<u32>,
+    /// Coins the faucet pays, a plain decimal; 0 turns it off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faucet_amount: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faucet_enabled: Option<bool>,
 }
 
 /// `POST /settings` as a form: the same fields, as text.
@@ -112,6 +117,8 @@ pub struct SettingsForm {
     pub reward_address: Option<String>,
     pub mining_threads: Option<String>,
     pub mining_difficulty: Option<String>,
+    pub faucet_amount: Option<String>,
+    pub faucet_enabled: Option<String>,
 }
 
 /// `POST /nodes/register` as a form: peers' URLs, comma-separated.

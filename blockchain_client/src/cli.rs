@@ -62,6 +62,9 @@ pub enum Command {
     Transactions(TransactionsArgs),
     /// Ask a node to mine a block whose reward pays a wallet (how to get coins).
     Mine(MineArgs),
+    /// Ask a node's faucet for coins: it pays the wallet from the node's own wallet, once
+    /// in a while (how a student gets coins from a teacher's node).
+    Faucet(FaucetArgs),
     /// Check a transaction's Merkle proof (the JSON of a node's GET
     /// /transactions/{id}/proof) from a file, stdin, or a node; exits 0 if it holds, 1
     /// naming the level that fails.
@@ -174,6 +177,16 @@ pub struct MineArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct FaucetArgs {
+    /// The node whose faucet pays.
+    #[arg(long, default_value = DEFAULT_NODE, value_name = "URL")]
+    pub node: String,
+    /// The wallet address (public key hex) to pay.
+    #[arg(long, value_name = "HEX")]
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct TransactionsArgs {
     /// The node to ask.
     #[arg(long, default_value = DEFAULT_NODE, value_name = "URL")]
@@ -222,6 +235,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Some(Command::Balance(args)) => balance(&args).await,
             Some(Command::Transactions(args)) => transactions(&args).await,
             Some(Command::Mine(args)) => mine(&args).await,
+            Some(Command::Faucet(args)) => faucet(&args).await,
             Some(Command::VerifyProof(args)) => verify_proof(&args).await,
         }
     });
@@ -449,6 +463,13 @@ async fn mine(args: &MineArgs) -> anyhow::Result<()> {
     }
     let balance = node.balance(address.as_hex()).await?;
     print_json(&json!({ "blocks": blocks, "balance": balance }));
+    Ok(())
+}
+
+async fn faucet(args: &FaucetArgs) -> anyhow::Result<()> {
+    let address = blockchain_core::Address::parse_field(args.address.trim(), "address")?;
+    let node = node_client(&args.node)?;
+    print_json(&node.faucet(address.as_hex()).await?);
     Ok(())
 }
 

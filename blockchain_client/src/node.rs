@@ -547,6 +547,19 @@ impl NodeClient {
         decode(&url, answer)
     }
 
+    /// `POST /faucet`: the node pays `address` from its own wallet (a classroom node that
+    /// will not mine for strangers still lets them get coins).
+    ///
+    /// # Errors
+    /// A [`NodeError`]: a refusal (off, too soon, empty) is [`NodeError::Status`] with
+    /// the node's words.
+    pub async fn faucet(&self, address: &str) -> Result<blockchain_api::FaucetPaid, NodeError> {
+        let url = self.endpoint("faucet");
+        let request = self.http.post(url.clone()).form(&[("address", address)]);
+        let answer = self.send(&url, request).await?;
+        decode(&url, answer)
+    }
+
     /// `POST /transactions/new` as a form, as the original page does.
     ///
     /// # Errors

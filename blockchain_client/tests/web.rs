@@ -4,23 +4,12 @@ mod common;
 
 use blockchain_core::transaction::check_stateless;
 use blockchain_core::{PrivateKey, Transaction};
-use common::{dead_url, spawn_client, spawn_fake_node, vectors};
+use common::{dead_url, post_form, spawn_client, spawn_fake_node, vectors};
 use reqwest::StatusCode;
 use serde_json::Value;
 
 async fn get(url: &str) -> (StatusCode, Value) {
     let response = reqwest::get(url).await.unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap())
-}
-
-async fn post_form(url: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
-        .post(url)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
     let status = response.status();
     (status, response.json().await.unwrap())
 }

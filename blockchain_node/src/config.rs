@@ -117,6 +117,26 @@ pub struct Config {
     /// configured].
     #[arg(long)]
     pub mining_difficulty: Option<u32>,
+
+    /// Coins `POST /faucet` pays an address from this node's wallet, 0 for none (a
+    /// run-time setting, kept across restarts; Configure changes it too) [default: 1, or
+    /// as last configured].
+    #[arg(long, value_name = "COINS", value_parser = parse_faucet_amount)]
+    pub faucet_amount: Option<blockchain_core::Amount>,
+
+    /// How long the faucet waits before paying the same address, or a request from the
+    /// same client address, again: `10m`, `90s`, `1h`. Kept in memory: a restart forgets.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub faucet_window: Duration,
+
+    /// Announce this node over mDNS (`_blockchain._tcp.local`) and register the nodes of
+    /// the same network (same genesis) found on the LAN.
+    #[arg(long)]
+    pub discover: bool,
+}
+
+fn parse_faucet_amount(text: &str) -> Result<blockchain_core::Amount, String> {
+    blockchain_core::Amount::parse_decimal(text.trim()).map_err(|e| e.to_string())
 }
 
 impl Config {
@@ -164,6 +184,8 @@ impl Config {
             reward_address,
             mining_threads: self.mining_threads,
             mining_difficulty: self.mining_difficulty,
+            faucet_amount: self.faucet_amount,
+            faucet_enabled: self.faucet_amount.map(|amount| amount.units() > 0),
         })
     }
 }

@@ -138,11 +138,30 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let peers = config.peers.join(",");
         let network = Arc::clone(&network);
         tokio::spawn(async move {
-            if let Err(error) = network.register_trusted(&peers).await {
-                tracing::warn!(%error, "--peer not registered");
+            let before = network.peers();
+            match network.register_trusted(&peers).await {
+                Ok(after) => {
+                    network.note_found(&before, &after, blockchain_api::PeerSource::Configured)
+                }
+                Err(error) => tracing::warn!(%error, "--peer not registered"),
             }
         });
     }
+    // Announcing stops (with a goodbye) when this is dropped, as the node stops.
+    let _discovery = if config.discover {
+        let announcement = network::discovery::Announcement {
+            genesis: node.genesis_hash(),
+            public_url: &public_url,
+            host: config.host,
+            port: local.port(),
+        };
+        Some(network::discovery::Discovery::start(
+            Arc::clone(&network),
+            &announcement,
+        )?)
+    } else {
+        None
+    };
     tokio::spawn(Arc::clone(&network).announce_events());
     tokio::spawn(Arc::clone(&network).retry_unreachable());
     if let Some(every) = config.sync_interval() {
@@ -169,6 +188,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             shutdown,
             guard: Arc::new(guard),
             operator: Arc::new(operator),
+            faucet: http::faucet::FaucetLimits::new(config.faucet_window),
         }),
         config.client.timeout,
     );

@@ -12,7 +12,7 @@
 //! difficulty this node mines at, may only be raised above the network's: a harder block
 //! carries more work, so it wins a tie between two blocks at the same height.
 
-use blockchain_core::{Address, Difficulty};
+use blockchain_core::{Address, Amount, Difficulty};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -35,7 +35,14 @@ pub struct Settings {
     pub mining_threads: usize,
     /// The difficulty of the blocks this node mines: at least the network's.
     pub mining_difficulty: Difficulty,
+    /// What `POST /faucet` pays an address from the node's wallet; zero turns it off.
+    pub faucet_amount: Amount,
+    /// The faucet's switch, besides its amount.
+    pub faucet_enabled: bool,
 }
+
+/// The faucet's amount until the operator sets one: a block reward at the default.
+pub const DEFAULT_FAUCET_AMOUNT: &str = "1";
 
 /// A setting that cannot be applied, with the field it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -70,6 +77,8 @@ pub struct SettingsPatch {
     pub reward_address: Option<Option<Address>>,
     pub mining_threads: Option<usize>,
     pub mining_difficulty: Option<u32>,
+    pub faucet_amount: Option<Amount>,
+    pub faucet_enabled: Option<bool>,
 }
 
 impl Settings {
@@ -81,7 +90,14 @@ impl Settings {
             reward_address: None,
             mining_threads: limits.max_threads,
             mining_difficulty: limits.network_difficulty,
+            faucet_amount: Amount::parse_decimal(DEFAULT_FAUCET_AMOUNT).expect("valid"),
+            faucet_enabled: true,
         }
+    }
+
+    /// What the faucet pays, or `None` when it is off (switched off, or an amount of 0).
+    pub fn faucet(&self) -> Option<Amount> {
+        (self.faucet_enabled && self.faucet_amount.units() > 0).then_some(self.faucet_amount)
     }
 
     /// Applies `patch`, checking every field against `limits`; on any error nothing changes.
@@ -131,6 +147,12 @@ impl Settings {
             next.mining_difficulty = Difficulty::new(bits)
                 .map_err(|e| SettingError::new("mining_difficulty", e.to_string()))?;
         }
+        if let Some(amount) = patch.faucet_amount {
+            next.faucet_amount = amount;
+        }
+        if let Some(on) = patch.faucet_enabled {
+            next.faucet_enabled = on;
+        }
         Ok(next)
     }
 
@@ -142,6 +164,8 @@ impl Settings {
             reward_address: self.reward_address.as_ref().map(Address::as_hex),
             mining_threads: self.mining_threads,
             mining_difficulty: self.mining_difficulty.bits(),
+            faucet_amount: self.faucet_amount.to_string(),
+            faucet_enabled: self.faucet_enabled,
         })
         .expect("settings serialize")
     }
@@ -174,6 +198,8 @@ struct SettingsJson<'a> {
     reward_address: Option<&'a str>,
     mining_threads: usize,
     mining_difficulty: u32,
+    faucet_amount: String,
+    faucet_enabled: bool,
 }
 
 impl SettingsPatch {
@@ -208,6 +234,10 @@ impl SettingsPatch {
                     let bits = whole("mining_difficulty", value)?;
                     patch.mining_difficulty = Some(u32::try_from(bits).unwrap_or(u32::MAX));
                 }
+                "faucet_amount" => patch.faucet_amount = Some(faucet_amount(value)?),
+                "faucet_enabled" => {
+                    patch.faucet_enabled = Some(boolean("faucet_enabled", value)?);
+                }
                 other => {
                     return Err(SettingError {
                         field: "body",
@@ -228,13 +258,30 @@ impl SettingsPatch {
     }
 }
 
-const NAMES: [&str; 5] = [
+const NAMES: [&str; 7] = [
     "background_mining",
     "block_interval",
     "reward_address",
     "mining_threads",
     "mining_difficulty",
+    "faucet_amount",
+    "faucet_enabled",
 ];
+
+/// A faucet amount in coins, as text or a number; 0 turns the faucet off.
+fn faucet_amount(value: &Value) -> Result<Amount, SettingError> {
+    let text = match value {
+        Value::String(s) => s.trim().to_owned(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    };
+    Amount::parse_decimal(&text).map_err(|e| {
+        SettingError::new(
+            "faucet_amount",
+            format!("must be coins as a plain decimal, 0 for off ({e})"),
+        )
+    })
+}
 
 fn boolean(field: &'static str, value: &Value) -> Result<bool, SettingError> {
     match value {

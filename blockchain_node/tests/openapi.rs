@@ -19,6 +19,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/blocks/{number}"),
     ("get", "/chain"),
     ("get", "/events"),
+    ("post", "/faucet"),
     ("get", "/history"),
     ("get", "/mine"),
     ("post", "/mine"),
@@ -482,4 +483,67 @@ async fn event_messages_match_the_document() {
             seen.insert(event.to_owned());
         }
     }
+}
+
+#[tokio::test]
+async fn faucet_answers_match_the_document() {
+    let node = NodeBuilder::new().start();
+    let contract = Contract::of(&node).await;
+    let faucet = ("post", "/faucet");
+    let to = |i: usize| Body::Json(json!({"address": WALLETS[i].key.address().as_hex()}));
+    let bad = expect(
+        &contract,
+        &node,
+        faucet,
+        Body::Json(json!({"address": "xyz"})),
+        400,
+    )
+    .await;
+    assert!(bad["error"].as_str().unwrap().contains("address"), "{bad}");
+    let settings = expect(&contract, &node, ("get", "/settings"), Body::None, 200).await;
+    let own = Body::Json(json!({"address": settings["node_wallet"]}));
+    let own = expect(&contract, &node, faucet, own, 400).await;
+    assert!(
+        own["error"].as_str().unwrap().contains("own wallet"),
+        "{own}"
+    );
+    let missing = expect(&contract, &node, faucet, Body::Form(vec![]), 400).await;
+    assert_eq!(missing["error"], "missing field: address");
+    // A fresh node's wallet holds nothing: the faucet says it is empty.
+    let empty = expect(&contract, &node, faucet, to(0), 503).await;
+    assert!(
+        empty["error"].as_str().unwrap().contains("empty"),
+        "{empty}"
+    );
+    expect(&contract, &node, ("post", "/mine"), Body::None, 200).await;
+    let paid = expect(&contract, &node, faucet, to(0), 201).await;
+    assert_eq!(paid["amount"], "1");
+    let again = expect(&contract, &node, faucet, to(0), 429).await;
+    assert!(
+        again["error"].as_str().unwrap().contains("this address"),
+        "{again}"
+    );
+    // Another address from the same client (this test, on loopback) waits too.
+    let same_client = expect(&contract, &node, faucet, to(1), 429).await;
+    assert!(
+        same_client["error"]
+            .as_str()
+            .unwrap()
+            .contains("this client"),
+        "{same_client}"
+    );
+    let off = json!({"faucet_amount": "0"});
+    expect(
+        &contract,
+        &node,
+        ("post", "/settings"),
+        Body::Json(off),
+        200,
+    )
+    .await;
+    let refused = expect(&contract, &node, faucet, to(2), 403).await;
+    assert!(
+        refused["error"].as_str().unwrap().contains("faucet is off"),
+        "{refused}"
+    );
 }

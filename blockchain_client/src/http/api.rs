@@ -12,7 +12,7 @@ use zeroize::Zeroize;
 
 use super::{ApiError, AppState};
 use crate::history::{WalletView, wallet_view};
-use crate::node::NodeKind;
+use crate::node::{NodeError, NodeKind};
 use crate::signing::{self, FieldError, NonceChoice, SignRequest, SignedTransaction};
 
 #[derive(Deserialize)]
@@ -272,7 +272,9 @@ pub struct MineForm {
 
 /// `POST /api/mine` (form `address`, optional `node`): asks the node to mine a block
 /// whose reward pays `address`, then reads the wallet's new balance. How a newcomer gets
-/// coins from the pages alone.
+/// coins from the pages alone. A node that will not mine for this app (401 or 403: a
+/// classroom node keeps mining to its operator) is asked for its faucet instead; `via`
+/// says which happened (`mined` or `faucet`).
 pub async fn mine(
     State(state): State<AppState>,
     form: Result<Form<MineForm>, FormRejection>,
@@ -283,9 +285,27 @@ pub async fn mine(
         message: e.to_string(),
     })?;
     let node = state.node(form.node.as_deref())?;
-    let mined = node.mine_to(address.as_hex()).await?;
+    let mined = match node.mine_to(address.as_hex()).await {
+        // A node that mines only for its operator: its faucet pays instead.
+        Err(NodeError::Status {
+            status: 401 | 403, ..
+        }) => {
+            let paid = node.faucet(address.as_hex()).await?;
+            let balance = node.balance(address.as_hex()).await?;
+            return Ok(Json(serde_json::json!({
+                "via": "faucet",
+                "message": paid.message,
+                "amount": paid.amount,
+                "block_index": paid.block_index,
+                "transaction_id": paid.transaction_id,
+                "balance": balance,
+            })));
+        }
+        answer => answer?,
+    };
     let balance = node.balance(address.as_hex()).await?;
     Ok(Json(serde_json::json!({
+        "via": "mined",
         "message": format!("Block {} mined; its reward of {} went to this wallet", mined.block_number, mined.reward.value),
         "block_number": mined.block_number,
         "hash": mined.hash,

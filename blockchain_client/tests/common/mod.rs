@@ -45,6 +45,18 @@ pub async fn wait_ready(url: &str) {
     }
 }
 
+/// POSTs a form; the status and the JSON answer.
+pub async fn post_form(url: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
 /// A loopback URL where nothing listens.
 pub async fn dead_url() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -5,6 +5,7 @@ mod chain;
 mod error;
 mod events;
 mod extract;
+pub mod faucet;
 mod fields;
 mod front_door;
 mod mine;
@@ -70,6 +71,8 @@ pub struct AppParts {
     /// The operator's token: what a request from another machine must show on the
     /// operator's routes.
     pub operator: Arc<operator::OperatorToken>,
+    /// Who `POST /faucet` paid lately (in memory).
+    pub faucet: faucet::FaucetLimits,
 }
 
 impl AppState {
@@ -169,6 +172,7 @@ fn routes(state: &AppState, body_time: Duration) -> (Router<AppState>, utoipa::o
         .routes(operator(routes!(nodes::remove)))
         .routes(routes!(nodes::list))
         .routes(operator(routes!(nodes::resolve)))
+        .routes(routes!(faucet::faucet))
         .routes(routes!(tree::tree));
     openapi::refusing(&mut api.get_openapi_mut().paths, openapi::BODY_LIMITS);
     openapi::refusing(&mut api.get_openapi_mut().paths, openapi::TIMEOUT);

@@ -3,19 +3,19 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use blockchain_api::{
-    ErrorBody, Peers, PeersChanged, RefusedPeer, RegisterForm, RegisterRequest, RemoveRequest,
-    Resolved,
+    ErrorBody, PeerSource, Peers, PeersChanged, RefusedPeer, RegisterForm, RegisterRequest,
+    RemoveRequest, Resolved,
 };
 
 use super::AppState;
 use super::error::ApiError;
 use super::fields::Fields;
 use super::operator;
-use crate::network::{PeerUrl, RegisterError};
+use crate::network::{PEER_AGENT, PeerUrl, RegisterError};
 
 /// `POST /nodes/register`: form field `nodes`, comma-separated (or JSON `{"nodes": [...]}`).
 /// A list with a malformed entry registers nothing. Each new URL is asked for its
@@ -52,12 +52,24 @@ pub async fn register(
     let urls = PeerUrl::parse_list(list)
         .map_err(|(i, e)| ApiError::BadRequest(RegisterError::Url(i, e).to_string()))?;
     let peer = peer.map(|Extension(ConnectInfo(peer))| peer);
-    if urls.len() > 1 && !app.operator.access(peer, &headers).is_operator() {
+    let operator = app.operator.access(peer, &headers).is_operator();
+    if urls.len() > 1 && !operator {
         return Ok(operator::unauthorized(
             "POST",
             "/nodes/register with several URLs",
         ));
     }
+    // A node registering back sends its own URL with its peer client's name: a label for
+    // the Configure page, it grants nothing (the URL is checked all the same).
+    let from_a_node = headers
+        .get(header::USER_AGENT)
+        .is_some_and(|agent| agent.as_bytes() == PEER_AGENT.as_bytes());
+    let source = if from_a_node && urls.len() == 1 {
+        PeerSource::Itself
+    } else {
+        PeerSource::Operator
+    };
+    let before = app.network.peers();
     let registration = app
         .network
         .register_checked(urls)
@@ -66,6 +78,7 @@ pub async fn register(
             RegisterError::Storage(e) => e.into(),
             other => ApiError::BadRequest(other.to_string()),
         })?;
+    app.network.note_found(&before, &registration.peers, source);
     for refused in &registration.refused {
         tracing::info!(peer = %refused.url, reason = %refused.reason, "peer refused");
     }

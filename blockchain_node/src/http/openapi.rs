@@ -44,6 +44,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
         (name = "settings", description = "The node's run-time settings"),
         (name = "peers", description = "Registering peers and reaching consensus"),
         (name = "operator", description = "Signing in as the node's operator from another machine"),
+        (name = "faucet", description = "Coins for a wallet from the node's own wallet"),
     )
 )]
 pub struct ApiDoc;

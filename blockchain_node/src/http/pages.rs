@@ -225,6 +225,9 @@ pub struct NodePanel {
     pub max_threads: usize,
     pub pool_size: usize,
     pub tip: Hex,
+    /// What `POST /faucet` pays, and its switch.
+    pub faucet_amount: String,
+    pub faucet_enabled: bool,
 }
 
 fn panel(app: &AppState) -> NodePanel {
@@ -250,6 +253,8 @@ fn panel(app: &AppState) -> NodePanel {
         max_threads: app.node.limits().max_threads,
         pool_size: chain.pool_size,
         tip: Hex::of(&chain.tip_hash.to_string()),
+        faucet_amount: settings.faucet_amount.to_string(),
+        faucet_enabled: settings.faucet_enabled,
     }
 }
 

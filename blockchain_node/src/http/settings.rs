@@ -40,7 +40,7 @@ pub async fn update(
     let patch = SettingsPatch::parse(&body).map_err(invalid)?;
     if patch.is_empty() {
         return Err(ApiError::BadRequest(
-            "no setting given; the settings are background_mining, block_interval, reward_address, mining_threads, mining_difficulty".into(),
+            "no setting given; the settings are background_mining, block_interval, reward_address, mining_threads, mining_difficulty, faucet_amount, faucet_enabled".into(),
         ));
     }
     match app.node.update_settings(&patch).await {
@@ -64,6 +64,8 @@ fn describe(app: &AppState) -> SettingsView {
     SettingsView {
         background_mining: settings.background_mining,
         block_interval: settings.block_interval,
+        faucet_amount: settings.faucet_amount,
+        faucet_enabled: settings.faucet_enabled,
         limits: SettingsLimits {
             block_interval: [0.0, MAX_BLOCK_INTERVAL],
             mining_difficulty: [network, MAX_MINING_DIFFICULTY.max(network)],

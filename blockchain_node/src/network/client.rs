@@ -18,6 +18,7 @@ pub(super) fn build() -> reqwest::Client {
         .timeout(REQUEST_TIMEOUT)
         .pool_idle_timeout(blockchain_http::IDLE_CONNECTION_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
+        .user_agent(super::PEER_AGENT)
         .no_proxy()
         .build()
         .expect("a plain HTTP client builds")

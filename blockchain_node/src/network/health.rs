@@ -26,6 +26,7 @@ impl PeerRecord {
         PeerRecord {
             seen: PeerHealth {
                 failures: 0,
+                found: None,
                 height: None,
                 last_contact: None,
                 last_error: None,
@@ -66,6 +67,7 @@ impl Network {
                     .cloned()
                     .unwrap_or_else(|| PeerRecord::new(url));
                 PeerHealth {
+                    found: self.found(&record.seen.url),
                     retry_in_s: record
                         .retry_at
                         .map(|at| at.saturating_duration_since(now).as_secs()),

@@ -29,11 +29,15 @@
 //!  sync      resolve rounds: download, verify and adopt the best chain
 //!  tips      peers' tips as last heard; their losing branches kept for the block tree
 //!  client    the HTTP client and its bounded JSON GET
+//!  found     how each peer was found (--peer, operator, itself, mDNS)
+//!  discovery --discover: this node announced over mDNS, same-network nodes registered
 //! ```
 
 mod admit;
 mod announce;
 mod client;
+pub mod discovery;
+mod found;
 mod health;
 mod peer_url;
 mod register;
@@ -47,6 +51,7 @@ use tokio::sync::Semaphore;
 
 use crate::node::Node;
 
+pub use found::PEER_AGENT;
 pub use peer_url::{PeerUrl, PeerUrlError, parse_peer_url};
 pub use register::{Refused, RegisterError, Registration};
 
@@ -70,6 +75,8 @@ pub struct Network {
     /// The most peers kept (`--max-peers`).
     max_peers: std::sync::atomic::AtomicUsize,
     resolving: tokio::sync::Mutex<()>,
+    /// How each peer was found (see `found`).
+    found: RwLock<HashMap<String, blockchain_api::PeerSource>>,
 }
 
 impl Network {
@@ -91,6 +98,13 @@ impl Network {
             in_flight: Arc::new(Semaphore::new(announce::MAX_ANNOUNCEMENTS_IN_FLIGHT)),
             max_peers: std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_PEERS),
             resolving: tokio::sync::Mutex::new(()),
+            found: RwLock::new(
+                stored_peers
+                    .iter()
+                    .filter_map(|peer| PeerUrl::parse(peer).ok())
+                    .map(|peer| (peer.as_str().to_owned(), blockchain_api::PeerSource::Stored))
+                    .collect(),
+            ),
         })
     }
 

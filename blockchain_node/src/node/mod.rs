@@ -40,6 +40,7 @@
 
 mod connect;
 mod detached;
+mod faucet;
 mod mine;
 mod open;
 mod proof;
@@ -70,6 +71,7 @@ use crate::storage::{Storage, StorageError, Write};
 
 pub use connect::ConnectError;
 pub use detached::DetachedError;
+pub use faucet::FaucetError;
 use mine::Search;
 pub use open::OpenError;
 pub use proof::ProofPlace;
