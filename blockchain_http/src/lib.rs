@@ -104,20 +104,52 @@ pub async fn serve(
     connections.shutdown().await;
 }
 
-/// Completes on Ctrl-C or SIGTERM (what `kill`, systemd and container runtimes send),
-/// whichever comes first: what stops either app cleanly.
-pub async fn stop_requested() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut terminate) => tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
-        },
-        Err(error) => {
-            tracing::warn!(%error, "cannot listen for SIGTERM; Ctrl-C still stops the app");
-            let _ = tokio::signal::ctrl_c().await;
+/// Ctrl-C or SIGTERM (what `kill`, systemd and container runtimes send), listened for from
+/// the moment this is made. Make it before the app says it is up: until a handler is
+/// registered, SIGTERM's default action ends the process at once, with no clean stop.
+pub struct StopSignal {
+    interrupt: Option<tokio::signal::unix::Signal>,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignal {
+    /// Registers for both signals now.
+    pub fn listen() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        let register = |kind, name: &str| match signal(kind) {
+            Ok(signal) => Some(signal),
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for {name}");
+                None
+            }
+        };
+        StopSignal {
+            interrupt: register(SignalKind::interrupt(), "Ctrl-C"),
+            terminate: register(SignalKind::terminate(), "SIGTERM"),
         }
     }
+
+    /// Completes on the first of the two signals.
+    pub async fn requested(mut self) {
+        async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
+            match signal {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            () = next(&mut self.interrupt) => {}
+            () = next(&mut self.terminate) => {}
+        }
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM, whichever comes first: what stops either app cleanly.
+/// Listens from its first poll; see [`StopSignal`] to listen from earlier.
+pub async fn stop_requested() {
+    StopSignal::listen().requested().await;
 }
 
 /// The access log: one event a request, at info, with method, path (never the query

@@ -131,6 +131,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         operator_token_file = %operator.path().display(),
         "requests from other machines to the operator's routes need the token in this file (Authorization: Bearer, or sign in on the Mine page)"
     );
+    // Stop signals are listened for before anyone hears the node is up.
+    let stop_signal = blockchain_http::StopSignal::listen();
     // A line for scripts and tests that start the node on port 0.
     println!("listening on http://{local}");
 
@@ -193,7 +195,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         config.client.timeout,
     );
     blockchain_http::serve(listener, app, config.client.timeout, async move {
-        blockchain_http::stop_requested().await;
+        stop_signal.requested().await;
         tracing::info!("stopping: answering the requests in progress");
         let _ = stop.send(true);
     })

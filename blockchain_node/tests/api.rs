@@ -406,6 +406,20 @@ async fn restart_keeps_chain_pool_and_peers() {
     assert_eq!(post_form(&tx_url(&node), &form_of(&first)).await.0, 406);
 }
 
+/// A SIGTERM sent the moment the node says it listens (a script that starts and stops it,
+/// a supervisor restarting it) is a clean stop: the node listens for it before it says so.
+#[tokio::test]
+async fn a_sigterm_right_after_listening_is_a_clean_stop() {
+    let node = NodeBuilder::new().start();
+    let (status, _stopped) = tokio::task::spawn_blocking(move || node.terminate())
+        .await
+        .unwrap();
+    assert!(
+        status.success(),
+        "exit status after an early SIGTERM: {status}"
+    );
+}
+
 /// `kill`, systemd and container runtimes stop a service with SIGTERM: the node closes
 /// its database and exits 0, rather than dying and leaving the next start to check the
 /// whole file.

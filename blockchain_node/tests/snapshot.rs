@@ -533,10 +533,8 @@ async fn export_says_what_is_wrong_with_a_data_dir() {
     // Killed: redb wants a repair, which a read-only export does not make.
     let stopped = node.restart_later();
     refused(export(&data_dir, Some(&genesis)), "was not closed cleanly");
-    // Another network's parameters: the built-in ones. (The node is asked something first:
-    // a SIGTERM before its serve loop runs would kill it as the first one did.)
+    // Another network's parameters: the built-in ones.
     let node = stopped.start();
-    get_json(&format!("{}/status", node.url)).await;
     let (status, stopped) = node.terminate();
     assert!(status.success(), "{status}");
     refused(export(&data_dir, None), "of another network");

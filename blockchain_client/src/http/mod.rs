@@ -229,6 +229,8 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
+    // Stop signals are listened for before anyone hears the app is up.
+    let stop_signal = blockchain_http::StopSignal::listen();
     if !local.ip().is_loopback() {
         tracing::warn!(
             "listening on {local}, which is not a loopback address: anyone who can reach it \
@@ -242,7 +244,7 @@ pub async fn serve(
         router(state, client_timeout),
         client_timeout,
         async {
-            blockchain_http::stop_requested().await;
+            stop_signal.requested().await;
             tracing::info!("shutting down");
         },
     )
