@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use blockchain_api::{ChainPage, PeerStatus, TreePeer};
-use blockchain_core::Block;
+use blockchain_core::VerifiedBlock;
 use blockchain_core::chain::verify_blocks;
 
 use super::Network;
@@ -111,27 +111,30 @@ impl Network {
     }
 
     /// A peer's block that does not extend our tip but whose parent is on our chain (two
-    /// blocks found at once): checked as a one-block branch on its own task, adopted if it
-    /// wins the tie, kept as stale if not. Either way the block tree shows it.
-    pub fn side_block(&self, block: Block, peer: Option<String>) {
-        let (number, parent) = (block.number(), block.previous_hash().0);
+    /// blocks found at once), its signatures already checked (`Node::check_detached`):
+    /// taken as a one-block branch on its own task, adopted if it wins the tie, kept as
+    /// stale if not. Either way the block tree shows it.
+    pub fn side_block(&self, block: VerifiedBlock<StoredBlock>, peer: Option<String>) {
+        let (number, parent, hash) = {
+            let block = block.block();
+            (block.number(), block.previous_hash().0, block.hash().0)
+        };
         let height = self.node.height();
         if number == 0
             || number > height
             || height - number >= MAX_STALE_BRANCH
             || !self.node.on_chain(number - 1, &parent)
-            || self.node.knows_block(number, &block.hash().0)
+            || self.node.knows_block(number, &hash)
         {
             return;
         }
         let Some(peer) = peer else { return };
         let node = Arc::clone(&self.node);
         tokio::spawn(async move {
-            let verified =
-                tokio::task::spawn_blocking(move || verify_blocks(vec![StoredBlock::new(block)]))
-                    .await;
-            let Ok(Ok(branch)) = verified else { return };
-            if let Err(error) = node.adopt_branch_from(number, branch, Some(&peer)).await {
+            if let Err(error) = node
+                .adopt_branch_from(number, vec![block], Some(&peer))
+                .await
+            {
                 tracing::debug!(%peer, %error, "a peer's side block not kept");
             }
         });

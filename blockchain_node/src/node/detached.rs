@@ -7,11 +7,12 @@
 //! by name instead of starting a resolve round over junk. The block page's tamper lab
 //! posts edited blocks here and shows these refusals.
 
-use blockchain_core::Block;
 use blockchain_core::ledger::{BlockError, verify_block};
+use blockchain_core::{Block, VerifiedBlock};
 use thiserror::Error;
 
 use super::Node;
+use crate::node::StoredBlock;
 
 /// Why an announced block that does not extend our tip is refused.
 #[derive(Debug, Error)]
@@ -32,11 +33,15 @@ pub enum DetachedError {
 impl Node {
     /// Checks an announced block that does not extend our tip: its link to our chain
     /// (when its previous hash names one of our blocks), its proof of work against its own
-    /// difficulty and the network's minimum, and its signatures.
+    /// difficulty and the network's minimum, and its signatures. The block comes back
+    /// verified, so whoever keeps it (as a one-block branch) does not check it again.
     ///
     /// # Errors
     /// The first broken rule.
-    pub async fn check_detached(&self, block: Block) -> Result<Block, DetachedError> {
+    pub async fn check_detached(
+        &self,
+        block: Block,
+    ) -> Result<VerifiedBlock<StoredBlock>, DetachedError> {
         let parent = {
             let state = self.read();
             (0..state.blocks.len() as u64).rev().find(|&n| {
@@ -67,9 +72,9 @@ impl Node {
             }
             .into());
         }
-        let verified = tokio::task::spawn_blocking(move || verify_block(block))
+        let verified = tokio::task::spawn_blocking(move || verify_block(StoredBlock::new(block)))
             .await
             .expect("verification does not panic")?;
-        Ok(verified.into_inner())
+        Ok(verified)
     }
 }
