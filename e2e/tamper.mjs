@@ -276,17 +276,24 @@ try {
   });
 
   await step("the card being mined shows the search's tries and rate", page, async () => {
-    const saved = await fetch(`${nodeUrl}/settings`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ mining_difficulty: "26" }) });
+    // 2^32 tries on average: minutes even for a release build, so the search is still on
+    // while the page is read (at 26 bits a debug build sometimes found the block first).
+    const saved = await fetch(`${nodeUrl}/settings`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ mining_difficulty: "32" }) });
     expect(saved.ok, `settings: ${saved.status} ${await saved.text()}`);
     const mining = fetch(`${nodeUrl}/mine`).catch(() => {});
-    await page.waitForFunction(() => document.getElementById("block-card-next")?.dataset.mining === "true", null, { timeout: 15_000 });
-    await page.waitForTimeout(1500);
+    // The card shows a rate once the search has reported progress.
+    await page.waitForFunction(() => {
+      const card = document.getElementById("block-card-next");
+      return card?.dataset.mining === "true" && /tries\/s/.test(card.innerText);
+    }, null, { timeout: 15_000 });
     const next = await page.innerText("#block-card-next");
     expect(/Tries/.test(next) && /tries\/s/.test(next), next);
     await shot(page, "9-card-mining");
     await page.goto(`${nodeUrl}/?lang=zh-CN`);
-    await page.waitForFunction(() => document.getElementById("block-card-next")?.dataset.mining === "true", null, { timeout: 15_000 });
-    await page.waitForTimeout(1000);
+    await page.waitForFunction(() => {
+      const card = document.getElementById("block-card-next");
+      return card?.dataset.mining === "true" && /每秒/.test(card.innerText);
+    }, null, { timeout: 15_000 });
     const zh = await page.innerText("#chain-cards");
     expect(zh.includes("正在挖矿") && zh.includes("尝试次数") && !/Block|Tries|Hash/.test(zh), zh);
     await shot(page, "10-cards-zh");
