@@ -159,7 +159,12 @@ async function main() {
     // Halfway through the move: the reorg animating.
     await page.waitForTimeout(250);
     await shot(page, "2-reorg-moving");
-    await page.waitForTimeout(900);
+    await page.waitForFunction(
+      (hash) => document.querySelectorAll('#tree .blk[data-number="1"]').length === 2 &&
+        document.querySelector(`#tree .blk[data-hash="${hash}"]:not(.best)`) !== null,
+      lost,
+      { timeout: 20_000 },
+    );
     const one = await drawnAt(page, 1);
     expect(one.length === 2, `two blocks at height 1: ${JSON.stringify(one)}`);
     expect(one.filter((b) => b.best).length === 1, "exactly one best");

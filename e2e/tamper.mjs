@@ -71,14 +71,17 @@ async function checks(page) {
   return page.$$eval("#tamper-checks li", (items) => Object.fromEntries(items.map((li) => [li.dataset.check, li.dataset.state])));
 }
 
+// Until the lab shows what its newest edit computes (its hashing is asynchronous).
 async function settled(page) {
-  await page.waitForFunction(() => document.getElementById("tamper-lab")?.dataset.ready === "true");
-  await page.waitForTimeout(150);
+  await page.waitForFunction(() => {
+    const lab = document.getElementById("tamper-lab");
+    return lab?.dataset.ready === "true" && lab.dataset.shown === lab.dataset.asked;
+  });
 }
 
 async function edit(page, selector, value) {
   await page.fill(selector, value);
-  await page.waitForTimeout(300);
+  await settled(page);
 }
 
 async function send(page) {

@@ -268,10 +268,12 @@
 
     async function recompute() {
       const mine = ++generation;
+      lab.dataset.asked = String(mine);
       const block2 = edited();
       const status = lab.querySelector("#tamper-status");
       if (!block2) {
         status.textContent = t("js-tamper-bad-field");
+        lab.dataset.shown = String(mine);
         return;
       }
       const results = [];
@@ -347,6 +349,8 @@
       lab.querySelector("#tamper-work").textContent = work;
       lab.dataset.untampered = String(hashHex === block.hash && rootOk && !broken.length);
       lab.querySelector("#tamper-remine").disabled = powOk && rootOk;
+      // What is shown is the newest edit's: tests wait for shown to catch up with asked.
+      lab.dataset.shown = String(mine);
     }
 
     // The edited block as JSON for POST /blocks, with the Merkle root its header claims (so
